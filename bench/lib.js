@@ -1,0 +1,51 @@
+// Small measurement helpers shared by the benchmarks: medians of repeated
+// rounds, never a single timing.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Runs fn(i) `iterations` times per round; returns the median ns per call over `rounds`. */
+export function nsPerCall(fn, { iterations = 100_000, rounds = 15, warmup = 3 } = {}) {
+  const per = [];
+  for (let r = 0; r < rounds + warmup; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) fn(i);
+    const ns = Number(process.hrtime.bigint() - start) / iterations;
+    if (r >= warmup) per.push(ns);
+  }
+  return median(per);
+}
+
+/** Runs `node -e script` in fresh processes; the script prints one JSON object; returns the runs. */
+export function freshRuns(script, runs = 11) {
+  const out = [];
+  for (let i = 0; i < runs; i++) {
+    const text = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: new URL('.', import.meta.url),
+    });
+    out.push(JSON.parse(text));
+  }
+  return out;
+}
+
+export function machine() {
+  return {
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    date: new Date().toISOString().slice(0, 10),
+  };
+}
+
+export function save(name, result) {
+  const file = new URL(`./results/${name}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify({ machine: machine(), ...result }, null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,187 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  BUNDLED_CATALOGUE_PATH,
+  type CatalogueData,
+  loadCatalogue,
+  type ModelEntry,
+  type PriceSet,
+} from '@costlens/pricing';
+import {
+  BUNDLED_OVERLAY_PATH,
+  buildCatalogue,
+  diffCatalogues,
+  type Overlay,
+  SourceFormatError,
+} from '@costlens/pricing/build';
+import { parse } from './args.js';
+import { openCatalogue } from './catalogue.js';
+import { EXIT, type Io, UsageError } from './io.js';
+
+export const PRICING_HELP = `costlens pricing: the price catalogue
+
+Usage:
+  costlens pricing list [--provider P] [--search TEXT] [--prices FILE] [--json]
+  costlens pricing update --litellm FILE [--genai-prices FILE] [--out FILE] [--dry-run]
+
+list     shows what the catalogue knows (USD per 1M tokens; media per image or second)
+update   rebuilds the catalogue from newer copies of LiteLLM's and genai-prices' price
+         files: validates them, refuses a rebuild that loses more than 30% of the
+         models (--force overrides), prints what changed, writes --out (default: the
+         bundled catalogue). Also: --overlay FILE, --litellm-as-of / --genai-prices-as-of DATE.
+`;
+
+/** A rebuild that would lose more than this share of the models is refused. */
+export const MAX_LOSS = 0.3;
+
+const money = (v: number | undefined) => (v === undefined ? '-' : String(v));
+
+function extras(p: PriceSet | undefined): string {
+  if (!p) return '';
+  const out: string[] = [];
+  if (p.cache_read !== undefined) out.push(`cache read ${p.cache_read}`);
+  if (p.cache_write !== undefined) out.push(`cache write ${p.cache_write}`);
+  if (p.cache_write_1h !== undefined) out.push(`1h write ${p.cache_write_1h}`);
+  for (const t of p.tiers ?? []) out.push(`>${t.above / 1000}k: ${money(t.input)}/${money(t.output)}`);
+  for (const i of p.images ?? []) {
+    out.push(`image ${[i.quality, i.size, i.resolution].filter(Boolean).join(' ') || 'each'} $${i.usd}`);
+  }
+  for (const v of p.video ?? []) {
+    const what = [v.resolution, v.size, v.audio === undefined ? '' : v.audio ? 'audio' : 'silent'];
+    out.push(`video ${what.filter(Boolean).join(' ') || 'any'} $${v.usd_per_second}/s`);
+  }
+  return out.join('; ');
+}
+
+function current(m: ModelEntry): PriceSet | undefined {
+  const undated = m.prices.filter((d) => !d.daily && (d.from === undefined || Date.parse(d.from) <= Date.now()));
+  return undated.at(-1)?.prices;
+}
+
+function list(args: string[], io: Io): number {
+  const v = parse('pricing list', args, {
+    provider: { type: 'string' },
+    search: { type: 'string' },
+    prices: { type: 'string' },
+    catalogue: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const catalogue = openCatalogue({ catalogue: v.catalogue, prices: v.prices });
+  const models = catalogue.list({ provider: v.provider, search: v.search });
+  if (v.json) {
+    io.stdout.write(`${JSON.stringify({ version: catalogue.version, models })}\n`);
+    return EXIT.ok;
+  }
+  const rows = models.map((m) => {
+    const p = current(m);
+    return [m.provider, m.id, m.mode, money(p?.input), money(p?.output), extras(p), m.source];
+  });
+  const head = ['provider', 'model', 'mode', 'input/1M', 'output/1M', 'other prices', 'source'];
+  const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  io.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+  io.stdout.write(`${models.length} of ${catalogue.size} models, catalogue ${catalogue.version}\n`);
+  return EXIT.ok;
+}
+
+function readJson(flag: string, path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read ${path}: ${(err as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${path} is not valid JSON (${(err as Error).message}).`);
+  }
+}
+
+function update(args: string[], io: Io): number {
+  const v = parse('pricing update', args, {
+    litellm: { type: 'string' },
+    'genai-prices': { type: 'string' },
+    overlay: { type: 'string' },
+    out: { type: 'string' },
+    'litellm-as-of': { type: 'string' },
+    'genai-prices-as-of': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+  });
+  if (!v.litellm) throw new UsageError('pricing update: --litellm FILE is required (LiteLLM\'s model_prices_and_context_window.json).');
+  const today = new Date().toISOString().slice(0, 10);
+  for (const flag of ['litellm-as-of', 'genai-prices-as-of'] as const) {
+    const d = v[flag];
+    if (d !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d)))) {
+      throw new UsageError(`--${flag} must be a date like 2026-07-24, got "${d}".`);
+    }
+  }
+  const out = v.out ?? fileURLToPath(BUNDLED_CATALOGUE_PATH);
+  const overlay = readJson('overlay', v.overlay ?? fileURLToPath(BUNDLED_OVERLAY_PATH)) as Overlay;
+  let built: ReturnType<typeof buildCatalogue>;
+  try {
+    built = buildCatalogue({
+      litellm: readJson('litellm', v.litellm),
+      ...(v['genai-prices'] ? { genaiPrices: readJson('genai-prices', v['genai-prices']) } : {}),
+      overlay,
+      litellmAsOf: v['litellm-as-of'] ?? today,
+      ...(v['genai-prices'] ? { genaiPricesAsOf: v['genai-prices-as-of'] ?? today } : {}),
+    });
+  } catch (err) {
+    if (err instanceof SourceFormatError || err instanceof RangeError) {
+      io.stderr.write(`pricing update: the new sources are not usable: ${err.message}\n`);
+      return EXIT.failed;
+    }
+    throw err;
+  }
+  let before: CatalogueData | undefined;
+  try {
+    before = loadCatalogue(out).data;
+  } catch {
+    before = undefined; // first build: nothing to compare with
+  }
+  const next = built.data;
+  if (before) {
+    const diff = diffCatalogues(before, next);
+    const lost = diff.removed.length / Math.max(before.models.length, 1);
+    io.stdout.write(
+      `catalogue ${before.version} -> ${next.version}: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.repriced.length} repriced (${before.models.length} -> ${next.models.length} models)\n`,
+    );
+    for (const a of diff.added.slice(0, 50)) io.stdout.write(`  + ${a}\n`);
+    for (const r of diff.removed.slice(0, 50)) io.stdout.write(`  - ${r}\n`);
+    for (const r of diff.repriced.slice(0, 50)) io.stdout.write(`  ~ ${r.model}: ${r.before} -> ${r.after}\n`);
+    const more = Math.max(diff.added.length - 50, 0) + Math.max(diff.removed.length - 50, 0) + Math.max(diff.repriced.length - 50, 0);
+    if (more > 0) io.stdout.write(`  ... and ${more} more\n`);
+    if (lost > MAX_LOSS && !v.force) {
+      io.stderr.write(
+        `pricing update: refused: the new sources lose ${diff.removed.length} of ${before.models.length} models (${Math.round(lost * 100)}%, more than ${MAX_LOSS * 100}%); check the files, or pass --force if that is intended. Nothing was written.\n`,
+      );
+      return EXIT.failed;
+    }
+  } else {
+    io.stdout.write(`catalogue ${next.version}: ${next.models.length} models (new)\n`);
+  }
+  if (built.skipped.length) io.stdout.write(`${built.skipped.length} source entries skipped (no price costlens models)\n`);
+  if (v['dry-run']) {
+    io.stdout.write('dry run: nothing written\n');
+    return EXIT.ok;
+  }
+  // Write then rename, so a crash never leaves half a catalogue behind.
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(next, null, 1)}\n`);
+  renameSync(`${out}.tmp`, out);
+  io.stdout.write(`wrote ${out}\n`);
+  return EXIT.ok;
+}
+
+export function pricingCommand(args: string[], io: Io): number {
+  const [sub, ...rest] = args;
+  if (sub === 'list') return list(rest, io);
+  if (sub === 'update') return update(rest, io);
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout.write(PRICING_HELP);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  throw new UsageError(`pricing: unknown subcommand "${sub}"; use "list" or "update".`);
+}

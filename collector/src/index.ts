@@ -1,0 +1,2 @@
+export { main } from './cli/main.js';
+export type { Io } from './cli/io.js';

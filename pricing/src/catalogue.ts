@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { checkUsage, compute, scale, toBreakdown, total } from './calculate.js';
+import { pusdToUsd } from './money.js';
+import { candidateNames, normalizeProvider, providerChain } from './model-id.js';
+import { pricesAt, RateCache } from './rates.js';
+import type { CatalogueData, ModelEntry, PriceRequest, PriceResult, Usage } from './types.js';
+
+/** Where the bundled catalogue lives, from src/ and from dist/ alike. */
+export const BUNDLED_CATALOGUE_PATH = new URL('../data/catalogue.json', import.meta.url);
+
+export interface Match {
+  entry: ModelEntry;
+  /** The name that matched: the model as written, or one of its explicit rewrites. */
+  matchedAs: string;
+}
+
+export interface ListOptions {
+  provider?: string;
+  /** Case-insensitive text in the model id or an alias. */
+  search?: string;
+}
+
+function toDate(at: PriceRequest['at']): Date {
+  if (at === undefined) return new Date();
+  const d = at instanceof Date ? at : new Date(at);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`at must be a date, got ${String(at)}`);
+  return d;
+}
+
+const key = (provider: string, name: string) => `${provider}\u0000${name}`;
+
+/**
+ * A price catalogue: finds a model's entry by explicit rules and prices usage.
+ * Immutable; `withOverrides` (see overrides.ts) returns a new one.
+ */
+export class Catalogue {
+  readonly version: string;
+  readonly data: CatalogueData;
+  readonly providers: readonly string[];
+  readonly #index = new Map<string, ModelEntry>();
+  readonly #rates = new RateCache();
+
+  constructor(data: CatalogueData) {
+    if (!data || !Array.isArray(data.models) || typeof data.version !== 'string') {
+      throw new TypeError('Catalogue expects catalogue data with a version and a models list');
+    }
+    this.data = data;
+    this.version = data.version;
+    // Ids first, then aliases where no id claims the name: an id always wins.
+    for (const m of data.models) {
+      if (!this.#index.has(key(m.provider, m.id))) this.#index.set(key(m.provider, m.id), m);
+    }
+    for (const m of data.models) {
+      for (const a of m.aliases ?? []) {
+        if (!this.#index.has(key(m.provider, a))) this.#index.set(key(m.provider, a), m);
+      }
+    }
+    this.providers = [...new Set(data.models.map((m) => m.provider))];
+  }
+
+  get size(): number {
+    return this.data.models.length;
+  }
+
+  /** The entry for `model`, or null. Tries the provider (and its family) first, each with the model's explicit rewrites. */
+  find(model: string, provider?: string): Match | null {
+    const names = candidateNames(model);
+    for (const p of providerChain(provider, this.providers)) {
+      for (const name of names) {
+        const entry = this.#index.get(key(p, name));
+        if (entry) return { entry, matchedAs: name };
+      }
+    }
+    return null;
+  }
+
+  /** Prices one call. Throws RangeError for usage no call can have; an unknown price is a result, not an error. */
+  price(req: PriceRequest): PriceResult {
+    if (typeof req?.model !== 'string' || req.model.trim() === '') {
+      throw new TypeError('price() needs a model name');
+    }
+    checkUsage(req);
+    const at = toDate(req.at);
+    const match = this.find(req.model, req.provider);
+    if (!match) return this.#unpriced(null, this.#unknownReason(req));
+    const { entry } = match;
+    const model = { provider: entry.provider, id: entry.id };
+    const prices = pricesAt(entry, at);
+    if (!prices) {
+      return this.#unpriced(model, `${entry.id} has no price in force on ${at.toISOString()}`);
+    }
+    const result = compute(this.#rates.get(prices), req as Usage);
+    if (!result.ok) return this.#unpriced(model, `${entry.provider} ${entry.id}: ${result.reason}`);
+    const pusd = entry.multiplier === undefined ? result.pusd : scale(result.pusd, entry.multiplier);
+    const totalPusd = total(pusd);
+    return {
+      unpriced: false,
+      cost_usd: pusdToUsd(totalPusd),
+      cost_pusd: totalPusd,
+      breakdown: toBreakdown(pusd),
+      source: entry.source === 'override' ? 'override' : this.version,
+      model,
+      ...(result.tierAbove === undefined ? {} : { tier_above: result.tierAbove }),
+      reason: null,
+    };
+  }
+
+  /** Models, sorted by provider then id, optionally filtered. */
+  list(options: ListOptions = {}): ModelEntry[] {
+    const provider = options.provider ? normalizeProvider(options.provider) : undefined;
+    const needle = options.search?.toLowerCase();
+    return this.data.models
+      .filter((m) => provider === undefined || m.provider === provider)
+      .filter(
+        (m) =>
+          needle === undefined ||
+          m.id.includes(needle) ||
+          (m.aliases ?? []).some((a) => a.includes(needle)),
+      )
+      .sort((a, b) => a.provider.localeCompare(b.provider) || a.id.localeCompare(b.id));
+  }
+
+  #unknownReason(req: PriceRequest): string {
+    const tried = candidateNames(req.model).join(', ');
+    if (req.provider) {
+      const p = normalizeProvider(req.provider);
+      if (!this.providers.includes(p)) {
+        return `unknown model "${req.model}": no provider in catalogue ${this.version} lists it (tried ${tried}; provider "${req.provider}" is not in the catalogue)`;
+      }
+      return `unknown model "${req.model}" for provider ${p} in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
+    }
+    return `unknown model "${req.model}" in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
+  }
+
+  #unpriced(model: { provider: string; id: string } | null, reason: string): PriceResult {
+    return {
+      unpriced: true,
+      cost_usd: null,
+      cost_pusd: null,
+      breakdown: null,
+      source: this.version,
+      model,
+      reason,
+    };
+  }
+}
+
+/** Reads a catalogue file (default: the one bundled with this package). */
+export function loadCatalogue(path: string | URL = BUNDLED_CATALOGUE_PATH): Catalogue {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read price catalogue ${String(path)}: ${(err as Error).message}`);
+  }
+  let data: CatalogueData;
+  try {
+    data = JSON.parse(text) as CatalogueData;
+  } catch (err) {
+    throw new Error(`price catalogue ${String(path)} is not valid JSON: ${(err as Error).message}`);
+  }
+  return new Catalogue(data);
+}

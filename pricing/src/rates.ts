@@ -1,0 +1,102 @@
+import { perMillionToPusd, usdToPusd } from './money.js';
+import type { DatedPrices, ImagePrice, ModelEntry, PriceSet, TokenPrices, VideoPrice } from './types.js';
+
+/** Token prices in pUSD per token; undefined = unknown. */
+export interface TokenRates {
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write?: number;
+  cache_write_1h?: number;
+  reasoning?: number;
+  output_image?: number;
+}
+
+/** A PriceSet turned into integer pUSD rates once, then reused for every call. */
+export interface Rates {
+  base: TokenRates;
+  /** Ascending by `above`. */
+  tiers: { above: number; rates: TokenRates }[];
+  images: (ImagePrice & { pusd: number })[];
+  /** `pusd` is per second. */
+  video: (VideoPrice & { pusd: number })[];
+}
+
+const TOKEN_KINDS = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'cache_write_1h',
+  'reasoning',
+  'output_image',
+] as const satisfies readonly (keyof TokenPrices)[];
+
+function tokenRates(p: TokenPrices, fallback?: TokenRates): TokenRates {
+  const r: TokenRates = { ...fallback };
+  for (const kind of TOKEN_KINDS) {
+    const v = p[kind];
+    if (v !== undefined) r[kind] = perMillionToPusd(v);
+  }
+  return r;
+}
+
+export function toRates(p: PriceSet): Rates {
+  const base = tokenRates(p);
+  return {
+    base,
+    tiers: (p.tiers ?? [])
+      .map((t) => ({ above: t.above, rates: tokenRates(t, base) }))
+      .sort((a, b) => a.above - b.above),
+    images: (p.images ?? []).map((i) => ({ ...i, pusd: usdToPusd(i.usd) })),
+    video: (p.video ?? []).map((v) => ({ ...v, pusd: usdToPusd(v.usd_per_second) })),
+  };
+}
+
+/** Caches converted rates per PriceSet object, so a catalogue converts each at most once. */
+export class RateCache {
+  #cache = new WeakMap<PriceSet, Rates>();
+
+  get(p: PriceSet): Rates {
+    let r = this.#cache.get(p);
+    if (r === undefined) {
+      r = toRates(p);
+      this.#cache.set(p, r);
+    }
+    return r;
+  }
+}
+
+function minutesOf(hhmm: string): number {
+  const [h = '0', m = '0'] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+function inDailyWindow(window: { start: string; end: string }, at: Date): boolean {
+  const now = at.getUTCHours() * 60 + at.getUTCMinutes();
+  const start = minutesOf(window.start);
+  const end = minutesOf(window.end);
+  return start <= end ? now >= start && now < end : now >= start || now < end;
+}
+
+/**
+ * The prices in force at `at`: the newest entry whose `from` has passed, then
+ * a daily window (off-peak, peak) that has passed too and covers the time of day.
+ */
+export function pricesAt(entry: ModelEntry, at: Date): PriceSet | undefined {
+  const t = at.getTime();
+  let current: DatedPrices | undefined;
+  let currentFrom = Number.NEGATIVE_INFINITY;
+  let window: DatedPrices | undefined;
+  for (const d of entry.prices) {
+    const from = d.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(d.from);
+    if (from > t) continue;
+    if (d.daily) {
+      if (inDailyWindow(d.daily, at)) window = d;
+    } else if (from >= currentFrom) {
+      current = d;
+      currentFrom = from;
+    }
+  }
+  return (window ?? current)?.prices;
+}

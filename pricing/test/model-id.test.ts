@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { candidateNames, providerChain, stripRouting } from '../src/model-id.js';
+
+describe('candidateNames', () => {
+  it.each([
+    ['gpt-4o', ['gpt-4o']],
+    ['GPT-4o-2024-08-06', ['gpt-4o-2024-08-06', 'gpt-4o']],
+    ['models/gemini-2.5-pro', ['models/gemini-2.5-pro', 'gemini-2.5-pro']],
+    ['gemini/gemini-2.5-flash', ['gemini/gemini-2.5-flash', 'gemini-2.5-flash']],
+    ['vertex_ai/gemini-2.5-pro', ['vertex_ai/gemini-2.5-pro', 'gemini-2.5-pro']],
+    [
+      'projects/p1/locations/us-central1/publishers/google/models/gemini-2.0-flash-001',
+      [
+        'projects/p1/locations/us-central1/publishers/google/models/gemini-2.0-flash-001',
+        'gemini-2.0-flash-001',
+        'gemini-2.0-flash',
+      ],
+    ],
+    ['claude-3-5-sonnet-20241022', ['claude-3-5-sonnet-20241022', 'claude-3-5-sonnet']],
+    ['claude-3-5-sonnet-v2@20241022', ['claude-3-5-sonnet-v2@20241022', 'claude-3-5-sonnet-v2']],
+    ['claude-3-5-haiku-latest', ['claude-3-5-haiku-latest', 'claude-3-5-haiku']],
+    [
+      'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
+      ['us.anthropic.claude-3-5-sonnet-20241022-v2:0', 'anthropic.claude-3-5-sonnet-20241022-v2:0'],
+    ],
+    ['@cf/meta/llama-3.1-8b-instruct', ['@cf/meta/llama-3.1-8b-instruct']],
+  ])('%s -> %j', (model, expected) => {
+    expect(candidateNames(model)).toEqual(expected);
+  });
+
+  it('never shortens a name to a prefix of another model', () => {
+    // gpt-4o-mini must not become gpt-4o: only date-shaped suffixes are removed.
+    expect(candidateNames('gpt-4o-mini')).toEqual(['gpt-4o-mini']);
+    expect(candidateNames('claude-opus-4-1')).toEqual(['claude-opus-4-1']);
+  });
+});
+
+describe('stripRouting', () => {
+  it('removes stacked routing prefixes but keeps the model', () => {
+    expect(stripRouting('openai/gpt-4o')).toBe('gpt-4o');
+    expect(stripRouting('models/')).toBe('models/');
+  });
+});
+
+describe('providerChain', () => {
+  const known = ['openai', 'anthropic', 'gcp.gemini', 'gcp.vertex_ai', 'azure.ai.openai', 'groq'];
+  it('keeps to the named provider and its family', () => {
+    expect(providerChain('openai', known)).toEqual(['openai']);
+    expect(providerChain('gcp.vertex_ai', known)).toEqual(['gcp.vertex_ai', 'gcp.gemini']);
+    expect(providerChain('azure.ai.openai', known)).toEqual(['azure.ai.openai', 'openai']);
+    expect(providerChain('Google', known)).toEqual(['gcp.gemini', 'gcp.vertex_ai']);
+  });
+  it('searches first parties first when the provider is absent or unknown', () => {
+    expect(providerChain(undefined, known)).toEqual([
+      'openai',
+      'anthropic',
+      'gcp.gemini',
+      'gcp.vertex_ai',
+      'azure.ai.openai',
+      'groq',
+    ]);
+    expect(providerChain('my-proxy', known)[0]).toBe('openai');
+  });
+});
