@@ -26,10 +26,14 @@ export function nsPerCall(fn, { iterations = 100_000, rounds = 15, warmup = 3 } 
 export function freshRuns(script, runs = 11) {
   const out = [];
   for (let i = 0; i < runs; i++) {
-    const text = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      cwd: new URL('.', import.meta.url),
-    });
+    const text = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        cwd: new URL('.', import.meta.url),
+      },
+    );
     out.push(JSON.parse(text));
   }
   return out;

@@ -1,8 +1,9 @@
 // Cost calculation throughput: @costlens/pricing vs @pydantic/genai-prices on the
 // same usages, plus each one's load time and memory in a fresh process.
 // Run: scripts/run node bench/pricing.bench.js   (then node bench/publish.js)
-import { calcPrice } from '@pydantic/genai-prices';
+
 import { loadCatalogue } from '@costlens/pricing';
+import { calcPrice } from '@pydantic/genai-prices';
 import { freshRuns, median, nsPerCall, save } from './lib.js';
 
 // The same calls for both: [provider for costlens, providerId for genai-prices, model, usage].
@@ -10,8 +11,18 @@ const CALLS = [
   ['openai', 'openai', 'gpt-4o', { input: 1200, cacheRead: 1024, output: 300 }],
   ['openai', 'openai', 'gpt-4o-mini-2024-07-18', { input: 800, cacheRead: 0, output: 120 }],
   ['openai', 'openai', 'o3', { input: 5000, cacheRead: 0, output: 2000 }],
-  ['anthropic', 'anthropic', 'claude-sonnet-4-5', { input: 30000, cacheRead: 20000, cacheWrite: 5000, output: 800 }],
-  ['anthropic', 'anthropic', 'claude-3-5-haiku-20241022', { input: 2000, cacheRead: 0, output: 400 }],
+  [
+    'anthropic',
+    'anthropic',
+    'claude-sonnet-4-5',
+    { input: 30000, cacheRead: 20000, cacheWrite: 5000, output: 800 },
+  ],
+  [
+    'anthropic',
+    'anthropic',
+    'claude-3-5-haiku-20241022',
+    { input: 2000, cacheRead: 0, output: 400 },
+  ],
   ['gcp.gemini', 'google', 'gemini-2.5-pro', { input: 250000, cacheRead: 0, output: 1000 }],
   ['gcp.gemini', 'google', 'gemini-2.5-flash', { input: 4000, cacheRead: 1000, output: 600 }],
 ];
@@ -40,7 +51,10 @@ const theirs = CALLS.map(([, providerId, model, u]) => ({
 for (let i = 0; i < CALLS.length; i++) {
   const a = catalogue.price(ours[i]);
   const b = calcPrice(theirs[i].usage, theirs[i].model, { providerId: theirs[i].providerId });
-  if (a.unpriced || !b) throw new Error(`call ${i} (${CALLS[i][2]}) is not priced by both: ${a.reason ?? 'genai-prices returned null'}`);
+  if (a.unpriced || !b)
+    throw new Error(
+      `call ${i} (${CALLS[i][2]}) is not priced by both: ${a.reason ?? 'genai-prices returned null'}`,
+    );
   if (Math.abs(a.cost_usd - b.total_price) > 1e-9) {
     console.warn(`note: ${CALLS[i][2]}: costlens ${a.cost_usd} vs genai-prices ${b.total_price}`);
   }

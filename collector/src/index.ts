@@ -1,2 +1,2 @@
-export { main } from './cli/main.js';
 export type { Io } from './cli/io.js';
+export { main } from './cli/main.js';

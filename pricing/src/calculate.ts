@@ -133,7 +133,8 @@ export function compute(rates: Rates, u: Usage): Computed {
       'image output token',
     ),
   };
-  if (missing.length) return { ok: false, reason: `the catalogue has no ${missing.join(', ')} price` };
+  if (missing.length)
+    return { ok: false, reason: `the catalogue has no ${missing.join(', ')} price` };
 
   const images = u.images ?? 0;
   if (images > 0) {
@@ -171,7 +172,9 @@ export function compute(rates: Rates, u: Usage): Computed {
     amounts.media += multiply(seconds, one.pusd);
   }
 
-  return tierAbove === undefined ? { ok: true, pusd: amounts } : { ok: true, pusd: amounts, tierAbove };
+  return tierAbove === undefined
+    ? { ok: true, pusd: amounts }
+    : { ok: true, pusd: amounts, tierAbove };
 }
 
 export function scale(amounts: Amounts, multiplier: number): Amounts {

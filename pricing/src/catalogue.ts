@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { checkUsage, compute, scale, toBreakdown, total } from './calculate.js';
-import { pusdToUsd } from './money.js';
 import { candidateNames, normalizeProvider, providerChain } from './model-id.js';
+import { pusdToUsd } from './money.js';
 import { pricesAt, RateCache } from './rates.js';
 import type { CatalogueData, ModelEntry, PriceRequest, PriceResult, Usage } from './types.js';
 
@@ -91,7 +91,8 @@ export class Catalogue {
     }
     const result = compute(this.#rates.get(prices), req as Usage);
     if (!result.ok) return this.#unpriced(model, `${entry.provider} ${entry.id}: ${result.reason}`);
-    const pusd = entry.multiplier === undefined ? result.pusd : scale(result.pusd, entry.multiplier);
+    const pusd =
+      entry.multiplier === undefined ? result.pusd : scale(result.pusd, entry.multiplier);
     const totalPusd = total(pusd);
     return {
       unpriced: false,

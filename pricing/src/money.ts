@@ -42,7 +42,8 @@ export class MoneySum {
   #count = 0;
 
   addPusd(pusd: number): this {
-    if (!Number.isInteger(pusd)) throw new TypeError(`MoneySum.addPusd expects an integer, got ${pusd}`);
+    if (!Number.isInteger(pusd))
+      throw new TypeError(`MoneySum.addPusd expects an integer, got ${pusd}`);
     this.#pusd += BigInt(pusd);
     this.#count++;
     return this;

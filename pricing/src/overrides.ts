@@ -165,13 +165,15 @@ function readModel(r: Reader, node: Node, where: string): ModelOverride {
   };
   if (f.has('mode')) {
     const mode = r.text(f.get('mode'), `${where}.mode`) as Mode;
-    if (!MODES.includes(mode)) r.fail(f.get('mode'), 'mode', `${where}.mode must be one of ${MODES.join(', ')}`);
+    if (!MODES.includes(mode))
+      r.fail(f.get('mode'), 'mode', `${where}.mode must be one of ${MODES.join(', ')}`);
     out.mode = mode;
   }
   if (f.has('from')) {
     const raw = r.scalar(f.get('from'));
     const from = raw instanceof Date ? raw.toISOString() : String(raw);
-    if (Number.isNaN(Date.parse(from))) r.fail(f.get('from'), 'from', `${where}.from must be a date like 2026-01-31`);
+    if (Number.isNaN(Date.parse(from)))
+      r.fail(f.get('from'), 'from', `${where}.from must be a date like 2026-01-31`);
     out.from = from;
   }
   r.tokens(f, where, out);
@@ -194,7 +196,9 @@ function readModel(r: Reader, node: Node, where: string): ModelOverride {
         usd: r.number(g.get('usd'), `${w}.usd`, 'USD per image'),
         ...(g.has('size') ? { size: r.text(g.get('size'), `${w}.size`) } : {}),
         ...(g.has('quality') ? { quality: r.text(g.get('quality'), `${w}.quality`) } : {}),
-        ...(g.has('resolution') ? { resolution: r.text(g.get('resolution'), `${w}.resolution`) } : {}),
+        ...(g.has('resolution')
+          ? { resolution: r.text(g.get('resolution'), `${w}.resolution`) }
+          : {}),
       };
     });
   }
@@ -204,10 +208,13 @@ function readModel(r: Reader, node: Node, where: string): ModelOverride {
       const g = r.fields(r.map(n, w), VIDEO_KEYS, w);
       if (!g.has('usd_per_second')) r.fail(n, 'usd_per_second', `${w} needs "usd_per_second"`);
       const audio = r.scalar(g.get('audio'));
-      if (g.has('audio') && typeof audio !== 'boolean') r.fail(g.get('audio'), 'audio', `${w}.audio must be true or false`);
+      if (g.has('audio') && typeof audio !== 'boolean')
+        r.fail(g.get('audio'), 'audio', `${w}.audio must be true or false`);
       return {
         usd_per_second: r.number(g.get('usd_per_second'), `${w}.usd_per_second`, 'USD per second'),
-        ...(g.has('resolution') ? { resolution: r.text(g.get('resolution'), `${w}.resolution`) } : {}),
+        ...(g.has('resolution')
+          ? { resolution: r.text(g.get('resolution'), `${w}.resolution`) }
+          : {}),
         ...(g.has('size') ? { size: r.text(g.get('size'), `${w}.size`) } : {}),
         ...(typeof audio === 'boolean' ? { audio } : {}),
       };
@@ -219,11 +226,14 @@ function readModel(r: Reader, node: Node, where: string): ModelOverride {
 function readDiscount(r: Reader, node: Node, where: string): Discount {
   const f = r.fields(r.map(node, where), DISCOUNT_KEYS, where);
   if (!f.has('provider')) r.fail(node, 'provider', `${where} needs a provider`);
-  if (!f.has('multiplier')) r.fail(node, 'multiplier', `${where} needs a multiplier (0.8 = 20% off)`);
+  if (!f.has('multiplier'))
+    r.fail(node, 'multiplier', `${where} needs a multiplier (0.8 = 20% off)`);
   const multiplier = r.number(f.get('multiplier'), `${where}.multiplier`, '0.8 = 20% off');
   return {
     provider: normalizeProvider(r.text(f.get('provider'), `${where}.provider`)),
-    ...(f.has('model') ? { model: normalizeModelName(r.text(f.get('model'), `${where}.model`)) } : {}),
+    ...(f.has('model')
+      ? { model: normalizeModelName(r.text(f.get('model'), `${where}.model`)) }
+      : {}),
     multiplier,
   };
 }
@@ -236,16 +246,27 @@ export function parseOverrides(text: string, file = 'prices'): Overrides {
   const syntax = doc.errors[0];
   if (syntax) {
     const line = lines.linePos(syntax.pos[0]).line || 1;
-    throw new OverrideFileError(file, line, '', `not valid JSON or YAML: ${syntax.message.split('\n')[0]}`);
+    throw new OverrideFileError(
+      file,
+      line,
+      '',
+      `not valid JSON or YAML: ${syntax.message.split('\n')[0]}`,
+    );
   }
   if (doc.contents === null) return { models: [], discounts: [] };
-  const top = r.fields(r.map(doc.contents as Node, 'the file'), ['models', 'discounts'], 'the file');
+  const top = r.fields(
+    r.map(doc.contents as Node, 'the file'),
+    ['models', 'discounts'],
+    'the file',
+  );
   return {
     models: top.has('models')
       ? r.list(top.get('models'), 'models').map((n, i) => readModel(r, n, `models[${i}]`))
       : [],
     discounts: top.has('discounts')
-      ? r.list(top.get('discounts'), 'discounts').map((n, i) => readDiscount(r, n, `discounts[${i}]`))
+      ? r
+          .list(top.get('discounts'), 'discounts')
+          .map((n, i) => readDiscount(r, n, `discounts[${i}]`))
       : [],
   };
 }
@@ -255,7 +276,12 @@ export function readOverrides(path: string): Overrides {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new OverrideFileError(path, 0, '', `cannot read the price file: ${(err as Error).message}`);
+    throw new OverrideFileError(
+      path,
+      0,
+      '',
+      `cannot read the price file: ${(err as Error).message}`,
+    );
   }
   return parseOverrides(text, path);
 }
@@ -272,7 +298,8 @@ export function applyOverrides(catalogue: Catalogue, overrides: Overrides): Cata
     const found = catalogue.find(o.model, o.provider);
     const given = pricesOf(o);
     // Replace only the model the file names: not the base model a snapshot name rewrites to.
-    const named = found && (found.matchedAs === o.model || found.matchedAs === stripRouting(o.model));
+    const named =
+      found && (found.matchedAs === o.model || found.matchedAs === stripRouting(o.model));
     if (found && named && found.entry.provider === o.provider) {
       const i = models.indexOf(found.entry);
       const entry = models[i]!;
@@ -304,7 +331,9 @@ export function applyOverrides(catalogue: Catalogue, overrides: Overrides): Cata
       if (d.model !== undefined && next.find(d.model, d.provider)?.entry !== m) continue;
       multiplier *= d.multiplier;
     }
-    return multiplier === (m.multiplier ?? 1) ? m : { ...m, multiplier, source: 'override' as const };
+    return multiplier === (m.multiplier ?? 1)
+      ? m
+      : { ...m, multiplier, source: 'override' as const };
   });
   return new Catalogue({ ...catalogue.data, models: discounted });
 }

@@ -1,5 +1,12 @@
 import { perMillionToPusd, usdToPusd } from './money.js';
-import type { DatedPrices, ImagePrice, ModelEntry, PriceSet, TokenPrices, VideoPrice } from './types.js';
+import type {
+  DatedPrices,
+  ImagePrice,
+  ModelEntry,
+  PriceSet,
+  TokenPrices,
+  VideoPrice,
+} from './types.js';
 
 /** Token prices in pUSD per token; undefined = unknown. */
 export interface TokenRates {

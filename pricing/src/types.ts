@@ -83,6 +83,8 @@ export interface ModelEntry {
   /** Undated entry first, then ascending `from`; daily windows after the dated entries they refine. */
   prices: DatedPrices[];
   source: SourceName;
+  /** The entry's key in its source file, for tracing a price back (LiteLLM: `gemini/gemini-2.5-pro`). */
+  source_key?: string;
   /** Where a hand-kept price comes from and when it was checked. */
   reference?: string;
   /** A user's discount: every amount of this model is multiplied by it. */

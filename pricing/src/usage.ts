@@ -67,7 +67,8 @@ export function fromGeminiUsage(usageMetadata: unknown): Usage {
     if (detail.modality === 'IMAGE') imageOut += num(detail.tokenCount) ?? 0;
   }
   // Gemini bills thoughts as output but reports them apart from candidates.
-  const output = candidates === undefined && thoughts === 0 ? undefined : (candidates ?? 0) + thoughts;
+  const output =
+    candidates === undefined && thoughts === 0 ? undefined : (candidates ?? 0) + thoughts;
   return compact({
     input_tokens: prompt === undefined ? undefined : prompt + toolPrompt,
     output_tokens: output === undefined ? undefined : output - imageOut,

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -8,18 +8,36 @@ export function parse<O extends Options>(
   command: string,
   args: string[],
   options: O,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>
+>['values'] {
+  // `--input-tokens -5` is a negative value to refuse with its own message, not a missing one.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else {
+      joined.push(a);
+    }
+  }
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: joined, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const msg = (err as Error).message
+      .replace(/\s*To specify a positional argument.*$/s, '')
+      .replace(/\.\s*$/, '')
+      .split('\n')[0];
     throw new UsageError(`${command}: ${msg}. See 'costlens ${command} --help'.`);
   }
 }
 
 export function count(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--${flag} must be a whole number >= 0, got "${raw}".`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new UsageError(`--${flag} must be a whole number >= 0, got "${raw}".`);
   return Number(raw);
 }
 
@@ -32,7 +50,11 @@ export function seconds(flag: string, raw: string | undefined): number | undefin
   return v;
 }
 
-export function oneOf(flag: string, raw: string | undefined, allowed: string[]): string | undefined {
+export function oneOf(
+  flag: string,
+  raw: string | undefined,
+  allowed: string[],
+): string | undefined {
   if (raw === undefined) return undefined;
   const hit = allowed.find((a) => a.toLowerCase() === raw.trim().toLowerCase());
   if (!hit) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${raw}".`);
@@ -58,7 +80,9 @@ export function date(flag: string, raw: string | undefined): Date | undefined {
   if (raw === undefined) return undefined;
   const d = new Date(raw);
   if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(d.getTime())) {
-    throw new UsageError(`--${flag} must be an ISO date like 2026-03-01 or 2026-03-01T12:00:00Z, got "${raw}".`);
+    throw new UsageError(
+      `--${flag} must be an ISO date like 2026-03-01 or 2026-03-01T12:00:00Z, got "${raw}".`,
+    );
   }
   return d;
 }

@@ -85,7 +85,8 @@ function request(v: ReturnType<typeof parse<typeof OPTIONS>>): PriceRequest {
     video_audio: bool('video-audio', v['video-audio']),
     at: date('at', v.at),
   };
-  for (const k of Object.keys(req) as (keyof PriceRequest)[]) if (req[k] === undefined) delete req[k];
+  for (const k of Object.keys(req) as (keyof PriceRequest)[])
+    if (req[k] === undefined) delete req[k];
   return req;
 }
 
@@ -95,7 +96,8 @@ function text(req: PriceRequest, r: PriceResult): string {
   for (const [k, label] of LABELS) {
     if (r.breakdown[k] !== 0) lines.push(`  ${label.padEnd(12)} $${formatUsd(r.breakdown[k])}`);
   }
-  if (r.tier_above !== undefined) lines.push(`  (long-context prices: input above ${r.tier_above} tokens)`);
+  if (r.tier_above !== undefined)
+    lines.push(`  (long-context prices: input above ${r.tier_above} tokens)`);
   lines.push(`  ${'total'.padEnd(12)} $${formatUsd(r.cost_usd)}`);
   if (req.model.toLowerCase() !== r.model.id) lines[0] += `  [asked for ${req.model}]`;
   return `${lines.join('\n')}\n`;

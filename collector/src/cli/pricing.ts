@@ -42,9 +42,12 @@ function extras(p: PriceSet | undefined): string {
   if (p.cache_read !== undefined) out.push(`cache read ${p.cache_read}`);
   if (p.cache_write !== undefined) out.push(`cache write ${p.cache_write}`);
   if (p.cache_write_1h !== undefined) out.push(`1h write ${p.cache_write_1h}`);
-  for (const t of p.tiers ?? []) out.push(`>${t.above / 1000}k: ${money(t.input)}/${money(t.output)}`);
+  for (const t of p.tiers ?? [])
+    out.push(`>${t.above / 1000}k: ${money(t.input)}/${money(t.output)}`);
   for (const i of p.images ?? []) {
-    out.push(`image ${[i.quality, i.size, i.resolution].filter(Boolean).join(' ') || 'each'} $${i.usd}`);
+    out.push(
+      `image ${[i.quality, i.size, i.resolution].filter(Boolean).join(' ') || 'each'} $${i.usd}`,
+    );
   }
   for (const v of p.video ?? []) {
     const what = [v.resolution, v.size, v.audio === undefined ? '' : v.audio ? 'audio' : 'silent'];
@@ -54,7 +57,9 @@ function extras(p: PriceSet | undefined): string {
 }
 
 function current(m: ModelEntry): PriceSet | undefined {
-  const undated = m.prices.filter((d) => !d.daily && (d.from === undefined || Date.parse(d.from) <= Date.now()));
+  const undated = m.prices.filter(
+    (d) => !d.daily && (d.from === undefined || Date.parse(d.from) <= Date.now()),
+  );
   return undated.at(-1)?.prices;
 }
 
@@ -77,9 +82,14 @@ function list(args: string[], io: Io): number {
     return [m.provider, m.id, m.mode, money(p?.input), money(p?.output), extras(p), m.source];
   });
   const head = ['provider', 'model', 'mode', 'input/1M', 'output/1M', 'other prices', 'source'];
-  const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
+  const widths = head.map((h, i) =>
+    Math.min(48, Math.max(h.length, ...rows.map((r) => r[i]!.length))),
+  );
   const line = (r: string[]) =>
-    r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   io.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
   io.stdout.write(`${models.length} of ${catalogue.size} models, catalogue ${catalogue.version}\n`);
   return EXIT.ok;
@@ -110,7 +120,10 @@ function update(args: string[], io: Io): number {
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
   });
-  if (!v.litellm) throw new UsageError('pricing update: --litellm FILE is required (LiteLLM\'s model_prices_and_context_window.json).');
+  if (!v.litellm)
+    throw new UsageError(
+      "pricing update: --litellm FILE is required (LiteLLM's model_prices_and_context_window.json).",
+    );
   const today = new Date().toISOString().slice(0, 10);
   for (const flag of ['litellm-as-of', 'genai-prices-as-of'] as const) {
     const d = v[flag];
@@ -151,8 +164,12 @@ function update(args: string[], io: Io): number {
     );
     for (const a of diff.added.slice(0, 50)) io.stdout.write(`  + ${a}\n`);
     for (const r of diff.removed.slice(0, 50)) io.stdout.write(`  - ${r}\n`);
-    for (const r of diff.repriced.slice(0, 50)) io.stdout.write(`  ~ ${r.model}: ${r.before} -> ${r.after}\n`);
-    const more = Math.max(diff.added.length - 50, 0) + Math.max(diff.removed.length - 50, 0) + Math.max(diff.repriced.length - 50, 0);
+    for (const r of diff.repriced.slice(0, 50))
+      io.stdout.write(`  ~ ${r.model}: ${r.before} -> ${r.after}\n`);
+    const more =
+      Math.max(diff.added.length - 50, 0) +
+      Math.max(diff.removed.length - 50, 0) +
+      Math.max(diff.repriced.length - 50, 0);
     if (more > 0) io.stdout.write(`  ... and ${more} more\n`);
     if (lost > MAX_LOSS && !v.force) {
       io.stderr.write(
@@ -163,7 +180,8 @@ function update(args: string[], io: Io): number {
   } else {
     io.stdout.write(`catalogue ${next.version}: ${next.models.length} models (new)\n`);
   }
-  if (built.skipped.length) io.stdout.write(`${built.skipped.length} source entries skipped (no price costlens models)\n`);
+  if (built.skipped.length)
+    io.stdout.write(`${built.skipped.length} source entries skipped (no price costlens models)\n`);
   if (v['dry-run']) {
     io.stdout.write('dry run: nothing written\n');
     return EXIT.ok;

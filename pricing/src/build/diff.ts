@@ -23,7 +23,11 @@ function summary(m: ModelEntry, at: Date): string {
   return parts.join(', ') || 'none';
 }
 
-export function diffCatalogues(before: CatalogueData, after: CatalogueData, at = new Date()): CatalogueDiff {
+export function diffCatalogues(
+  before: CatalogueData,
+  after: CatalogueData,
+  at = new Date(),
+): CatalogueDiff {
   const old = new Map(before.models.map((m) => [name(m), m]));
   const next = new Map(after.models.map((m) => [name(m), m]));
   const diff: CatalogueDiff = { added: [], removed: [], repriced: [] };

@@ -5,11 +5,11 @@ import { convertLitellm } from './litellm.js';
 import { mergeSources } from './merge.js';
 import { applyOverlay, fillAnthropicCache, type Overlay } from './overlay.js';
 
-export { diffCatalogues, type CatalogueDiff } from './diff.js';
+export { type CatalogueDiff, diffCatalogues } from './diff.js';
 export { convertGenaiPrices } from './genai-prices.js';
 export { convertLitellm } from './litellm.js';
-export { SourceFormatError, type ConvertResult } from './providers.js';
 export type { Overlay, OverlayRow } from './overlay.js';
+export { type ConvertResult, SourceFormatError } from './providers.js';
 
 export const BUNDLED_OVERLAY_PATH = new URL('../../data/overlay.json', import.meta.url);
 
@@ -48,7 +48,10 @@ function checkPrices(m: ModelEntry): void {
 /** Sources + overlay -> catalogue data; the same inputs give the same bytes. */
 export function buildCatalogue(input: BuildInput): BuildResult {
   const lite = convertLitellm(input.litellm);
-  const genai = input.genaiPrices === undefined ? { models: [], skipped: [] } : convertGenaiPrices(input.genaiPrices);
+  const genai =
+    input.genaiPrices === undefined
+      ? { models: [], skipped: [] }
+      : convertGenaiPrices(input.genaiPrices);
   let models = mergeSources(genai.models, lite.models);
   models = fillAnthropicCache(applyOverlay(models, input.overlay), input.overlay);
   models.sort((a, b) => a.provider.localeCompare(b.provider) || a.id.localeCompare(b.id));
@@ -65,7 +68,12 @@ export function buildCatalogue(input: BuildInput): BuildResult {
       notice: GENAI_PRICES_NOTICE,
     });
   }
-  sources.push({ name: 'overlay', as_of: input.overlay.as_of, models: count('overlay'), notice: 'costlens, hand-kept' });
+  sources.push({
+    name: 'overlay',
+    as_of: input.overlay.as_of,
+    models: count('overlay'),
+    notice: 'costlens, hand-kept',
+  });
   const hash = createHash('sha256').update(JSON.stringify(models)).digest('hex').slice(0, 8);
   // Dated by its data, not by when it was built, so a rebuild of the same sources is byte-identical.
   const date = [input.litellmAsOf, input.genaiPricesAsOf ?? '', input.overlay.as_of].sort().at(-1)!;

@@ -56,7 +56,14 @@ export function applyOverlay(models: ModelEntry[], overlay: Overlay): ModelEntry
           reference,
         };
       } else {
-        out.push({ provider, id: row.id, mode: row.mode, prices: [{ prices: given }], source: 'overlay', reference });
+        out.push({
+          provider,
+          id: row.id,
+          mode: row.mode,
+          prices: [{ prices: given }],
+          source: 'overlay',
+          reference,
+        });
       }
     }
   }
