@@ -20,14 +20,18 @@ export interface ListOptions {
   search?: string;
 }
 
-function toDate(at: PriceRequest['at']): Date {
-  if (at === undefined) return new Date();
-  const d = at instanceof Date ? at : new Date(at);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`at must be a date, got ${String(at)}`);
-  return d;
+/** The call's time in epoch ms. */
+function toTime(at: PriceRequest['at']): number {
+  if (at === undefined) return Date.now();
+  const t = typeof at === 'number' ? at : at instanceof Date ? at.getTime() : Date.parse(at);
+  if (!Number.isFinite(t)) throw new RangeError(`at must be a date, got ${String(at)}`);
+  return t;
 }
 
 const key = (provider: string, name: string) => `${provider}\u0000${name}`;
+
+/** How many distinct (provider, model) look-ups a catalogue remembers before starting over. */
+const FIND_MEMO_LIMIT = 10_000;
 
 /**
  * A price catalogue: finds a model's entry by explicit rules and prices usage.
@@ -39,6 +43,8 @@ export class Catalogue {
   readonly providers: readonly string[];
   readonly #index = new Map<string, ModelEntry>();
   readonly #rates = new RateCache();
+  readonly #found = new Map<string, Map<string, Match | null>>();
+  #remembered = 0;
 
   constructor(data: CatalogueData) {
     if (!data || !Array.isArray(data.models) || typeof data.version !== 'string') {
@@ -64,6 +70,25 @@ export class Catalogue {
 
   /** The entry for `model`, or null. Tries the provider (and its family) first, each with the model's explicit rewrites. */
   find(model: string, provider?: string): Match | null {
+    // Apps call a handful of models millions of times: remember the answers (bounded).
+    let byModel = this.#found.get(provider ?? '');
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.#found.set(provider ?? '', byModel);
+    }
+    const memo = byModel.get(model);
+    if (memo !== undefined) return memo;
+    const found = this.#search(model, provider);
+    if (++this.#remembered > FIND_MEMO_LIMIT) {
+      this.#found.clear();
+      this.#remembered = 0;
+    } else {
+      byModel.set(model, found);
+    }
+    return found;
+  }
+
+  #search(model: string, provider?: string): Match | null {
     const names = candidateNames(model);
     for (const p of providerChain(provider, this.providers)) {
       for (const name of names) {
@@ -80,14 +105,17 @@ export class Catalogue {
       throw new TypeError('price() needs a model name');
     }
     checkUsage(req);
-    const at = toDate(req.at);
+    const at = toTime(req.at);
     const match = this.find(req.model, req.provider);
     if (!match) return this.#unpriced(null, this.#unknownReason(req));
     const { entry } = match;
     const model = { provider: entry.provider, id: entry.id };
     const prices = pricesAt(entry, at);
     if (!prices) {
-      return this.#unpriced(model, `${entry.id} has no price in force on ${at.toISOString()}`);
+      return this.#unpriced(
+        model,
+        `${entry.id} has no price in force on ${new Date(at).toISOString()}`,
+      );
     }
     const result = compute(this.#rates.get(prices), req as Usage);
     if (!result.ok) return this.#unpriced(model, `${entry.provider} ${entry.id}: ${result.reason}`);

@@ -79,27 +79,42 @@ function minutesOf(hhmm: string): number {
   return Number(h) * 60 + Number(m);
 }
 
-function inDailyWindow(window: { start: string; end: string }, at: Date): boolean {
-  const now = at.getUTCHours() * 60 + at.getUTCMinutes();
+function inDailyWindow(window: { start: string; end: string }, at: number): boolean {
+  const now = Math.floor((((at % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
   const start = minutesOf(window.start);
   const end = minutesOf(window.end);
   return start <= end ? now >= start && now < end : now >= start || now < end;
 }
 
+const fromTimes = new WeakMap<DatedPrices, number>();
+
+function fromTime(d: DatedPrices): number {
+  if (d.from === undefined) return Number.NEGATIVE_INFINITY;
+  let t = fromTimes.get(d);
+  if (t === undefined) {
+    t = Date.parse(d.from);
+    fromTimes.set(d, t);
+  }
+  return t;
+}
+
 /**
- * The prices in force at `at`: the newest entry whose `from` has passed, then
- * a daily window (off-peak, peak) that has passed too and covers the time of day.
+ * The prices in force at `at` (epoch ms): the newest entry whose `from` has
+ * passed, then a daily window (off-peak, peak) that has passed too and covers
+ * the time of day.
  */
-export function pricesAt(entry: ModelEntry, at: Date): PriceSet | undefined {
-  const t = at.getTime();
+export function pricesAt(entry: ModelEntry, at: number | Date): PriceSet | undefined {
+  const t = typeof at === 'number' ? at : at.getTime();
+  const only = entry.prices.length === 1 ? entry.prices[0] : undefined;
+  if (only && only.from === undefined && !only.daily) return only.prices;
   let current: DatedPrices | undefined;
   let currentFrom = Number.NEGATIVE_INFINITY;
   let window: DatedPrices | undefined;
   for (const d of entry.prices) {
-    const from = d.from === undefined ? Number.NEGATIVE_INFINITY : Date.parse(d.from);
+    const from = fromTime(d);
     if (from > t) continue;
     if (d.daily) {
-      if (inDailyWindow(d.daily, at)) window = d;
+      if (inDailyWindow(d.daily, t)) window = d;
     } else if (from >= currentFrom) {
       current = d;
       currentFrom = from;

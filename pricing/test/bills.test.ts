@@ -267,6 +267,12 @@ describe('real bills', () => {
     expect(catalogue.price({ ...call, at: '2025-06-10T00:00:00Z' }).cost_usd).toBe(10);
   });
 
+  it('prices by the time of day where the provider does (DeepSeek off-peak)', () => {
+    const call = { provider: 'deepseek', model: 'deepseek-chat', input_tokens: 1_000_000 };
+    expect(catalogue.price({ ...call, at: '2026-03-02T10:00:00Z' }).cost_usd).toBe(0.27);
+    expect(catalogue.price({ ...call, at: '2026-03-02T20:00:00Z' }).cost_usd).toBe(0.135);
+  });
+
   it('a price override with a discount', () => {
     const mine = applyOverrides(
       catalogue,
