@@ -110,6 +110,12 @@ export class Catalogue {
     if (!match) return this.#unpriced(null, this.#unknownReason(req));
     const { entry } = match;
     const model = { provider: entry.provider, id: entry.id };
+    if (entry.prices.length === 0) {
+      return this.#unpriced(
+        model,
+        `${entry.provider} ${entry.id} has no price: ${entry.reference ?? 'none is known'}`,
+      );
+    }
     const prices = pricesAt(entry, at);
     if (!prices) {
       return this.#unpriced(

@@ -38,8 +38,11 @@ export function normalizeModelName(name: string): string {
 /** Strips resource paths and routing prefixes: `projects/p/locations/l/publishers/google/models/x` -> `x`. */
 export function stripRouting(name: string): string {
   let m = name;
+  // Vertex AI resource names: projects/p/locations/l/publishers/google/models/x, publishers/google/models/x.
   const resource = m.lastIndexOf('/models/');
-  if (resource >= 0 && m.startsWith('projects/')) m = m.slice(resource + '/models/'.length);
+  if (resource >= 0 && (m.startsWith('projects/') || m.startsWith('publishers/'))) {
+    m = m.slice(resource + '/models/'.length);
+  }
   for (let changed = true; changed; ) {
     changed = false;
     for (const prefix of ROUTING_PREFIXES) {

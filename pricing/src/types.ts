@@ -80,7 +80,10 @@ export interface ModelEntry {
   /** Other names the provider's API accepts for exactly this model. */
   aliases?: string[];
   mode: Mode;
-  /** Undated entry first, then ascending `from`; daily windows after the dated entries they refine. */
+  /**
+   * Undated entry first, then ascending `from`; daily windows after the dated entries they refine.
+   * Empty when the overlay took out a price known to be wrong: `reference` says why.
+   */
   prices: DatedPrices[];
   source: SourceName;
   /** The entry's key in its source file, for tracing a price back (LiteLLM: `gemini/gemini-2.5-pro`). */

@@ -179,6 +179,18 @@ const BILLS: [string, PriceRequest, number, Partial<CostBreakdown>][] = [
     { media: 0.033 },
   ],
   [
+    'DALL-E 3, one HD 1024x1024 image (LiteLLM per-pixel price, recovered)',
+    {
+      provider: 'openai',
+      model: 'dall-e-3',
+      images: 1,
+      image_size: '1024x1024',
+      image_quality: 'hd',
+    },
+    0.08,
+    { media: 0.08 },
+  ],
+  [
     'gpt-4o with 8,000 of 10,000 prompt tokens cached',
     {
       provider: 'openai',
@@ -322,6 +334,18 @@ describe('real bills', () => {
     expect(fast.unpriced).toBe(true);
   });
 
+  it('a price the overlay took out as wrong is unpriced with the reason', () => {
+    const r = catalogue.price({
+      provider: 'cloudflare',
+      model: '@cf/meta/llama-2-7b-chat-fp16',
+      input_tokens: 1000,
+    });
+    expect(r.unpriced).toBe(true);
+    expect(r.reason).toMatch(
+      /^cloudflare @cf\/meta\/llama-2-7b-chat-fp16 has no price: LiteLLM carries a stale \$1\.923 per 1M tokens/,
+    );
+  });
+
   it('never prices one model as another by substring', () => {
     const mini = catalogue.price({
       provider: 'openai',
@@ -339,6 +363,19 @@ describe('real bills', () => {
       ['gcp.gemini', 'models/gemini-2.5-pro', 'gemini-2.5-pro'],
       ['gcp.gemini', 'GEMINI-2.5-PRO', 'gemini-2.5-pro'],
       ['gcp.vertex_ai', 'gemini-2.5-pro', 'gemini-2.5-pro'],
+      ['gcp.vertex_ai', 'publishers/google/models/gemini-2.5-flash', 'gemini-2.5-flash'],
+      ['gcp.vertex_ai', 'claude-sonnet-4-5@20250929', 'claude-sonnet-4-5@20250929'],
+      [
+        'aws.bedrock',
+        'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
+        'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
+      ],
+      [
+        'aws.bedrock',
+        'ca.anthropic.claude-3-5-sonnet-20241022-v2:0',
+        'anthropic.claude-3-5-sonnet-20241022-v2:0',
+      ],
+      ['cloudflare', '@CF/meta/llama-3.1-8b-instruct', '@cf/meta/llama-3.1-8b-instruct'],
       ['anthropic', 'claude-3-5-haiku-latest', 'claude-3-5-haiku-latest'],
       [undefined, 'gpt-4o', 'gpt-4o'],
     ];

@@ -106,7 +106,9 @@ function videoPrices(e: Record<string, unknown>): VideoPrice[] {
   return out;
 }
 
-const roundUsd = (v: number) => Number(v.toFixed(12));
+/** LiteLLM's per-pixel figures are per-image prices divided by W*H and rounded: 4 significant digits recover them ($0.07999586 -> $0.08). */
+const perImageFromPixels = (perPixel: number, w: number, h: number) =>
+  Number((perPixel * w * h).toPrecision(4));
 
 function sizedImagePrice(e: Record<string, unknown>, w: number, h: number): number | undefined {
   const perImage = [e.output_cost_per_image, e.input_cost_per_image].find(
@@ -114,7 +116,7 @@ function sizedImagePrice(e: Record<string, unknown>, w: number, h: number): numb
   );
   if (isPrice(perImage)) return perImage;
   const pixel = [e.output_cost_per_pixel, e.input_cost_per_pixel].find((v) => isPrice(v) && v > 0);
-  return isPrice(pixel) ? roundUsd(pixel * w * h) : undefined;
+  return isPrice(pixel) ? perImageFromPixels(pixel, w, h) : undefined;
 }
 
 const hasAny = (p: PriceSet) =>

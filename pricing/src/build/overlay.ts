@@ -39,8 +39,13 @@ function rowPrices(row: OverlayRow, overlay: Overlay): PriceSet {
  * takes a wrongly priced model out so it shows as unpriced.
  */
 export function applyOverlay(models: ModelEntry[], overlay: Overlay): ModelEntry[] {
-  const removed = new Set(overlay.remove.map((r) => `${r.provider}\u0000${r.id}`));
-  const out = models.filter((m) => !removed.has(`${m.provider}\u0000${m.id}`));
+  // A removed model stays, without prices, so the reason reaches whoever asks for it.
+  const removed = new Map(overlay.remove.map((r) => [`${r.provider}\u0000${r.id}`, r]));
+  const out = models.map((m): ModelEntry => {
+    const r = removed.get(`${m.provider}\u0000${m.id}`);
+    if (!r) return m;
+    return { ...m, prices: [], source: 'overlay', reference: `${r.why} (checked ${r.checked})` };
+  });
   for (const row of overlay.rows) {
     const given = rowPrices(row, overlay);
     for (const provider of row.providers) {
