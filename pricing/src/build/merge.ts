@@ -24,6 +24,8 @@ export function mergeSources(genaiPrices: ModelEntry[], litellm: ModelEntry[]): 
     };
     byKey.set(key(m), {
       ...have,
+      // genai-prices does not say what a model makes; LiteLLM's image/video mode does.
+      mode: m.mode === 'image' || m.mode === 'video' ? m.mode : have.mode,
       prices: have.prices.map((d) => ({ ...d, prices: { ...add, ...d.prices } })),
     });
   }
