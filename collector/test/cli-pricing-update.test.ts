@@ -3,21 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { runCli } from './run-cli.js';
 
 const SOURCES = fileURLToPath(new URL('../../../shared/pricing-sources/', import.meta.url));
 const BUNDLED = fileURLToPath(new URL('../../pricing/data/catalogue.json', import.meta.url));
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 describe('costlens pricing update', () => {
   let dir: string;

@@ -11,6 +11,7 @@ export {
   readOverrides,
 } from './overrides.js';
 export type * from './types.js';
+export { TOKEN_KINDS } from './types.js';
 export {
   fromAnthropicUsage,
   fromGeminiUsage,

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { Catalogue } from './catalogue.js';
 import { normalizeModelName, normalizeProvider, stripRouting } from './model-id.js';
-import type { DatedPrices, Mode, ModelEntry, PriceSet, Tier } from './types.js';
+import {
+  type DatedPrices,
+  type Mode,
+  type ModelEntry,
+  type PriceSet,
+  type Tier,
+  TOKEN_KINDS,
+} from './types.js';
 
 /**
  * A user's price file (JSON or YAML):
@@ -48,15 +55,7 @@ export class OverrideFileError extends Error {
   }
 }
 
-const TOKEN_KEYS = [
-  'input',
-  'output',
-  'cache_read',
-  'cache_write',
-  'cache_write_1h',
-  'reasoning',
-  'output_image',
-] as const;
+const TOKEN_KEYS = TOKEN_KINDS;
 const MODEL_KEYS = ['provider', 'model', 'mode', 'from', ...TOKEN_KEYS, 'tiers', 'images', 'video'];
 const TIER_KEYS = ['above', ...TOKEN_KEYS];
 const IMAGE_KEYS = ['usd', 'size', 'quality', 'resolution'];

@@ -1,23 +1,17 @@
 import { perMillionToPusd, usdToPusd } from './money.js';
-import type {
-  DatedPrices,
-  ImagePrice,
-  ModelEntry,
-  PriceSet,
-  TokenPrices,
-  VideoPrice,
+import {
+  type DatedPrices,
+  type ImagePrice,
+  type ModelEntry,
+  type PriceSet,
+  TOKEN_KINDS,
+  type TokenKind,
+  type TokenPrices,
+  type VideoPrice,
 } from './types.js';
 
 /** Token prices in pUSD per token; undefined = unknown. */
-export interface TokenRates {
-  input?: number;
-  output?: number;
-  cache_read?: number;
-  cache_write?: number;
-  cache_write_1h?: number;
-  reasoning?: number;
-  output_image?: number;
-}
+export type TokenRates = { [K in TokenKind]?: number };
 
 /** A PriceSet turned into integer pUSD rates once, then reused for every call. */
 export interface Rates {
@@ -28,16 +22,6 @@ export interface Rates {
   /** `pusd` is per second. */
   video: (VideoPrice & { pusd: number })[];
 }
-
-const TOKEN_KINDS = [
-  'input',
-  'output',
-  'cache_read',
-  'cache_write',
-  'cache_write_1h',
-  'reasoning',
-  'output_image',
-] as const satisfies readonly (keyof TokenPrices)[];
 
 function tokenRates(p: TokenPrices, fallback?: TokenRates): TokenRates {
   const r: TokenRates = { ...fallback };

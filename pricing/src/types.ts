@@ -19,6 +19,19 @@ export interface TokenPrices {
   output_image?: number;
 }
 
+/** Every kind of token price, in one place for the code that walks them. */
+export const TOKEN_KINDS = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'cache_write_1h',
+  'reasoning',
+  'output_image',
+] as const satisfies readonly (keyof TokenPrices)[];
+
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
 /** A long-context tier: once input + cache tokens exceed `above`, the whole request uses these prices. */
 export interface Tier extends TokenPrices {
   above: number;
