@@ -1,0 +1,386 @@
+import { type Catalogue, normalizeProvider, type Usage } from '@costlens/pricing';
+import { type Attrs, bool, int, isSecretKey, num, str, truncate } from './attrs.js';
+import type { CallRecord, CallType } from './call-record.js';
+
+/** What the mapping needs of a decoded span; OTLP decoders produce it. */
+export interface SpanInput {
+  traceId: string;
+  spanId: string;
+  name: string;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: Attrs;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: { code: number; message: string };
+}
+
+export interface SpanContext {
+  resource: Attrs;
+  scopeName: string;
+}
+
+export interface MappingOptions {
+  catalogue: Catalogue;
+  /** Longest prompt and error message kept, in characters. */
+  maxTextChars?: number;
+}
+
+const OUR_SCOPE = '@costlens/instrumentation';
+
+/** Vercel AI SDK spans that are one provider call (the outer ai.generateText sums its steps). */
+const VERCEL_CALLS: Record<string, string> = {
+  'ai.generateText.doGenerate': 'chat',
+  'ai.streamText.doStream': 'chat',
+  'ai.generateObject.doGenerate': 'chat',
+  'ai.streamObject.doStream': 'chat',
+  'ai.embed.doEmbed': 'embeddings',
+  'ai.embedMany.doEmbed': 'embeddings',
+};
+
+/** Whether a span is one AI call, in any convention we read. */
+export function isGenAiSpan(a: Attrs): boolean {
+  const vercel = str(a, 'ai.operationId');
+  if (vercel !== null) return vercel in VERCEL_CALLS;
+  if (str(a, 'gen_ai.operation.name', 'gen_ai.system', 'gen_ai.provider.name') !== null)
+    return true;
+  const kind = str(a, 'openinference.span.kind');
+  return (
+    (kind === 'LLM' || kind === 'EMBEDDING') &&
+    str(a, 'llm.model_name', 'embedding.model_name') !== null
+  );
+}
+
+function operationOf(a: Attrs): string | null {
+  const op = str(a, 'gen_ai.operation.name');
+  if (op !== null) return op;
+  const vercel = str(a, 'ai.operationId');
+  if (vercel !== null) return VERCEL_CALLS[vercel] ?? null;
+  const kind = str(a, 'openinference.span.kind');
+  return kind === 'EMBEDDING' ? 'embeddings' : kind === 'LLM' ? 'chat' : null;
+}
+
+const CALL_TYPES: Record<string, CallType> = {
+  chat: 'text',
+  generate_content: 'text',
+  text_completion: 'text',
+  embeddings: 'embedding',
+  image_generation: 'image',
+  video_generation: 'video',
+};
+
+function callTypeOf(a: Attrs, operation: string | null): CallType {
+  const given = str(a, 'costlens.call_type');
+  if (given && ['text', 'embedding', 'image', 'video', 'audio', 'other'].includes(given)) {
+    return given as CallType;
+  }
+  return (operation && CALL_TYPES[operation]) || 'other';
+}
+
+/** `openai.chat`, `google.generative-ai`, `GOOGLE`... -> the conventions' provider names. */
+function providerOf(a: Attrs): string | null {
+  const named = str(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system');
+  if (named !== null) return normalizeProvider(named);
+  const vercel = str(a, 'ai.model.provider');
+  if (vercel === null) return null;
+  const [vendor = '', api = ''] = vercel.toLowerCase().split('.');
+  if (vendor === 'google') return api.startsWith('vertex') ? 'gcp.vertex_ai' : 'gcp.gemini';
+  return normalizeProvider(vendor);
+}
+
+/**
+ * Token counts in the conventions' terms: input includes cache tokens. Ours and
+ * spans with the current semconv cache names follow that. Others reporting for
+ * Anthropic may carry Anthropic's raw count, which excludes cache tokens: when
+ * input is smaller than the cache tokens it must be that, and they are added back;
+ * when it is not, it is taken as including them, so cache is never billed twice.
+ */
+function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage {
+  let input = int(
+    a,
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.prompt_tokens',
+    'llm.token_count.prompt',
+    'ai.usage.inputTokens',
+    'ai.usage.promptTokens',
+  );
+  const cacheRead = int(
+    a,
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_read_input_tokens',
+    'llm.token_count.prompt_details.cache_read',
+    'ai.usage.cachedInputTokens',
+  );
+  const cacheWrite = int(
+    a,
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.cache_creation_input_tokens',
+    'llm.token_count.prompt_details.cache_write',
+  );
+  const cacheWrite1h = int(a, 'costlens.usage.cache_write_1h.input_tokens');
+  const output = int(
+    a,
+    'gen_ai.usage.output_tokens',
+    'gen_ai.usage.completion_tokens',
+    'llm.token_count.completion',
+    'ai.usage.outputTokens',
+    'ai.usage.completionTokens',
+  );
+  let reasoning = int(
+    a,
+    'gen_ai.usage.reasoning.output_tokens',
+    'llm.token_count.completion_details.reasoning',
+    'ai.usage.reasoningTokens',
+  );
+  const cached = (cacheRead ?? 0) + (cacheWrite ?? 0) + (cacheWrite1h ?? 0);
+  if (!ours && provider === 'anthropic' && input !== null && input < cached) input += cached;
+  if (input !== null && input < cached) input = cached; // inconsistent counts: never bill negative input
+  if (reasoning !== null && output !== null && reasoning > output) reasoning = output;
+  const u: Usage = {};
+  if (input !== null) u.input_tokens = input;
+  if (output !== null) u.output_tokens = output;
+  if (cacheRead) u.cache_read_tokens = cacheRead;
+  if (cacheWrite) u.cache_write_tokens = cacheWrite;
+  if (cacheWrite1h) u.cache_write_1h_tokens = cacheWrite1h;
+  if (reasoning) u.reasoning_tokens = reasoning;
+  return u;
+}
+
+/** Attributes every record column already holds; the rest are kept as JSON. */
+const MAPPED = new Set([
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.system',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.prompt_tokens',
+  'gen_ai.usage.completion_tokens',
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens',
+  'gen_ai.response.time_to_first_chunk',
+  'error.type',
+  'costlens.call_type',
+  'costlens.project',
+  'costlens.user',
+  'costlens.account',
+  'costlens.cost.usd',
+  'costlens.cost.unpriced',
+  'costlens.cost.breakdown',
+  'costlens.pricing.source',
+  'costlens.usage.cache_write_1h.input_tokens',
+  'costlens.image.count',
+  'costlens.image.size',
+  'costlens.image.resolution',
+  'costlens.image.quality',
+  'costlens.video.seconds',
+  'costlens.video.resolution',
+  'costlens.video.audio',
+  'costlens.aspect_ratio',
+  'costlens.retry.count',
+  'costlens.prompt',
+  'costlens.output.path',
+]);
+
+function restOf(a: Attrs, maxChars: number): string {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) {
+    if (MAPPED.has(k) || isSecretKey(k)) continue;
+    rest[k] =
+      typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? truncate(v, maxChars) : v;
+  }
+  return JSON.stringify(rest, (_k, v) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? '[bytes]' : v,
+  );
+}
+
+const ms = (ns: bigint) => Number(ns / 1_000_000n);
+
+/** One GenAI span -> one call record, priced with the catalogue when the span carries no cost. */
+export function recordFromSpan(
+  span: SpanInput,
+  ctx: SpanContext,
+  opts: MappingOptions,
+): CallRecord {
+  const a = span.attributes;
+  const max = opts.maxTextChars ?? 1000;
+  const ours = ctx.scopeName === OUR_SCOPE;
+  const operation = operationOf(a);
+  const provider = providerOf(a);
+  const requestModel = str(
+    a,
+    'gen_ai.request.model',
+    'llm.model_name',
+    'embedding.model_name',
+    'ai.model.id',
+  );
+  const responseModel = str(a, 'gen_ai.response.model', 'ai.response.model');
+  const usage = usageOf(a, provider, ours);
+  const failed = span.status.code === 2 || str(a, 'error.type') !== null;
+  const started = ms(span.startTimeUnixNano);
+  const finished = ms(span.endTimeUnixNano);
+  const ttft = num(a, 'gen_ai.response.time_to_first_chunk');
+
+  const media: Usage = {};
+  const images = int(a, 'costlens.image.count');
+  if (images !== null) media.images = images;
+  const seconds = num(a, 'costlens.video.seconds');
+  if (seconds !== null && seconds >= 0) media.video_seconds = seconds;
+  const image_size = str(a, 'costlens.image.size');
+  const image_quality = str(a, 'costlens.image.quality');
+  const image_resolution = str(a, 'costlens.image.resolution');
+  const video_resolution = str(a, 'costlens.video.resolution');
+  const video_audio = bool(a, 'costlens.video.audio');
+  if (image_size) media.image_size = image_size;
+  if (image_quality) media.image_quality = image_quality;
+  if (image_resolution) media.image_resolution = image_resolution;
+  if (video_resolution) media.video_resolution = video_resolution;
+  if (video_audio !== null) media.video_audio = video_audio;
+
+  const cost = costOf(
+    a,
+    { ...usage, ...media },
+    {
+      provider,
+      model: responseModel ?? requestModel,
+      at: started,
+      failed,
+      catalogue: opts.catalogue,
+    },
+  );
+
+  return {
+    id: span.traceId + span.spanId,
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    started_at: started,
+    finished_at: finished,
+    duration_ms: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+    ttft_ms: ttft === null ? null : ttft * 1000,
+    service: str(ctx.resource, 'service.name'),
+    project: str(a, 'costlens.project') ?? str(ctx.resource, 'costlens.project'),
+    user: str(a, 'costlens.user', 'user.id', 'enduser.id') ?? str(ctx.resource, 'costlens.user'),
+    account: str(a, 'costlens.account') ?? str(ctx.resource, 'costlens.account'),
+    provider,
+    operation,
+    call_type: callTypeOf(a, operation),
+    request_model: requestModel,
+    response_model: responseModel,
+    input_tokens: usage.input_tokens ?? null,
+    output_tokens: usage.output_tokens ?? null,
+    cache_read_tokens: usage.cache_read_tokens ?? null,
+    cache_write_tokens: usage.cache_write_tokens ?? null,
+    cache_write_1h_tokens: usage.cache_write_1h_tokens ?? null,
+    reasoning_tokens: usage.reasoning_tokens ?? null,
+    image_count: images,
+    image_size,
+    image_resolution,
+    image_quality,
+    video_seconds: media.video_seconds ?? null,
+    video_resolution,
+    video_audio,
+    aspect_ratio: str(a, 'costlens.aspect_ratio'),
+    status: failed ? 'error' : 'success',
+    error_type: failed ? (str(a, 'error.type') ?? 'error') : null,
+    error_message: failed ? truncate(span.status.message || null, 500) : null,
+    retry_count: int(a, 'costlens.retry.count') ?? 0,
+    ...cost,
+    prompt: truncate(str(a, 'costlens.prompt'), max),
+    output_path: str(a, 'costlens.output.path'),
+    attributes: restOf(a, max),
+  };
+}
+
+type Cost = Pick<
+  CallRecord,
+  'cost_usd' | 'cost_pusd' | 'cost_breakdown' | 'pricing_source' | 'unpriced_reason'
+>;
+
+function costOf(
+  a: Attrs,
+  usage: Usage,
+  call: {
+    provider: string | null;
+    model: string | null;
+    at: number;
+    failed: boolean;
+    catalogue: Catalogue;
+  },
+): Cost {
+  const given = num(a, 'costlens.cost.usd');
+  if (given !== null && given >= 0) {
+    return {
+      cost_usd: given,
+      cost_pusd: Math.round(given * 1e12),
+      cost_breakdown: str(a, 'costlens.cost.breakdown'),
+      pricing_source: str(a, 'costlens.pricing.source') ?? 'instrumentation',
+      unpriced_reason: null,
+    };
+  }
+  // A failed call that reported no usage was not billed, whatever its model.
+  const nothingUsed = Object.values(usage).every((v) => typeof v !== 'number' || v === 0);
+  if (call.failed && nothingUsed) {
+    return {
+      cost_usd: 0,
+      cost_pusd: 0,
+      cost_breakdown: null,
+      pricing_source: 'not billed',
+      unpriced_reason: null,
+    };
+  }
+  // OpenLIT writes 0 for models it cannot price: only a positive cost is a price.
+  const openlit = num(a, 'gen_ai.usage.cost');
+  if (openlit !== null && openlit > 0) {
+    return {
+      cost_usd: openlit,
+      cost_pusd: Math.round(openlit * 1e12),
+      cost_breakdown: null,
+      pricing_source: 'openlit',
+      unpriced_reason: null,
+    };
+  }
+  if (call.model === null) {
+    return {
+      cost_usd: null,
+      cost_pusd: null,
+      cost_breakdown: null,
+      pricing_source: null,
+      unpriced_reason: 'the span names no model',
+    };
+  }
+  let r: ReturnType<Catalogue['price']>;
+  try {
+    r = call.catalogue.price({
+      ...usage,
+      model: call.model,
+      ...(call.provider ? { provider: call.provider } : {}),
+      at: call.at,
+    });
+  } catch (err) {
+    return {
+      cost_usd: null,
+      cost_pusd: null,
+      cost_breakdown: null,
+      pricing_source: null,
+      unpriced_reason: (err as Error).message,
+    };
+  }
+  if (r.unpriced) {
+    return {
+      cost_usd: null,
+      cost_pusd: null,
+      cost_breakdown: null,
+      pricing_source: r.source,
+      unpriced_reason: r.reason,
+    };
+  }
+  return {
+    cost_usd: r.cost_usd,
+    cost_pusd: r.cost_pusd,
+    cost_breakdown: JSON.stringify(r.breakdown),
+    pricing_source: r.source,
+    unpriced_reason: null,
+  };
+}
