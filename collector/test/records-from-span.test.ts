@@ -226,7 +226,7 @@ describe('GenAI span -> call record', () => {
       call_type: 'text',
       input_tokens: 2_000,
       cache_read_tokens: 1_000,
-      cost_usd: 0.005 - 0.00125,
+      cost_usd: 0.00475,
     });
   });
 
