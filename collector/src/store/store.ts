@@ -1,0 +1,203 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallRecord } from '../records/call-record.js';
+import { migrate } from './migrations.js';
+import { LatencySketch } from './sketch.js';
+
+export interface InsertResult {
+  /** The records that were new, in input order; only these may advance counters. */
+  inserted: CallRecord[];
+  /** Records already stored (a retried export). */
+  duplicates: number;
+}
+
+const CALL_COLUMNS = [
+  'id',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'ttft_ms',
+  'service',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'operation',
+  'call_type',
+  'request_model',
+  'response_model',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'image_count',
+  'image_size',
+  'image_resolution',
+  'image_quality',
+  'video_seconds',
+  'video_resolution',
+  'video_audio',
+  'aspect_ratio',
+  'status',
+  'error_type',
+  'error_message',
+  'retry_count',
+  'cost_pusd',
+  'cost_breakdown',
+  'pricing_source',
+  'unpriced_reason',
+  'prompt',
+  'output_path',
+  'attributes',
+] as const;
+
+const ROLLUP_KEY = [
+  'hour',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'model',
+  'call_type',
+  'status',
+] as const;
+const ROLLUP_SUMS = [
+  'calls',
+  'failures',
+  'unpriced',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'images',
+  'video_seconds',
+  'cost_pusd',
+] as const;
+
+type RollupKey = Record<(typeof ROLLUP_KEY)[number], string | number>;
+type RollupSums = Record<(typeof ROLLUP_SUMS)[number], number>;
+
+const HOUR_MS = 3_600_000;
+
+function rollupKey(r: CallRecord): RollupKey {
+  return {
+    hour: Math.floor(r.started_at / HOUR_MS) * HOUR_MS,
+    project: r.project ?? '',
+    user: r.user ?? '',
+    account: r.account ?? '',
+    provider: r.provider ?? '',
+    model: r.response_model ?? r.request_model ?? '',
+    call_type: r.call_type,
+    status: r.status,
+  };
+}
+
+function row(r: CallRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of CALL_COLUMNS) out[c] = (r as unknown as Record<string, unknown>)[c];
+  out.video_audio = r.video_audio === null ? null : r.video_audio ? 1 : 0;
+  return out;
+}
+
+/**
+ * The SQLite store: one record per call, idempotent on (trace_id, span_id), and
+ * hourly rollups kept in step in the same transaction.
+ */
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  readonly #insertCall: Database.Statement;
+  readonly #getRollup: Database.Statement;
+  readonly #upsertRollup: Database.Statement;
+  readonly #insertBatch: (records: CallRecord[]) => InsertResult;
+
+  constructor(path: string) {
+    this.path = path;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a 200 to the exporter means the records survive a power cut, not only a crash.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.#insertCall = this.db.prepare(
+      // ON CONFLICT (id), not OR IGNORE: only a repeated id is skipped; any other violation fails the batch.
+      `INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
+    );
+    const where = ROLLUP_KEY.map((k) => `${k} = @${k}`).join(' AND ');
+    this.#getRollup = this.db.prepare(`SELECT latency FROM rollups_hourly WHERE ${where}`);
+    const cols = [...ROLLUP_KEY, ...ROLLUP_SUMS, 'latency'];
+    this.#upsertRollup = this.db.prepare(
+      `INSERT INTO rollups_hourly (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET
+       ${ROLLUP_SUMS.map((s) => `${s} = ${s} + excluded.${s}`).join(', ')}, latency = excluded.latency`,
+    );
+    this.#insertBatch = this.db.transaction((records: CallRecord[]) => this.#write(records));
+  }
+
+  /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
+  insertBatch(records: CallRecord[]): InsertResult {
+    return this.#insertBatch(records);
+  }
+
+  #write(records: CallRecord[]): InsertResult {
+    const inserted: CallRecord[] = [];
+    for (const r of records) {
+      if (this.#insertCall.run(row(r)).changes === 1) inserted.push(r);
+    }
+    // Aggregate the new records per rollup row first: one read and one write per row.
+    const groups = new Map<string, { key: RollupKey; sums: RollupSums; latency: LatencySketch }>();
+    for (const r of inserted) {
+      const key = rollupKey(r);
+      const id = JSON.stringify(key);
+      let g = groups.get(id);
+      if (!g) {
+        const sums = Object.fromEntries(ROLLUP_SUMS.map((s) => [s, 0])) as RollupSums;
+        g = { key, sums, latency: new LatencySketch() };
+        groups.set(id, g);
+      }
+      const s = g.sums;
+      s.calls++;
+      if (r.status === 'error') s.failures++;
+      if (r.cost_pusd === null) s.unpriced++;
+      s.input_tokens += r.input_tokens ?? 0;
+      s.output_tokens += r.output_tokens ?? 0;
+      s.cache_read_tokens += r.cache_read_tokens ?? 0;
+      s.cache_write_tokens += r.cache_write_tokens ?? 0;
+      s.cache_write_1h_tokens += r.cache_write_1h_tokens ?? 0;
+      s.reasoning_tokens += r.reasoning_tokens ?? 0;
+      s.images += r.image_count ?? 0;
+      s.video_seconds += r.video_seconds ?? 0;
+      s.cost_pusd += r.cost_pusd ?? 0;
+      g.latency.add(r.duration_ms);
+    }
+    for (const g of groups.values()) {
+      const existing = this.#getRollup.get(g.key) as { latency: Uint8Array } | undefined;
+      const latency = LatencySketch.decode(existing?.latency).merge(g.latency);
+      this.#upsertRollup.run({ ...g.key, ...g.sums, latency: latency.encode() });
+    }
+    return { inserted, duplicates: records.length - inserted.length };
+  }
+
+  /** Bytes on disk: the database file and its write-ahead log. */
+  sizeBytes(): number {
+    if (this.path === ':memory:') return 0;
+    const size = (p: string) => {
+      try {
+        return statSync(p).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.path) + size(`${this.path}-wal`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

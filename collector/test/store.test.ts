@@ -1,0 +1,182 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../src/records/call-record.js';
+import { migrate, SCHEMA_VERSION } from '../src/store/migrations.js';
+import { LatencySketch } from '../src/store/sketch.js';
+import { Store } from '../src/store/store.js';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
+
+function call(i: number, over: Partial<CallRecord> = {}): CallRecord {
+  const trace = i.toString(16).padStart(32, '0');
+  const spanId = (i + 1).toString(16).padStart(16, '0');
+  return {
+    id: trace + spanId,
+    trace_id: trace,
+    span_id: spanId,
+    started_at: T0 + i * 1000,
+    finished_at: T0 + i * 1000 + 800,
+    duration_ms: 800,
+    ttft_ms: null,
+    service: 'svc',
+    project: 'shop',
+    user: `u${i % 3}`,
+    account: null,
+    provider: 'openai',
+    operation: 'chat',
+    call_type: 'text',
+    request_model: 'gpt-4o',
+    response_model: 'gpt-4o-2024-08-06',
+    input_tokens: 1000,
+    output_tokens: 100,
+    cache_read_tokens: null,
+    cache_write_tokens: null,
+    cache_write_1h_tokens: null,
+    reasoning_tokens: null,
+    image_count: null,
+    image_size: null,
+    image_resolution: null,
+    image_quality: null,
+    video_seconds: null,
+    video_resolution: null,
+    video_audio: null,
+    aspect_ratio: null,
+    status: 'success',
+    error_type: null,
+    error_message: null,
+    retry_count: 0,
+    cost_usd: 0.0035,
+    cost_pusd: 3_500_000_000,
+    cost_breakdown: null,
+    pricing_source: 'test',
+    unpriced_reason: null,
+    prompt: null,
+    output_path: null,
+    attributes: '{}',
+    ...over,
+  };
+}
+
+const open: Store[] = [];
+function tempStore(): Store {
+  const s = new Store(join(mkdtempSync(join(tmpdir(), 'costlens-store-')), 'costlens.db'));
+  open.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+const rollupTotals = (s: Store) =>
+  s.db
+    .prepare(
+      'SELECT sum(calls) calls, sum(failures) failures, sum(unpriced) unpriced, sum(input_tokens) input, sum(cost_pusd) cost FROM rollups_hourly',
+    )
+    .get();
+const callTotals = (s: Store) =>
+  s.db
+    .prepare(
+      "SELECT count(*) calls, sum(status = 'error') failures, sum(cost_pusd IS NULL) unpriced, sum(input_tokens) input, sum(cost_pusd) cost FROM calls",
+    )
+    .get();
+
+describe('Store', () => {
+  it('1. opens a new file in WAL mode at the current schema version', () => {
+    const s = tempStore();
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(s.db.prepare('SELECT max(version) v FROM schema_migrations').get()).toEqual({
+      v: SCHEMA_VERSION,
+    });
+  });
+
+  it('2. stores a batch and keeps rollups equal to the sum of the records', () => {
+    const s = tempStore();
+    const batch = [
+      ...Array.from({ length: 50 }, (_, i) => call(i)),
+      call(50, { status: 'error', error_type: 'RateLimitError', cost_usd: 0, cost_pusd: 0 }),
+      call(51, {
+        cost_usd: null,
+        cost_pusd: null,
+        unpriced_reason: 'unknown model',
+        response_model: 'x-1',
+      }),
+      call(52, { started_at: T0 + 2 * HOUR }),
+    ];
+    expect(s.insertBatch(batch)).toEqual({ inserted: batch, duplicates: 0 });
+    expect(rollupTotals(s)).toEqual(callTotals(s));
+    expect(callTotals(s)).toEqual({
+      calls: 53,
+      failures: 1,
+      unpriced: 1,
+      input: 53_000,
+      cost: 51 * 3_500_000_000,
+    });
+    const hours = s.db.prepare('SELECT DISTINCT hour FROM rollups_hourly ORDER BY hour').all();
+    expect(hours).toEqual([{ hour: T0 }, { hour: T0 + 2 * HOUR }]);
+  });
+
+  it('3. a retried export changes nothing: not the records, not the rollups', () => {
+    const s = tempStore();
+    const batch = Array.from({ length: 20 }, (_, i) => call(i));
+    s.insertBatch(batch);
+    const before = s.db.prepare('SELECT * FROM rollups_hourly ORDER BY user').all();
+    const again = s.insertBatch([...batch.slice(5), call(20)]);
+    expect(again.duplicates).toBe(15);
+    expect(again.inserted.map((r) => r.id)).toEqual([call(20).id]);
+    const after = s.db.prepare('SELECT * FROM rollups_hourly ORDER BY user').all() as {
+      calls: number;
+    }[];
+    expect(after.reduce((n, r) => n + r.calls, 0)).toBe(21);
+    expect(rollupTotals(s)).toEqual(callTotals(s));
+    expect(before.length).toBe(after.length);
+  });
+
+  it('4. a batch that fails half-way leaves nothing behind', () => {
+    const s = tempStore();
+    const bad = call(2, { call_type: null as unknown as 'text' });
+    expect(() => s.insertBatch([call(1), bad])).toThrow(/NOT NULL/);
+    expect(callTotals(s)).toMatchObject({ calls: 0 });
+    expect(s.db.prepare('SELECT count(*) n FROM rollups_hourly').get()).toEqual({ n: 0 });
+  });
+
+  it('5. refuses a database from a newer costlens', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(
+      SCHEMA_VERSION + 1,
+      'future',
+      0,
+    );
+    expect(() => migrate(db)).toThrow(
+      `the database is at schema version ${SCHEMA_VERSION + 1}, newer than this costlens`,
+    );
+    expect(migrate(new Database(':memory:'))).toEqual([1]);
+  });
+});
+
+describe('LatencySketch', () => {
+  it('keeps p50/p95/p99 within 1% of the exact percentile, merged from parts', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const values = Array.from({ length: 20_000 }, () => 20 + rand() ** 3 * 30_000);
+    const parts = [new LatencySketch(), new LatencySketch(), new LatencySketch()];
+    for (const [i, v] of values.entries()) parts[i % 3]!.add(v);
+    const merged = LatencySketch.decode(parts[0]!.encode())
+      .merge(parts[1]!)
+      .merge(LatencySketch.decode(parts[2]!.encode()));
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of [0.5, 0.95, 0.99]) {
+      const exact = sorted[Math.floor(q * (sorted.length - 1))]!;
+      expect(Math.abs(merged.quantile(q)! - exact) / exact).toBeLessThan(0.01);
+    }
+    expect(merged.count).toBe(20_000);
+    expect(new LatencySketch().quantile(0.5)).toBeNull();
+  });
+});
