@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { AiMetrics } from '../src/metrics/ai-metrics.js';
+import { IngestMetrics } from '../src/metrics/ingest-metrics.js';
+import type { CallRecord } from '../src/records/call-record.js';
+
+function rec(i: number, over: Partial<CallRecord> = {}): CallRecord {
+  return {
+    id: `${i}`,
+    trace_id: '',
+    span_id: '',
+    started_at: 0,
+    finished_at: 0,
+    duration_ms: 1200,
+    ttft_ms: null,
+    service: null,
+    project: 'shop',
+    user: 'u',
+    account: null,
+    provider: 'openai',
+    operation: 'chat',
+    call_type: 'text',
+    request_model: 'gpt-4o',
+    response_model: 'gpt-4o-2024-08-06',
+    input_tokens: 1000,
+    output_tokens: 10,
+    cache_read_tokens: 800,
+    cache_write_tokens: null,
+    cache_write_1h_tokens: null,
+    reasoning_tokens: null,
+    image_count: null,
+    image_size: null,
+    image_resolution: null,
+    image_quality: null,
+    video_seconds: null,
+    video_resolution: null,
+    video_audio: null,
+    aspect_ratio: null,
+    status: 'success',
+    error_type: null,
+    error_message: null,
+    retry_count: 0,
+    cost_usd: 0.0001,
+    cost_pusd: 100_000_000,
+    cost_breakdown: null,
+    pricing_source: null,
+    unpriced_reason: null,
+    prompt: null,
+    output_path: null,
+    attributes: '{}',
+    ...over,
+  };
+}
+
+const value = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('/metrics content', () => {
+  it('sums cost exactly, counts calls, tokens, media and unpriced calls', async () => {
+    const registry = new Registry();
+    const m = new AiMetrics(registry);
+    new IngestMetrics(registry, () => 4096);
+    // 0.1 + 0.2 style amounts: 30,000 calls of $0.0001 must show $3 exactly.
+    m.record(Array.from({ length: 30_000 }, (_, i) => rec(i)));
+    m.record([
+      rec(1, { status: 'error', error_type: 'RateLimitError', cost_usd: 0, cost_pusd: 0 }),
+      rec(2, { cost_usd: null, cost_pusd: null, response_model: 'mystery-1' }),
+      rec(3, {
+        call_type: 'video',
+        video_seconds: 8,
+        video_resolution: '1080p',
+        video_audio: true,
+        cost_pusd: 3_200_000_000_000,
+      }),
+    ]);
+    const text = await registry.metrics();
+    const base = 'provider="openai",model="gpt-4o-2024-08-06",project="shop"';
+    expect(value(text, `costlens_cost_usd_total{${base},call_type="text"}`)).toBe(3);
+    expect(value(text, `costlens_cost_usd_total{${base},call_type="video"}`)).toBe(3.2);
+    expect(
+      value(text, `costlens_calls_total{${base},call_type="text",status="success",error_type=""}`),
+    ).toBe(30_000);
+    expect(
+      value(
+        text,
+        `costlens_calls_total{${base},call_type="text",status="error",error_type="RateLimitError"}`,
+      ),
+    ).toBe(1);
+    expect(
+      value(
+        text,
+        `costlens_unpriced_calls_total{provider="openai",model="mystery-1",project="shop"}`,
+      ),
+    ).toBe(1);
+    expect(value(text, `costlens_tokens_total{${base},token_type="cache_read"}`)).toBe(
+      800 * 30_002,
+    );
+    expect(
+      value(text, `costlens_video_seconds_total{${base},resolution="1080p",audio="true"}`),
+    ).toBe(8);
+    expect(value(text, 'costlens_store_size_bytes')).toBe(4096);
+    expect(text).not.toMatch(/user=/);
+  });
+
+  it('caps label values: a flood of model names becomes __other__', async () => {
+    const registry = new Registry();
+    const m = new AiMetrics(registry, { labelCaps: { model: 3 } });
+    m.record(Array.from({ length: 10 }, (_, i) => rec(i, { response_model: `typo-${i}` })));
+    const text = await registry.metrics();
+    const models = new Set(
+      [...text.matchAll(/costlens_calls_total\{[^}]*model="([^"]+)"/g)].map((x) => x[1]),
+    );
+    expect(models).toEqual(new Set(['typo-0', 'typo-1', 'typo-2', '__other__']));
+  });
+
+  it('promtool check metrics finds nothing to fix', async () => {
+    const registry = new Registry();
+    new AiMetrics(registry).record([rec(1), rec(2, { status: 'error', error_type: 'APIError' })]);
+    new IngestMetrics(registry, () => 1);
+    const text = await registry.metrics();
+    // Fails (does not skip) where promtool is missing: .ci/run installs Debian's prometheus.
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(r.error, 'promtool is not installed: apt-get install prometheus').toBeUndefined();
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
