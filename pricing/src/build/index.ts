@@ -16,7 +16,7 @@ export const BUNDLED_OVERLAY_PATH = new URL('../../data/overlay.json', import.me
 export const LITELLM_NOTICE =
   "LiteLLM's model_prices_and_context_window.json (BerriAI/litellm), MIT License, Copyright (c) 2023 Berri AI";
 export const GENAI_PRICES_NOTICE =
-  'pydantic/genai-prices prices/data.json, MIT License, Copyright (c) Pydantic Services Inc. 2025 to present';
+  'pydantic/genai-prices prices/new_data/v2/data.json, MIT License, Copyright (c) Pydantic Services Inc. 2025 to present';
 
 export interface BuildInput {
   /** Parsed LiteLLM price file. */

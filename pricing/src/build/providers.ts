@@ -31,6 +31,11 @@ export function providerFromLitellm(litellmProvider: string): string {
 }
 
 const GENAI: Record<string, string> = {
+  // Where both sources name the same provider differently, LiteLLM's name is kept.
+  together: 'together_ai',
+  fireworks: 'fireworks_ai',
+  moonshotai: 'moonshot',
+  voyageai: 'voyage',
   google: 'gcp.gemini',
   aws: 'aws.bedrock',
   azure: 'azure.ai.openai',
