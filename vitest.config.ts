@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['*/test/**/*.test.ts'],
+    include: ['*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
   },
 });

@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AppParts, createApp } from '../collector/src/service/app.js';
+import { type Config, DEFAULT_CONFIG } from '../collector/src/service/config.js';
+import { buildParts } from '../collector/src/service/parts.js';
+
+export interface RunningCollector {
+  url: string;
+  parts: AppParts;
+  close(): Promise<void>;
+}
+
+/** A collector on a free loopback port with a temp database and a fresh registry. */
+export async function startCollector(overrides: Partial<Config> = {}): Promise<RunningCollector> {
+  const db = join(mkdtempSync(join(tmpdir(), 'costlens-e2e-')), 'costlens.db');
+  const parts = buildParts({ ...structuredClone(DEFAULT_CONFIG), db, ...overrides });
+  const app = createApp(parts);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    parts,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      parts.store.close();
+    },
+  };
+}
