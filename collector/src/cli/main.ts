@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { EXIT, type Io, UsageError } from './io.js';
 import { PRICE_HELP, priceCommand } from './price.js';
 import { pricingCommand } from './pricing.js';
+import { startCommand } from './start.js';
 
 const HELP = `costlens: know what every AI call costs
 
 Usage: costlens <command> [options]
 
 Commands:
+  start            run the collector: OTLP in, SQLite, /metrics (costlens start --help)
   price            what one call costs: costlens price --provider openai --model gpt-4o --input-tokens 1000
   pricing list     what the price catalogue knows
   pricing update   rebuild the catalogue from newer price sources
@@ -31,6 +33,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return priceCommand(args, io);
       case 'pricing':
         return pricingCommand(args, io);
+      case 'start':
+        return await startCommand(args, io);
       case '--version':
       case '-v':
         io.stdout.write(`${version()}\n`);

@@ -93,7 +93,8 @@ function keys(v: unknown, where: string): ApiKey[] {
 export function loadConfig(opts: {
   file?: string;
   env?: Record<string, string | undefined>;
-  flags?: Partial<Config>;
+  /** Command-line values, validated like the file's. */
+  flags?: Record<string, unknown>;
 }): Config {
   let raw: Raw = {};
   const where = opts.file ?? 'config';
