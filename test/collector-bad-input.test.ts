@@ -1,0 +1,186 @@
+import { gzipSync } from 'node:zlib';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningCollector, startCollector } from './collector-harness.js';
+
+function realSpans() {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'svc' }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  });
+  const tracer = provider.getTracer('t');
+  for (let i = 0; i < 3; i++) {
+    tracer
+      .startSpan('chat gpt-4o-mini', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 100 + i,
+        },
+      })
+      .end();
+  }
+  return memory.getFinishedSpans();
+}
+
+let c: RunningCollector;
+let proto: Uint8Array;
+beforeAll(async () => {
+  c = await startCollector({ max_body_bytes: 64 * 1024 });
+  proto = ProtobufTraceSerializer.serializeRequest(realSpans())!;
+});
+afterAll(() => c.close());
+
+const post = (body: Uint8Array | string, headers: Record<string, string>) =>
+  fetch(`${c.url}/v1/traces`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : Buffer.from(body),
+  });
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const JSON_CT = { 'content-type': 'application/json' };
+const stored = () =>
+  (c.parts.store.db.prepare('SELECT count(*) n FROM calls').get() as { n: number }).n;
+
+async function expectRefused(res: Response, status: number, message: RegExp) {
+  expect(res.status).toBe(status);
+  const body = res.headers.get('content-type')?.includes('json')
+    ? ((await res.json()) as { message: string }).message
+    : await res.text();
+  expect(body).toMatch(message);
+}
+
+describe('bad export requests get a clear 4xx and change nothing', () => {
+  it('truncated protobuf', async () => {
+    for (const cut of [1, 7, proto.length / 2, proto.length - 1]) {
+      const res = await post(proto.subarray(0, Math.floor(cut)), PROTO);
+      expect(res.status, `cut at ${cut}`).toBe(400);
+    }
+    expect(stored()).toBe(0);
+  });
+
+  it('a known field with the wrong wire type', async () => {
+    // Field 1 (resource_spans) sent as a varint instead of a message.
+    await expectRefused(
+      await post(Uint8Array.from([0x08, 0x01]), PROTO),
+      400,
+      /could not be decoded: ExportTraceServiceRequest field 1 has wire type 0, expected 2 at byte 1/,
+    );
+  });
+
+  it('invalid JSON, and JSON of the wrong shape', async () => {
+    await expectRefused(
+      await post('{"resourceSpans": [', JSON_CT),
+      400,
+      /could not be decoded: the request is not valid JSON/,
+    );
+    await expectRefused(
+      await post('{"resourceSpans": {}}', JSON_CT),
+      400,
+      /request\.resourceSpans must be a list/,
+    );
+    const badId = JSON.parse(
+      new TextDecoder().decode(JsonTraceSerializer.serializeRequest(realSpans())!),
+    );
+    badId.resourceSpans[0].scopeSpans[0].spans[0].traceId = 'not-hex';
+    await expectRefused(
+      await post(JSON.stringify(badId), JSON_CT),
+      400,
+      /traceId must be 32 hex digits/,
+    );
+    expect(stored()).toBe(0);
+  });
+
+  it('deep nesting is refused, not a stack overflow', async () => {
+    let value = '{"stringValue":"x"}';
+    for (let i = 0; i < 200; i++) value = `{"arrayValue":{"values":[${value}]}}`;
+    const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","attributes":[{"key":"k","value":${value}}]}]}]}]}`;
+    await expectRefused(await post(body, JSON_CT), 400, /nested deeper than 32/);
+    const deepJson = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    expect((await post(deepJson, JSON_CT)).status).toBe(400);
+  });
+
+  it('a body over the limit, plain or as a gzip bomb, is 413', async () => {
+    const huge = `{"resourceSpans":[],"x":"${'a'.repeat(70 * 1024)}"}`;
+    await expectRefused(await post(huge, JSON_CT), 413, /larger than the limit of 65536 bytes/);
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024)); // 50 MiB of zeros in ~50 KiB
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    await expectRefused(
+      await post(bomb, { ...JSON_CT, 'content-encoding': 'gzip' }),
+      413,
+      /larger than the limit of 65536 bytes once decompressed/,
+    );
+  });
+
+  it('other content types are 415; other encodings too', async () => {
+    await expectRefused(
+      await post('hello', { 'content-type': 'text/plain' }),
+      415,
+      /Content-Type "text\/plain" is not supported/,
+    );
+    await expectRefused(
+      await post(proto, { ...PROTO, 'content-encoding': 'br' }),
+      415,
+      /Content-Encoding "br" is not supported/,
+    );
+  });
+
+  it('and then the collector still takes a good export, gzipped', async () => {
+    const res = await post(gzipSync(proto), { ...PROTO, 'content-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    expect(stored()).toBe(3);
+  });
+});
+
+describe('keys', () => {
+  let secured: RunningCollector;
+  beforeAll(async () => {
+    secured = await startCollector({
+      keys: {
+        ingest: [
+          { key: 'ingest-key-0123456789' },
+          { key: 'team-a-key-0123456789', project: 'team-a' },
+        ],
+        read: [{ key: 'read-key-0123456789ab' }],
+        admin: [],
+      },
+    });
+  });
+  afterAll(() => secured.close());
+  const send = (headers: Record<string, string>) =>
+    fetch(`${secured.url}/v1/traces`, {
+      method: 'POST',
+      headers: { ...PROTO, ...headers },
+      body: Buffer.from(proto),
+    });
+
+  it('a missing or wrong key is 401 with the same sentence, and nothing is stored', async () => {
+    const none = await send({});
+    const wrong = await send({ authorization: 'Bearer nope' });
+    expect([none.status, wrong.status]).toEqual([401, 401]);
+    expect((await none.text()).length).toBe((await wrong.text()).length);
+    expect((await fetch(`${secured.url}/metrics`)).status).toBe(401);
+    expect(secured.parts.store.db.prepare('SELECT count(*) n FROM calls').get()).toEqual({ n: 0 });
+  });
+
+  it('a key bound to a project decides the project of what it sends', async () => {
+    expect((await send({ 'x-api-key': 'team-a-key-0123456789' })).status).toBe(200);
+    expect(secured.parts.store.db.prepare('SELECT DISTINCT project FROM calls').all()).toEqual([
+      { project: 'team-a' },
+    ]);
+    const m = await fetch(`${secured.url}/metrics`, {
+      headers: { authorization: 'Bearer read-key-0123456789ab' },
+    });
+    expect(m.status).toBe(200);
+    expect(await m.text()).toContain('project="team-a"');
+  });
+});
