@@ -11,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import Database from 'better-sqlite3';
 import { median, save } from './lib.js';
 
@@ -26,7 +30,10 @@ function makeBatches() {
   for (let b = 0; b < BATCHES; b++) {
     const memory = new InMemorySpanExporter();
     const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'bench', 'costlens.project': `p${b % 5}` }),
+      resource: resourceFromAttributes({
+        'service.name': 'bench',
+        'costlens.project': `p${b % 5}`,
+      }),
       spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
     });
     const tracer = provider.getTracer('@costlens/instrumentation');
@@ -66,8 +73,12 @@ const rssMB = (pid) => {
 async function endToEnd(batches) {
   const db = join(mkdtempSync(join(tmpdir(), 'costlens-bench-')), 'c.db');
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => child.stdout.on('data', (d) => d.includes('listening on') && resolve()));
+  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--db', db], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve) =>
+    child.stdout.on('data', (d) => d.includes('listening on') && resolve()),
+  );
   const rssStart = rssMB(child.pid);
   const samples = [];
   const sampler = setInterval(() => samples.push(rssMB(child.pid)), 50);
@@ -82,7 +93,8 @@ async function endToEnd(batches) {
           headers: { 'content-type': 'application/x-protobuf' },
           body,
         });
-        if (res.status !== 200) throw new Error(`export refused: ${res.status} ${await res.text()}`);
+        if (res.status !== 200)
+          throw new Error(`export refused: ${res.status} ${await res.text()}`);
       }
     }),
   );
@@ -96,13 +108,21 @@ async function endToEnd(batches) {
   check.close();
   if (n !== BATCH * BATCHES) throw new Error(`stored ${n} calls, expected ${BATCH * BATCHES}`);
   const bytes = statSync(db).size;
-  return { spansPerSec: n / seconds, bytesPerCall: bytes / n, rssStart, rssPeak: Math.max(...samples, rssEnd), rssEnd, db };
+  return {
+    spansPerSec: n / seconds,
+    bytesPerCall: bytes / n,
+    rssStart,
+    rssPeak: Math.max(...samples, rssEnd),
+    rssEnd,
+    db,
+  };
 }
 
 /** The rows as the collector stored them, re-inserted raw: one process, one prepared statement, 512 per transaction. */
 function rawCeiling(sourceDb) {
   const src = new Database(sourceDb, { readonly: true });
-  const rows = src.prepare('SELECT * FROM calls').all();
+  // In the order they arrived (rowid-less tables read back in key order, and sorted inserts would flatter the ceiling).
+  const rows = src.prepare('SELECT * FROM calls ORDER BY started_at, id').all();
   const schema = src.prepare("SELECT sql FROM sqlite_master WHERE name = 'calls'").get().sql;
   src.close();
   const db = new Database(join(mkdtempSync(join(tmpdir(), 'costlens-raw-')), 'raw.db'));
@@ -110,7 +130,9 @@ function rawCeiling(sourceDb) {
   db.pragma('synchronous = FULL');
   db.exec(schema);
   const cols = Object.keys(rows[0]);
-  const insert = db.prepare(`INSERT INTO calls (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`);
+  const insert = db.prepare(
+    `INSERT INTO calls (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`,
+  );
   const tx = db.transaction((chunk) => {
     for (const r of chunk) insert.run(r);
   });
