@@ -143,7 +143,24 @@ describe('Store', () => {
     expect(s.db.prepare('SELECT count(*) n FROM rollups_hourly').get()).toEqual({ n: 0 });
   });
 
-  it('5. refuses a database from a newer costlens', () => {
+  it('5. retention removes old raw calls in chunks and keeps the rollups', () => {
+    const s = tempStore();
+    s.insertBatch(
+      Array.from({ length: 30 }, (_, i) => call(i, { started_at: T0 - (30 - i) * HOUR })),
+    );
+    const rollupsBefore = rollupTotals(s);
+    expect(s.pruneCalls(T0 - 10 * HOUR, 8)).toBe(8);
+    let removed = 8;
+    for (let n = 8; n === 8; removed += n) n = s.pruneCalls(T0 - 10 * HOUR, 8);
+    expect(removed).toBe(20);
+    expect(s.db.prepare('SELECT min(started_at) t, count(*) n FROM calls').get()).toEqual({
+      t: T0 - 10 * HOUR,
+      n: 10,
+    });
+    expect(rollupTotals(s)).toEqual(rollupsBefore);
+  });
+
+  it('6. refuses a database from a newer costlens', () => {
     const db = new Database(':memory:');
     migrate(db);
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(

@@ -3,6 +3,7 @@ import { OverrideFileError } from '@costlens/pricing';
 import { createApp } from '../service/app.js';
 import { ConfigError, checkExposure, isLoopback, loadConfig } from '../service/config.js';
 import { buildParts } from '../service/parts.js';
+import { startRetention } from '../service/retention.js';
 import { parse } from './args.js';
 import { EXIT, type Io, UsageError } from './io.js';
 
@@ -73,8 +74,10 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     `costlens collector listening on http://${host}:${config.port} (database ${config.db}, catalogue ${parts.catalogue.version})\n${exposure}\n`,
   );
 
+  const stopRetention = startRetention(parts.store, config.retention.calls_days);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
+      stopRetention();
       io.stdout.write(`${signal}: stopping (finishing requests in flight)\n`);
       server.close(() => {
         parts.store.close();

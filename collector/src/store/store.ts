@@ -115,6 +115,7 @@ export class Store {
   readonly #getRollup: Database.Statement;
   readonly #upsertRollup: Database.Statement;
   readonly #insertBatch: (records: CallRecord[]) => InsertResult;
+  readonly #prune: Database.Statement;
 
   constructor(path: string) {
     this.path = path;
@@ -138,6 +139,9 @@ export class Store {
        ${ROLLUP_SUMS.map((s) => `${s} = ${s} + excluded.${s}`).join(', ')}, latency = excluded.latency`,
     );
     this.#insertBatch = this.db.transaction((records: CallRecord[]) => this.#write(records));
+    this.#prune = this.db.prepare(
+      'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?)',
+    );
   }
 
   /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
@@ -182,6 +186,15 @@ export class Store {
       this.#upsertRollup.run({ ...g.key, ...g.sums, latency: latency.encode() });
     }
     return { inserted, duplicates: records.length - inserted.length };
+  }
+
+  /**
+   * Removes raw calls that started before `cutoffMs`, at most `limit` in one short
+   * transaction, so ingest never waits long; rollups are kept. Returns how many
+   * were removed: call again until it returns less than `limit`.
+   */
+  pruneCalls(cutoffMs: number, limit = 5000): number {
+    return this.#prune.run(cutoffMs, limit).changes;
   }
 
   /** Bytes on disk: the database file and its write-ahead log. */
