@@ -184,3 +184,48 @@ describe('keys', () => {
     expect(await m.text()).toContain('project="team-a"');
   });
 });
+
+describe('saturation', () => {
+  it('answers 503 with Retry-After when max_inflight exports are already in progress, so exporters retry', async () => {
+    const busy = await startCollector({ max_inflight: 1 });
+    try {
+      const { request } = await import('node:http');
+      const { port } = new URL(busy.url);
+      // A first export whose body is still arriving holds the only slot.
+      const slow = request({
+        host: '127.0.0.1',
+        port,
+        path: '/v1/traces',
+        method: 'POST',
+        headers: { ...PROTO, 'content-length': String(proto.length) },
+      });
+      slow.on('error', () => {});
+      slow.write(Buffer.from(proto.subarray(0, 10)));
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`${busy.url}/v1/traces`, {
+        method: 'POST',
+        headers: PROTO,
+        body: Buffer.from(proto),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const done = new Promise<number>((resolve) =>
+        slow.on('response', (r) => resolve(r.statusCode ?? 0)),
+      );
+      slow.end(Buffer.from(proto.subarray(10)));
+      expect(await done).toBe(200);
+      // The slot is free again.
+      expect(
+        (
+          await fetch(`${busy.url}/v1/traces`, {
+            method: 'POST',
+            headers: PROTO,
+            body: Buffer.from(proto),
+          })
+        ).status,
+      ).toBe(200);
+    } finally {
+      await busy.close();
+    }
+  });
+});
