@@ -1,34 +1,24 @@
 import { gzipSync } from 'node:zlib';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from './collector-harness.js';
+import { finishedSpans } from './spans.js';
 
 function realSpans() {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'svc' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  return finishedSpans({ 'service.name': 'svc' }, 't', (tracer) => {
+    for (let i = 0; i < 3; i++) {
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': 100 + i,
+          },
+        })
+        .end();
+    }
   });
-  const tracer = provider.getTracer('t');
-  for (let i = 0; i < 3; i++) {
-    tracer
-      .startSpan('chat gpt-4o-mini', {
-        attributes: {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': 'openai',
-          'gen_ai.request.model': 'gpt-4o-mini',
-          'gen_ai.usage.input_tokens': 100 + i,
-        },
-      })
-      .end();
-  }
-  return memory.getFinishedSpans();
 }
 
 let c: RunningCollector;

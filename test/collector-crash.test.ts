@@ -1,80 +1,44 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTraceRequestProto } from '../collector/src/otlp/index.js';
+import { type CollectorProcess, freePort, spawnCollector } from './collector-process.js';
+import { finishedSpans } from './spans.js';
 
-const BIN = fileURLToPath(new URL('../collector/bin/costlens.js', import.meta.url));
-const children: ChildProcess[] = [];
+const running: CollectorProcess[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const c of running.splice(0)) c.child.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startCollector(port: number, db: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--db', db], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('listening on')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`collector exited ${code}: ${out}`)));
-  });
-  return child;
+async function startCollector(port: number, db: string): Promise<CollectorProcess> {
+  const c = await spawnCollector(['--port', String(port), '--db', db]);
+  running.push(c);
+  return c;
 }
 
 /** 40 export requests of 25 GenAI spans each, every span with its own id. */
 function batches(): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let b = 0; b < 40; b++) {
-    const memory = new InMemorySpanExporter();
-    const p = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': 'crash' }),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    const spans = finishedSpans({ 'service.name': 'crash' }, '@costlens/instrumentation', (t) => {
+      for (let i = 0; i < 25; i++) {
+        t.startSpan('chat gpt-4o-mini', {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': 1000 + i,
+            'gen_ai.usage.output_tokens': 10,
+          },
+        }).end();
+      }
     });
-    const t = p.getTracer('@costlens/instrumentation');
-    for (let i = 0; i < 25; i++) {
-      t.startSpan('chat gpt-4o-mini', {
-        attributes: {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': 'openai',
-          'gen_ai.request.model': 'gpt-4o-mini',
-          'gen_ai.usage.input_tokens': 1000 + i,
-          'gen_ai.usage.output_tokens': 10,
-        },
-      }).end();
-    }
-    out.push(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!);
+    out.push(ProtobufTraceSerializer.serializeRequest(spans)!);
   }
   return out;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 const spanIds = (batch: Uint8Array) =>
@@ -112,7 +76,7 @@ describe('kill -9 in the middle of a stream of exports', () => {
         if (await post(port, all[i]!)) acked.add(i);
         if (!killed && acked.size >= 10) {
           killed = true;
-          collector.kill('SIGKILL');
+          collector.child.kill('SIGKILL');
         }
       }
     };
@@ -123,7 +87,7 @@ describe('kill -9 in the middle of a stream of exports', () => {
 
     // Restart on the same file; the exporters retry everything not acknowledged,
     // and resend some acknowledged batches too (as when a response is lost).
-    await exited(collector);
+    await collector.exited();
     // Every acknowledged span is on disk right after the crash, before any retry.
     const afterCrash = new Database(db, { readonly: true });
     const has = afterCrash.prepare('SELECT 1 FROM calls WHERE id = ?');
@@ -139,8 +103,8 @@ describe('kill -9 in the middle of a stream of exports', () => {
         acked.add(i);
       }
     }
-    collector.kill('SIGTERM');
-    await exited(collector);
+    collector.child.kill('SIGTERM');
+    await collector.exited();
 
     const check = new Database(db, { readonly: true });
     const calls = check

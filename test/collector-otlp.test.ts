@@ -1,16 +1,10 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from './collector-harness.js';
+import { finishedSpans } from './spans.js';
 
 const running: RunningCollector[] = [];
 afterEach(async () => {
@@ -19,58 +13,57 @@ afterEach(async () => {
 
 /** Makes spans the way an instrumented app does, and keeps them to send again. */
 function makeSpans(): ReadableSpan[] {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'checkout', 'costlens.project': 'shop' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-  });
-  const tracer = provider.getTracer('@costlens/instrumentation', '0.1.0');
-  const chat = tracer.startSpan('chat gpt-4o', {
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o',
-      'gen_ai.response.model': 'gpt-4o-2024-08-06',
-      'gen_ai.usage.input_tokens': 10_000,
-      'gen_ai.usage.output_tokens': 500,
-      'gen_ai.usage.cache_read.input_tokens': 8_000,
-      'gen_ai.response.finish_reasons': ['stop'],
-      'costlens.user': 'u-1',
+  return finishedSpans(
+    { 'service.name': 'checkout', 'costlens.project': 'shop' },
+    '@costlens/instrumentation',
+    (tracer) => {
+      const chat = tracer.startSpan('chat gpt-4o', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.response.model': 'gpt-4o-2024-08-06',
+          'gen_ai.usage.input_tokens': 10_000,
+          'gen_ai.usage.output_tokens': 500,
+          'gen_ai.usage.cache_read.input_tokens': 8_000,
+          'gen_ai.response.finish_reasons': ['stop'],
+          'costlens.user': 'u-1',
+        },
+      });
+      chat.end();
+      const video = tracer.startSpan('video_generation veo-3.1-generate-001', {
+        attributes: {
+          'gen_ai.operation.name': 'video_generation',
+          'gen_ai.provider.name': 'gcp.vertex_ai',
+          'gen_ai.request.model': 'veo-3.1-generate-001',
+          'costlens.video.seconds': 8,
+          'costlens.video.resolution': '1080p',
+          'costlens.video.audio': true,
+        },
+      });
+      video.end();
+      const failed = tracer.startSpan('chat claude-sonnet-4-5', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.request.model': 'claude-sonnet-4-5',
+          'error.type': 'RateLimitError',
+        },
+      });
+      failed.setStatus({ code: SpanStatusCode.ERROR, message: '429 rate_limit_error' });
+      failed.end();
+      const unknown = tracer.startSpan('chat acme-1', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'acme-1',
+          'gen_ai.usage.input_tokens': 50,
+        },
+      });
+      unknown.end();
+      tracer.startSpan('GET /checkout', { attributes: { 'http.request.method': 'GET' } }).end();
     },
-  });
-  chat.end();
-  const video = tracer.startSpan('video_generation veo-3.1-generate-001', {
-    attributes: {
-      'gen_ai.operation.name': 'video_generation',
-      'gen_ai.provider.name': 'gcp.vertex_ai',
-      'gen_ai.request.model': 'veo-3.1-generate-001',
-      'costlens.video.seconds': 8,
-      'costlens.video.resolution': '1080p',
-      'costlens.video.audio': true,
-    },
-  });
-  video.end();
-  const failed = tracer.startSpan('chat claude-sonnet-4-5', {
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'anthropic',
-      'gen_ai.request.model': 'claude-sonnet-4-5',
-      'error.type': 'RateLimitError',
-    },
-  });
-  failed.setStatus({ code: SpanStatusCode.ERROR, message: '429 rate_limit_error' });
-  failed.end();
-  const unknown = tracer.startSpan('chat acme-1', {
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'acme-1',
-      'gen_ai.usage.input_tokens': 50,
-    },
-  });
-  unknown.end();
-  tracer.startSpan('GET /checkout', { attributes: { 'http.request.method': 'GET' } }).end();
-  return memory.getFinishedSpans();
+  );
 }
 
 function send(

@@ -1,41 +1,34 @@
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import {
   DecodeError,
   decodeTraceRequestJson,
   decodeTraceRequestProto,
 } from '../collector/src/otlp/index.js';
+import { finishedSpans } from './spans.js';
 
 function payloads() {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'fuzz', 'deployment.environment': 'test' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-  });
-  const tracer = provider.getTracer('@costlens/instrumentation', '0.1.0');
-  const s = tracer.startSpan('chat gpt-4o', {
-    attributes: {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.usage.input_tokens': 1200,
-      'costlens.cost.usd': 0.0123,
-      'gen_ai.response.finish_reasons': ['stop', 'length'],
-      'gen_ai.request.stream': true,
-      'costlens.prompt': 'héllo wörld ✓',
+  const spans = finishedSpans(
+    { 'service.name': 'fuzz', 'deployment.environment': 'test' },
+    '@costlens/instrumentation',
+    (tracer) => {
+      const s = tracer.startSpan('chat gpt-4o', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.usage.input_tokens': 1200,
+          'costlens.cost.usd': 0.0123,
+          'gen_ai.response.finish_reasons': ['stop', 'length'],
+          'gen_ai.request.stream': true,
+          'costlens.prompt': 'héllo wörld ✓',
+        },
+      });
+      s.addEvent('first chunk', { n: 1 });
+      s.end();
     },
-  });
-  s.addEvent('first chunk', { n: 1 });
-  s.end();
+  );
   return {
-    proto: ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!,
-    json: new TextDecoder().decode(
-      JsonTraceSerializer.serializeRequest(memory.getFinishedSpans())!,
-    ),
+    proto: ProtobufTraceSerializer.serializeRequest(spans)!,
+    json: new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)!),
   };
 }
 

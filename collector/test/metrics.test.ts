@@ -4,53 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { AiMetrics } from '../src/metrics/ai-metrics.js';
 import { IngestMetrics } from '../src/metrics/ingest-metrics.js';
 import type { CallRecord } from '../src/records/call-record.js';
+import { callRecord } from './call-record.js';
 
 function rec(i: number, over: Partial<CallRecord> = {}): CallRecord {
-  return {
+  return callRecord({
     id: `${i}`,
-    trace_id: '',
-    span_id: '',
-    started_at: 0,
-    finished_at: 0,
     duration_ms: 1200,
-    ttft_ms: null,
-    service: null,
-    project: 'shop',
-    user: 'u',
-    account: null,
-    provider: 'openai',
-    operation: 'chat',
-    call_type: 'text',
-    request_model: 'gpt-4o',
-    response_model: 'gpt-4o-2024-08-06',
-    input_tokens: 1000,
     output_tokens: 10,
     cache_read_tokens: 800,
-    cache_write_tokens: null,
-    cache_write_1h_tokens: null,
-    reasoning_tokens: null,
-    image_count: null,
-    image_size: null,
-    image_resolution: null,
-    image_quality: null,
-    video_seconds: null,
-    video_resolution: null,
-    video_audio: null,
-    aspect_ratio: null,
-    status: 'success',
-    error_type: null,
-    error_message: null,
-    retry_count: 0,
     cost_usd: 0.0001,
     cost_pusd: 100_000_000,
-    cost_breakdown: null,
-    pricing_source: null,
-    unpriced_reason: null,
-    prompt: null,
-    output_path: null,
-    attributes: '{}',
     ...over,
-  };
+  });
 }
 
 const value = (text: string, series: string) => {

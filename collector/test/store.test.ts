@@ -7,6 +7,7 @@ import type { CallRecord } from '../src/records/call-record.js';
 import { migrate, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { LatencySketch } from '../src/store/sketch.js';
 import { Store } from '../src/store/store.js';
+import { callRecord } from './call-record.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
@@ -14,51 +15,16 @@ const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 function call(i: number, over: Partial<CallRecord> = {}): CallRecord {
   const trace = i.toString(16).padStart(32, '0');
   const spanId = (i + 1).toString(16).padStart(16, '0');
-  return {
+  const started = T0 + i * 1000;
+  return callRecord({
     id: trace + spanId,
     trace_id: trace,
     span_id: spanId,
-    started_at: T0 + i * 1000,
-    finished_at: T0 + i * 1000 + 800,
-    duration_ms: 800,
-    ttft_ms: null,
-    service: 'svc',
-    project: 'shop',
+    started_at: started,
+    finished_at: started + 800,
     user: `u${i % 3}`,
-    account: null,
-    provider: 'openai',
-    operation: 'chat',
-    call_type: 'text',
-    request_model: 'gpt-4o',
-    response_model: 'gpt-4o-2024-08-06',
-    input_tokens: 1000,
-    output_tokens: 100,
-    cache_read_tokens: null,
-    cache_write_tokens: null,
-    cache_write_1h_tokens: null,
-    reasoning_tokens: null,
-    image_count: null,
-    image_size: null,
-    image_resolution: null,
-    image_quality: null,
-    video_seconds: null,
-    video_resolution: null,
-    video_audio: null,
-    aspect_ratio: null,
-    status: 'success',
-    error_type: null,
-    error_message: null,
-    retry_count: 0,
-    cost_usd: 0.0035,
-    cost_pusd: 3_500_000_000,
-    cost_breakdown: null,
-    pricing_source: 'test',
-    unpriced_reason: null,
-    prompt: null,
-    output_path: null,
-    attributes: '{}',
     ...over,
-  };
+  });
 }
 
 const open: Store[] = [];

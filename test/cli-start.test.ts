@@ -1,54 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from '../collector/test/run-cli.js';
+import { type CollectorProcess, freePort, spawnCollector } from './collector-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/costlens.js', import.meta.url));
-const children: ChildProcess[] = [];
+const running: CollectorProcess[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
+  for (const c of running.splice(0)) c.child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `costlens start` and resolves once it says it is listening. */
-async function start(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'start', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collector did not start: ${out}`)), 15_000);
-    child.stdout!.on('data', () => {
-      if (out.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`collector exited ${code}: ${out}`)));
-  });
-  return { child, output: () => out };
-}
 
 describe('costlens start', () => {
   it('serves health, takes an OTLP JSON export, and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'costlens-start-'));
     const port = await freePort();
-    const { child, output } = await start(['--port', String(port), '--db', join(dir, 'c.db')]);
+    const collector = await spawnCollector(['--port', String(port), '--db', join(dir, 'c.db')]);
+    running.push(collector);
+    const { child, output } = collector;
     expect(output()).toContain(`costlens collector listening on http://127.0.0.1:${port}`);
     expect(output()).toContain('no keys configured: serving loopback only');
     const base = `http://127.0.0.1:${port}`;
