@@ -121,14 +121,20 @@ async function endToEnd(batches) {
 /** The rows as the collector stored them, re-inserted raw: one process, one prepared statement, 512 per transaction. */
 function rawCeiling(sourceDb) {
   const src = new Database(sourceDb, { readonly: true });
-  // In the order they arrived (rowid-less tables read back in key order, and sorted inserts would flatter the ceiling).
-  const rows = src.prepare('SELECT * FROM calls ORDER BY started_at, id').all();
-  const schema = src.prepare("SELECT sql FROM sqlite_master WHERE name = 'calls'").get().sql;
+  // The compact rows the collector wrote, in arrival order, with the same table and indexes.
+  const rows = src.prepare('SELECT * FROM calls ORDER BY rowid').all();
+  const schema = src
+    .prepare(
+      "SELECT sql FROM sqlite_master WHERE tbl_name = 'calls' AND sql IS NOT NULL ORDER BY type DESC",
+    )
+    .pluck()
+    .all();
+  const records = src.prepare('SELECT * FROM call_records LIMIT 2000').all();
   src.close();
   const db = new Database(join(mkdtempSync(join(tmpdir(), 'costlens-raw-')), 'raw.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec(schema);
+  for (const sql of schema) db.exec(sql);
   const cols = Object.keys(rows[0]);
   const insert = db.prepare(
     `INSERT INTO calls (${cols.join(',')}) VALUES (${cols.map((c) => `@${c}`).join(',')})`,
@@ -140,7 +146,7 @@ function rawCeiling(sourceDb) {
   for (let i = 0; i < rows.length; i += BATCH) tx(rows.slice(i, i + BATCH));
   const perSec = rows.length / ((performance.now() - t0) / 1000);
   db.close();
-  return { perSec, rows: rows.slice(0, 2000) };
+  return { perSec, records };
 }
 
 /** Per call: open, insert the raw row, upsert the hourly row, commit, close. */
@@ -174,7 +180,7 @@ const naiveRuns = [];
 for (const run of runs) {
   const ceiling = rawCeiling(run.db);
   raw.push(ceiling.perSec);
-  naiveRuns.push(naive(ceiling.rows));
+  naiveRuns.push(naive(ceiling.records));
 }
 const e2e = median(runs.map((r) => r.spansPerSec));
 const result = {

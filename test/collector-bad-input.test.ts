@@ -38,7 +38,7 @@ const post = (body: Uint8Array | string, headers: Record<string, string>) =>
 const PROTO = { 'content-type': 'application/x-protobuf' };
 const JSON_CT = { 'content-type': 'application/json' };
 const stored = () =>
-  (c.parts.store.db.prepare('SELECT count(*) n FROM calls').get() as { n: number }).n;
+  (c.parts.store.db.prepare('SELECT count(*) n FROM call_records').get() as { n: number }).n;
 
 async function expectRefused(res: Response, status: number, message: RegExp) {
   expect(res.status).toBe(status);
@@ -159,14 +159,16 @@ describe('keys', () => {
     expect([none.status, wrong.status]).toEqual([401, 401]);
     expect((await none.text()).length).toBe((await wrong.text()).length);
     expect((await fetch(`${secured.url}/metrics`)).status).toBe(401);
-    expect(secured.parts.store.db.prepare('SELECT count(*) n FROM calls').get()).toEqual({ n: 0 });
+    expect(secured.parts.store.db.prepare('SELECT count(*) n FROM call_records').get()).toEqual({
+      n: 0,
+    });
   });
 
   it('a key bound to a project decides the project of what it sends', async () => {
     expect((await send({ 'x-api-key': 'team-a-key-0123456789' })).status).toBe(200);
-    expect(secured.parts.store.db.prepare('SELECT DISTINCT project FROM calls').all()).toEqual([
-      { project: 'team-a' },
-    ]);
+    expect(
+      secured.parts.store.db.prepare('SELECT DISTINCT project FROM call_records').all(),
+    ).toEqual([{ project: 'team-a' }]);
     const m = await fetch(`${secured.url}/metrics`, {
       headers: { authorization: 'Bearer read-key-0123456789ab' },
     });

@@ -90,7 +90,7 @@ describe('kill -9 in the middle of a stream of exports', () => {
     await collector.exited();
     // Every acknowledged span is on disk right after the crash, before any retry.
     const afterCrash = new Database(db, { readonly: true });
-    const has = afterCrash.prepare('SELECT 1 FROM calls WHERE id = ?');
+    const has = afterCrash.prepare('SELECT 1 FROM call_records WHERE id = ?');
     for (const i of ackedBeforeCrash) {
       for (const id of spanIds(all[i]!))
         expect(has.get(id), `span ${id} of acknowledged batch ${i}`).toBeDefined();
@@ -108,7 +108,7 @@ describe('kill -9 in the middle of a stream of exports', () => {
 
     const check = new Database(db, { readonly: true });
     const calls = check
-      .prepare('SELECT count(*) n, count(DISTINCT id) ids, sum(cost_pusd) cost FROM calls')
+      .prepare('SELECT count(*) n, count(DISTINCT id) ids, sum(cost_pusd) cost FROM call_records')
       .get() as { n: number; ids: number; cost: number };
     const rollups = check
       .prepare('SELECT sum(calls) n, sum(cost_pusd) cost FROM rollups_hourly')

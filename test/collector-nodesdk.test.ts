@@ -31,7 +31,7 @@ describe.each(['http/protobuf', 'http/json'])(
       });
       const rows = collector.parts.store.db
         .prepare(
-          'SELECT service, project, operation, call_type, request_model, cost_pusd FROM calls ORDER BY request_model',
+          'SELECT service, project, operation, call_type, request_model, cost_pusd FROM call_records ORDER BY request_model',
         )
         .all();
       expect(rows).toEqual([

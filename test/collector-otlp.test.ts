@@ -104,7 +104,7 @@ describe.each([
     const db = collector.parts.store.db;
     const rows = db
       .prepare(
-        'SELECT request_model, provider, project, user, status, error_type, input_tokens, cache_read_tokens, cost_pusd, unpriced_reason IS NOT NULL AS unpriced FROM calls ORDER BY request_model',
+        'SELECT request_model, provider, project, user, status, error_type, input_tokens, cache_read_tokens, cost_pusd, unpriced_reason IS NOT NULL AS unpriced FROM call_records ORDER BY request_model',
       )
       .all();
     expect(rows).toEqual([
@@ -160,7 +160,7 @@ describe.each([
 
     // A retried export (the same spans again) changes nothing.
     expect(await send(exporter, spans)).toEqual({ code: 0 });
-    expect(db.prepare('SELECT count(*) n, sum(cost_pusd) cost FROM calls').get()).toEqual({
+    expect(db.prepare('SELECT count(*) n, sum(cost_pusd) cost FROM call_records').get()).toEqual({
       n: 4,
       cost: 3_220_000_000_000,
     });

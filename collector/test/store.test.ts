@@ -46,7 +46,7 @@ const rollupTotals = (s: Store) =>
 const callTotals = (s: Store) =>
   s.db
     .prepare(
-      "SELECT count(*) calls, sum(status = 'error') failures, sum(cost_pusd IS NULL) unpriced, sum(input_tokens) input, sum(cost_pusd) cost FROM calls",
+      "SELECT count(*) calls, sum(status = 'error') failures, sum(cost_pusd IS NULL) unpriced, sum(input_tokens) input, sum(cost_pusd) cost FROM call_records",
     )
     .get();
 
@@ -119,7 +119,7 @@ describe('Store', () => {
     let removed = 8;
     for (let n = 8; n === 8; removed += n) n = s.pruneCalls(T0 - 10 * HOUR, 8);
     expect(removed).toBe(20);
-    expect(s.db.prepare('SELECT min(started_at) t, count(*) n FROM calls').get()).toEqual({
+    expect(s.db.prepare('SELECT min(started_at) t, count(*) n FROM call_records').get()).toEqual({
       t: T0 - 10 * HOUR,
       n: 10,
     });

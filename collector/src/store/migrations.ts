@@ -10,27 +10,64 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     version: 1,
     name: 'calls and hourly rollups',
     sql: `
+      -- Low-cardinality text (services, projects, users, models, sources) is stored once.
+      CREATE TABLE strings (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
+
+      -- One row per call, compact: ids as bytes, text as string ids, the cost
+      -- breakdown as whole pico-dollars. Read it through the call_records view.
       CREATE TABLE calls (
-        id TEXT PRIMARY KEY,
-        started_at INTEGER NOT NULL,
-        finished_at INTEGER NOT NULL,
-        duration_ms REAL NOT NULL,
-        ttft_ms REAL,
-        service TEXT, project TEXT, user TEXT, account TEXT,
-        provider TEXT, operation TEXT, call_type TEXT NOT NULL,
-        request_model TEXT, response_model TEXT,
+        trace_id BLOB NOT NULL, span_id BLOB NOT NULL,
+        started_at INTEGER NOT NULL, duration_us INTEGER NOT NULL, ttft_us INTEGER,
+        service INTEGER, project INTEGER, user INTEGER, account INTEGER,
+        provider INTEGER, operation INTEGER, call_type INTEGER NOT NULL,
+        request_model INTEGER, response_model INTEGER,
         input_tokens INTEGER, output_tokens INTEGER,
         cache_read_tokens INTEGER, cache_write_tokens INTEGER, cache_write_1h_tokens INTEGER,
         reasoning_tokens INTEGER,
-        image_count INTEGER, image_size TEXT, image_resolution TEXT, image_quality TEXT,
-        video_seconds REAL, video_resolution TEXT, video_audio INTEGER, aspect_ratio TEXT,
-        status TEXT NOT NULL, error_type TEXT, error_message TEXT,
-        retry_count INTEGER NOT NULL DEFAULT 0,
+        image_count INTEGER, image_size INTEGER, image_resolution INTEGER, image_quality INTEGER,
+        video_seconds REAL, video_resolution INTEGER, video_audio INTEGER, aspect_ratio INTEGER,
+        status INTEGER NOT NULL, error_type INTEGER, error_message TEXT,
+        retry_count INTEGER NOT NULL,
         cost_pusd INTEGER,
-        cost_breakdown TEXT, pricing_source TEXT, unpriced_reason TEXT,
+        cost_input INTEGER, cost_output INTEGER, cost_cache_read INTEGER,
+        cost_cache_write INTEGER, cost_reasoning INTEGER, cost_media INTEGER,
+        pricing_source INTEGER, unpriced_reason TEXT,
         prompt TEXT, output_path TEXT, attributes TEXT
-      ) WITHOUT ROWID;
+      );
+      CREATE UNIQUE INDEX calls_span ON calls (span_id, trace_id);
       CREATE INDEX calls_started ON calls (started_at);
+
+      CREATE VIEW call_records AS SELECT
+        lower(hex(trace_id)) || lower(hex(span_id)) AS id,
+        lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
+        started_at, started_at + duration_us / 1000 AS finished_at,
+        duration_us / 1000.0 AS duration_ms, ttft_us / 1000.0 AS ttft_ms,
+        (SELECT value FROM strings WHERE id = c.service) AS service,
+        (SELECT value FROM strings WHERE id = c.project) AS project,
+        (SELECT value FROM strings WHERE id = c.user) AS user,
+        (SELECT value FROM strings WHERE id = c.account) AS account,
+        (SELECT value FROM strings WHERE id = c.provider) AS provider,
+        (SELECT value FROM strings WHERE id = c.operation) AS operation,
+        (SELECT value FROM strings WHERE id = c.call_type) AS call_type,
+        (SELECT value FROM strings WHERE id = c.request_model) AS request_model,
+        (SELECT value FROM strings WHERE id = c.response_model) AS response_model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+        reasoning_tokens, image_count,
+        (SELECT value FROM strings WHERE id = c.image_size) AS image_size,
+        (SELECT value FROM strings WHERE id = c.image_resolution) AS image_resolution,
+        (SELECT value FROM strings WHERE id = c.image_quality) AS image_quality,
+        video_seconds,
+        (SELECT value FROM strings WHERE id = c.video_resolution) AS video_resolution,
+        video_audio,
+        (SELECT value FROM strings WHERE id = c.aspect_ratio) AS aspect_ratio,
+        (SELECT value FROM strings WHERE id = c.status) AS status,
+        (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
+        error_message, retry_count,
+        cost_pusd, cost_pusd / 1e12 AS cost_usd,
+        cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
+        (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
+        unpriced_reason, prompt, output_path, attributes
+      FROM calls AS c;
 
       CREATE TABLE rollups_hourly (
         hour INTEGER NOT NULL,

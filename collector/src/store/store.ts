@@ -13,11 +13,11 @@ export interface InsertResult {
 }
 
 const CALL_COLUMNS = [
-  'id',
+  'trace_id',
+  'span_id',
   'started_at',
-  'finished_at',
-  'duration_ms',
-  'ttft_ms',
+  'duration_us',
+  'ttft_us',
   'service',
   'project',
   'user',
@@ -46,13 +46,60 @@ const CALL_COLUMNS = [
   'error_message',
   'retry_count',
   'cost_pusd',
-  'cost_breakdown',
+  'cost_input',
+  'cost_output',
+  'cost_cache_read',
+  'cost_cache_write',
+  'cost_reasoning',
+  'cost_media',
   'pricing_source',
   'unpriced_reason',
   'prompt',
   'output_path',
   'attributes',
 ] as const;
+
+/** Record fields stored as ids into the strings table. */
+const INTERNED = [
+  'service',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'operation',
+  'call_type',
+  'request_model',
+  'response_model',
+  'image_size',
+  'image_resolution',
+  'image_quality',
+  'video_resolution',
+  'aspect_ratio',
+  'status',
+  'error_type',
+  'pricing_source',
+] as const;
+
+const BREAKDOWN = ['input', 'output', 'cache_read', 'cache_write', 'reasoning', 'media'] as const;
+
+/** The breakdown's USD amounts back to the whole pico-dollars they were computed in. */
+function breakdownPusd(json: string | null): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  } catch {
+    parsed = {};
+  }
+  for (const k of BREAKDOWN) {
+    const v = parsed[k];
+    out[`cost_${k}`] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : null;
+  }
+  return out;
+}
+
+/** Strings remembered per store before the cache starts over (the table keeps them all). */
+const STRING_CACHE_LIMIT = 100_000;
 
 const ROLLUP_KEY = [
   'hour',
@@ -97,13 +144,6 @@ function rollupKey(r: CallRecord): RollupKey {
   };
 }
 
-function row(r: CallRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const c of CALL_COLUMNS) out[c] = (r as unknown as Record<string, unknown>)[c];
-  out.video_audio = r.video_audio === null ? null : r.video_audio ? 1 : 0;
-  return out;
-}
-
 /**
  * The SQLite store: one record per call, idempotent on (trace_id, span_id), and
  * hourly rollups kept in step in the same transaction.
@@ -116,6 +156,9 @@ export class Store {
   readonly #upsertRollup: Database.Statement;
   readonly #insertBatch: (records: CallRecord[]) => InsertResult;
   readonly #prune: Database.Statement;
+  readonly #addString: Database.Statement;
+  readonly #getString: Database.Statement;
+  readonly #strings = new Map<string, number>();
 
   constructor(path: string) {
     this.path = path;
@@ -127,8 +170,8 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.#insertCall = this.db.prepare(
-      // ON CONFLICT (id), not OR IGNORE: only a repeated id is skipped; any other violation fails the batch.
-      `INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
+      // ON CONFLICT on the ids, not OR IGNORE: only a repeated span is skipped; any other violation fails the batch.
+      `INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (span_id, trace_id) DO NOTHING`,
     );
     const where = ROLLUP_KEY.map((k) => `${k} = @${k}`).join(' AND ');
     this.#getRollup = this.db.prepare(`SELECT latency FROM rollups_hourly WHERE ${where}`);
@@ -140,19 +183,58 @@ export class Store {
     );
     this.#insertBatch = this.db.transaction((records: CallRecord[]) => this.#write(records));
     this.#prune = this.db.prepare(
-      'DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?)',
+      'DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?)',
     );
+    this.#addString = this.db.prepare(
+      'INSERT INTO strings (value) VALUES (?) ON CONFLICT (value) DO NOTHING',
+    );
+    this.#getString = this.db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
+  }
+
+  /** The id of a string in the strings table, adding it when new (inside the caller's transaction). */
+  #stringId(value: string | null): number | null {
+    if (value === null) return null;
+    const cached = this.#strings.get(value);
+    if (cached !== undefined) return cached;
+    this.#addString.run(value);
+    const id = this.#getString.get(value) as number;
+    if (this.#strings.size >= STRING_CACHE_LIMIT) this.#strings.clear();
+    this.#strings.set(value, id);
+    return id;
+  }
+
+  #row(r: CallRecord): Record<string, unknown> {
+    const row: Record<string, unknown> = {
+      ...breakdownPusd(r.cost_breakdown),
+      trace_id: Buffer.from(r.trace_id, 'hex'),
+      span_id: Buffer.from(r.span_id, 'hex'),
+      started_at: r.started_at,
+      duration_us: Math.round(r.duration_ms * 1000),
+      ttft_us: r.ttft_ms === null ? null : Math.round(r.ttft_ms * 1000),
+      video_audio: r.video_audio === null ? null : r.video_audio ? 1 : 0,
+    };
+    for (const c of CALL_COLUMNS) {
+      if (!(c in row)) row[c] = (r as unknown as Record<string, unknown>)[c];
+    }
+    for (const c of INTERNED) row[c] = this.#stringId(r[c]);
+    return row;
   }
 
   /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
   insertBatch(records: CallRecord[]): InsertResult {
-    return this.#insertBatch(records);
+    try {
+      return this.#insertBatch(records);
+    } catch (err) {
+      // Strings added in the rolled-back transaction are gone: forget their ids too.
+      this.#strings.clear();
+      throw err;
+    }
   }
 
   #write(records: CallRecord[]): InsertResult {
     const inserted: CallRecord[] = [];
     for (const r of records) {
-      if (this.#insertCall.run(row(r)).changes === 1) inserted.push(r);
+      if (this.#insertCall.run(this.#row(r)).changes === 1) inserted.push(r);
     }
     // Aggregate the new records per rollup row first: one read and one write per row.
     const groups = new Map<string, { key: RollupKey; sums: RollupSums; latency: LatencySketch }>();
