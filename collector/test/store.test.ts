@@ -85,6 +85,57 @@ describe('Store', () => {
     expect(hours).toEqual([{ hour: T0 }, { hour: T0 + 2 * HOUR }]);
   });
 
+  it('2b. reads back through call_records exactly what was written, every column', () => {
+    const s = tempStore();
+    const full = call(7, {
+      ttft_ms: 123.456,
+      account: 'acme',
+      cache_read_tokens: 10,
+      cache_write_tokens: 20,
+      cache_write_1h_tokens: 30,
+      reasoning_tokens: 5,
+      image_count: 2,
+      image_size: '1024x1536',
+      image_resolution: '2K',
+      image_quality: 'high',
+      video_seconds: 8,
+      video_resolution: '1080p',
+      video_audio: true,
+      aspect_ratio: '16:9',
+      status: 'error',
+      error_type: 'APIError',
+      error_message: 'boom',
+      retry_count: 2,
+      cost_usd: 0.25,
+      cost_pusd: 250_000_000_000,
+      cost_breakdown: JSON.stringify({
+        input: 0.01,
+        output: 0.02,
+        cache_read: 0.03,
+        cache_write: 0.04,
+        reasoning: 0.05,
+        media: 0.1,
+      }),
+      unpriced_reason: null,
+      prompt: 'hi',
+      output_path: '/tmp/x.png',
+      attributes: '{"a":1}',
+    });
+    s.insertBatch([full]);
+    const back = s.db.prepare('SELECT * FROM call_records').get() as Record<string, unknown>;
+    const { cost_breakdown: _b, ...rest } = full;
+    expect(back).toEqual({
+      ...rest,
+      video_audio: 1,
+      cost_input: 10_000_000_000,
+      cost_output: 20_000_000_000,
+      cost_cache_read: 30_000_000_000,
+      cost_cache_write: 40_000_000_000,
+      cost_reasoning: 50_000_000_000,
+      cost_media: 100_000_000_000,
+    });
+  });
+
   it('3. a retried export changes nothing: not the records, not the rollups', () => {
     const s = tempStore();
     const batch = Array.from({ length: 20 }, (_, i) => call(i));
