@@ -103,6 +103,16 @@ export class WireReader {
   string(): string {
     const at = this.pos;
     const [s, e] = this.span();
+    // Attribute keys and most values are ASCII: decode those without the UTF-8 machinery.
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (this.buf[i]! > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii)
+      return Buffer.from(this.buf.buffer, this.buf.byteOffset + s, e - s).toString('latin1');
     try {
       return utf8.decode(this.buf.subarray(s, e));
     } catch {

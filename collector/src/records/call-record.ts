@@ -46,8 +46,8 @@ export interface CallRecord {
   unpriced_reason: string | null;
   prompt: string | null;
   output_path: string | null;
-  /** The span's other attributes, JSON. */
-  attributes: string;
+  /** The span's other attributes, JSON; null when there are none. */
+  attributes: string | null;
 }
 
 export type CallType = 'text' | 'embedding' | 'image' | 'video' | 'audio' | 'other';

@@ -184,16 +184,33 @@ const MAPPED = new Set([
   'costlens.output.path',
 ]);
 
-function restOf(a: Attrs, maxChars: number): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(a)) {
-    if (MAPPED.has(k) || isSecretKey(k)) continue;
-    rest[k] =
-      typeof v === 'bigint' ? v.toString() : typeof v === 'string' ? truncate(v, maxChars) : v;
+/** JSON cannot hold bigint or bytes: strings for the one, a marker for the other. */
+function jsonable(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return '[bytes]';
+  if (Array.isArray(v)) return v.map(jsonable);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = jsonable(x);
+    return out;
   }
-  return JSON.stringify(rest, (_k, v) =>
-    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? '[bytes]' : v,
-  );
+  return v;
+}
+
+function restOf(a: Attrs, maxChars: number): string | null {
+  let rest: Record<string, unknown> | null = null;
+  for (const k in a) {
+    if (MAPPED.has(k) || isSecretKey(k)) continue;
+    const v = a[k];
+    rest ??= {};
+    rest[k] =
+      typeof v === 'string'
+        ? truncate(v, maxChars)
+        : typeof v === 'object' || typeof v === 'bigint'
+          ? jsonable(v)
+          : v;
+  }
+  return rest === null ? null : JSON.stringify(rest);
 }
 
 const ms = (ns: bigint) => Number(ns / 1_000_000n);
