@@ -193,3 +193,29 @@ describe.each([
     await exporter.shutdown();
   });
 });
+
+describe('/metrics formats', () => {
+  it('serves the Prometheus text format, and OpenMetrics when the scraper asks for it', async () => {
+    const collector = await startCollector();
+    running.push(collector);
+    expect(
+      await send(new ProtoExporter({ url: `${collector.url}/v1/traces` }), makeSpans()),
+    ).toEqual({ code: 0 });
+    const text = await fetch(`${collector.url}/metrics`);
+    expect(text.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const om = await fetch(`${collector.url}/metrics`, {
+      headers: {
+        accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5',
+      },
+    });
+    expect(om.headers.get('content-type')).toBe(
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    );
+    const body = await om.text();
+    expect(body.trimEnd().endsWith('# EOF')).toBe(true);
+    expect(body).toContain('# TYPE costlens_cost_usd counter');
+    expect(body).toMatch(
+      /\ncostlens_cost_usd_total\{provider="openai",model="gpt-4o-2024-08-06",project="shop",call_type="text"\} 0\.02\n/,
+    );
+  });
+});

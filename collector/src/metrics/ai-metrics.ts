@@ -1,4 +1,7 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+
+type AnyRegistry = Registry<RegistryContentType>;
+
 import type { CallRecord } from '../records/call-record.js';
 import { LabelCap } from './label-cap.js';
 
@@ -36,7 +39,7 @@ export class AiMetrics {
   readonly #video: Counter;
   readonly #unpriced: Counter;
 
-  constructor(registry: Registry, options: AiMetricsOptions = {}) {
+  constructor(registry: AnyRegistry | AnyRegistry[], options: AiMetricsOptions = {}) {
     this.#cap = new LabelCap({
       model: 200,
       project: 100,
@@ -44,7 +47,8 @@ export class AiMetrics {
       error_type: 50,
       ...options.labelCaps,
     });
-    const registers = [registry];
+    // One set of metrics, shown in both exposition formats.
+    const registers = Array.isArray(registry) ? registry : [registry];
     const costs = this.#costPusd;
     new Counter({
       name: 'costlens_cost_usd_total',

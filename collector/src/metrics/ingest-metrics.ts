@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+
+type AnyRegistry = Registry<RegistryContentType>;
 
 export type IngestResult =
   | 'ok'
@@ -19,8 +21,9 @@ export class IngestMetrics {
   readonly batchSeconds: Histogram;
   readonly inflight: Gauge;
 
-  constructor(registry: Registry, storeBytes: () => number) {
-    const registers = [registry];
+  constructor(registry: AnyRegistry | AnyRegistry[], storeBytes: () => number) {
+    // One set of metrics, shown in both exposition formats.
+    const registers = Array.isArray(registry) ? registry : [registry];
     this.requests = new Counter({
       name: 'costlens_ingest_requests_total',
       help: 'OTLP export requests received, by signal and result',

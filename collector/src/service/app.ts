@@ -1,6 +1,6 @@
 import type { Catalogue } from '@costlens/pricing';
 import express, { type Express, type Request, type Response } from 'express';
-import type { Registry } from 'prom-client';
+import type { OpenMetricsContentType, Registry } from 'prom-client';
 import type { AiMetrics } from '../metrics/ai-metrics.js';
 import type { IngestMetrics } from '../metrics/ingest-metrics.js';
 import {
@@ -24,7 +24,10 @@ export interface AppParts {
   config: Config;
   store: Store;
   catalogue: Catalogue;
+  /** The Prometheus text format. */
   registry: Registry;
+  /** The same metrics in the OpenMetrics format, for scrapers that ask for it. */
+  openMetrics: Registry<OpenMetricsContentType>;
   aiMetrics: AiMetrics;
   ingestMetrics: IngestMetrics;
 }
@@ -242,7 +245,12 @@ export function createApp(parts: AppParts): Express {
         .send(`${(err as Error).message}\n`);
       return;
     }
-    res.type(parts.registry.contentType).send(await parts.registry.metrics());
+    const accept = String(req.headers.accept ?? '');
+    const chosen = accept.includes('application/openmetrics-text')
+      ? parts.openMetrics
+      : parts.registry;
+    res.setHeader('Content-Type', chosen.contentType);
+    res.send(await chosen.metrics());
   });
   return app;
 }

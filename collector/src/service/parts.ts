@@ -1,5 +1,5 @@
 import { applyOverrides, type Catalogue, loadCatalogue, readOverrides } from '@costlens/pricing';
-import { Registry } from 'prom-client';
+import { type OpenMetricsContentType, Registry } from 'prom-client';
 import { AiMetrics } from '../metrics/ai-metrics.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.js';
 import { Store } from '../store/store.js';
@@ -12,12 +12,15 @@ export function buildParts(config: Config, catalogue: Catalogue = loadCatalogue(
     config.prices === null ? catalogue : applyOverrides(catalogue, readOverrides(config.prices));
   const store = new Store(config.db);
   const registry = new Registry();
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   return {
     config,
     store,
     catalogue: priced,
     registry,
-    aiMetrics: new AiMetrics(registry, { labelCaps: config.label_caps }),
-    ingestMetrics: new IngestMetrics(registry, () => store.sizeBytes()),
+    openMetrics,
+    aiMetrics: new AiMetrics([registry, openMetrics], { labelCaps: config.label_caps }),
+    ingestMetrics: new IngestMetrics([registry, openMetrics], () => store.sizeBytes()),
   };
 }
