@@ -4,6 +4,7 @@
 // (b) the common naive design: per call, open a connection, insert the row, upsert
 // the hourly row, commit. Also bytes per stored call and the collector's RSS under load.
 // Run: scripts/run node bench/ingest.bench.js   (after npm run build), then node bench/publish.js
+// PROF=1 writes CPU profiles of the collector to /tmp/prof4.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -73,9 +74,21 @@ const rssMB = (pid) => {
 async function endToEnd(batches) {
   const db = join(mkdtempSync(join(tmpdir(), 'costlens-bench-')), 'c.db');
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'start', '--port', String(port), '--db', db], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof4'] : []),
+      BIN,
+      'start',
+      '--port',
+      String(port),
+      '--db',
+      db,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise((resolve) =>
     child.stdout.on('data', (d) => d.includes('listening on') && resolve()),
   );
