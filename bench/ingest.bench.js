@@ -5,125 +5,38 @@
 // the hourly row, commit. Also bytes per stored call and the collector's RSS under load.
 // Run: scripts/run node bench/ingest.bench.js   (after npm run build), then node bench/publish.js
 // PROF=1 writes CPU profiles of the collector to /tmp/prof4.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
 import Database from 'better-sqlite3';
+import { makeBatches, rssMB, sendAll, startCollectorProcess } from './collector-load.js';
 import { median, save } from './lib.js';
 
 const BATCH = 512;
 const BATCHES = 60; // 30,720 spans a round
 const SENDERS = 4;
 const ROUNDS = 3;
-const BIN = new URL('../collector/bin/costlens.js', import.meta.url).pathname;
-
-function makeBatches() {
-  const out = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const memory = new InMemorySpanExporter();
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': 'bench',
-        'costlens.project': `p${b % 5}`,
-      }),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-    });
-    const tracer = provider.getTracer('@costlens/instrumentation');
-    for (let i = 0; i < BATCH; i++) {
-      tracer
-        .startSpan('chat gpt-4o', {
-          attributes: {
-            'gen_ai.operation.name': 'chat',
-            'gen_ai.provider.name': 'openai',
-            'gen_ai.request.model': 'gpt-4o',
-            'gen_ai.response.model': 'gpt-4o-2024-08-06',
-            'gen_ai.usage.input_tokens': 1000 + i,
-            'gen_ai.usage.output_tokens': 200,
-            'costlens.user': `user-${i % 50}`,
-          },
-        })
-        .end();
-    }
-    out.push(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans()));
-  }
-  return out;
-}
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-const rssMB = (pid) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
 
 async function endToEnd(batches) {
   const db = join(mkdtempSync(join(tmpdir(), 'costlens-bench-')), 'c.db');
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof4'] : []),
-      BIN,
-      'start',
-      '--port',
-      String(port),
-      '--db',
-      db,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise((resolve) =>
-    child.stdout.on('data', (d) => d.includes('listening on') && resolve()),
-  );
-  const rssStart = rssMB(child.pid);
+  const collector = await startCollectorProcess(db);
+  const pid = collector.child.pid;
+  const rssStart = rssMB(pid);
   const samples = [];
-  const sampler = setInterval(() => samples.push(rssMB(child.pid)), 50);
-  let next = 0;
+  const sampler = setInterval(() => samples.push(rssMB(pid)), 50);
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: SENDERS }, async () => {
-      while (next < batches.length) {
-        const body = batches[next++];
-        const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf' },
-          body,
-        });
-        if (res.status !== 200)
-          throw new Error(`export refused: ${res.status} ${await res.text()}`);
-      }
-    }),
-  );
+  await sendAll(collector.port, batches, SENDERS);
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
-  const rssEnd = rssMB(child.pid);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
+  const rssEnd = rssMB(pid);
+  await collector.stop();
   const check = new Database(db, { readonly: true });
   const { n } = check.prepare('SELECT count(*) n FROM calls').get();
   check.close();
   if (n !== BATCH * BATCHES) throw new Error(`stored ${n} calls, expected ${BATCH * BATCHES}`);
-  const bytes = statSync(db).size;
   return {
     spansPerSec: n / seconds,
-    bytesPerCall: bytes / n,
+    bytesPerCall: statSync(db).size / n,
     rssStart,
     rssPeak: Math.max(...samples, rssEnd),
     rssEnd,
@@ -185,7 +98,7 @@ function naive(rows) {
   return rows.length / ((performance.now() - t0) / 1000);
 }
 
-const batches = makeBatches();
+const batches = makeBatches(BATCHES, BATCH);
 const runs = [];
 for (let r = 0; r < ROUNDS; r++) runs.push(await endToEnd(batches));
 const raw = [];

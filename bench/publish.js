@@ -70,6 +70,23 @@ if (ingest) {
   );
 }
 
+const soak = read('soak');
+if (soak) {
+  parts.push(
+    '## Collector memory under sustained load',
+    '',
+    `Machine: ${machineLine(soak.machine)}. One \`costlens start\` process takes ${soak.passes} passes of fresh`,
+    `512-span export requests from 4 senders (${soak.spans.toLocaleString('en')} spans, ${Math.round(soak.spansPerSec).toLocaleString('en')} spans/s);`,
+    'its resident memory (MB) at start and after each pass:',
+    '',
+    soak.rssMB.map((x) => f(x)).join(' → '),
+    '',
+    `Mean of the first half of the passes ${f(soak.firstHalfMeanMB)} MB, of the second half ${f(soak.secondHalfMeanMB)} MB;`,
+    `the database holds ${f(soak.dbBytesPerCall, 0)} bytes per call.`,
+    '',
+  );
+}
+
 const out = new URL('../docs/benchmarks.md', import.meta.url);
 writeFileSync(out, `${parts.join('\n')}\n`);
 console.log(`wrote ${out.pathname}`);

@@ -274,7 +274,8 @@ export function recordFromSpan(
     span_id: span.spanId,
     started_at: started,
     finished_at: finished,
-    duration_ms: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+    // A span that ends before it starts (clock skew) lasted no time, not negative time.
+    duration_ms: Math.max(Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6, 0),
     ttft_ms: ttft === null ? null : ttft * 1000,
     service: str(ctx.resource, 'service.name'),
     project: str(a, 'costlens.project') ?? str(ctx.resource, 'costlens.project'),
