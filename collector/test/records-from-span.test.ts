@@ -210,6 +210,22 @@ describe('GenAI span -> call record', () => {
     expect(incl.input_tokens).toBe(25_100);
   });
 
+  it('cache tokens without an input count are input, not an error', () => {
+    const r = map(
+      span({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.cache_read.input_tokens': 1_000_000,
+      }),
+    );
+    expect(r).toMatchObject({
+      input_tokens: 1_000_000,
+      cache_read_tokens: 1_000_000,
+      cost_usd: 1.25,
+    });
+  });
+
   it('OpenInference llm.* spans', () => {
     const a = {
       'openinference.span.kind': 'LLM',

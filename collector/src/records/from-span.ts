@@ -134,7 +134,7 @@ function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage {
   );
   const cached = (cacheRead ?? 0) + (cacheWrite ?? 0) + (cacheWrite1h ?? 0);
   if (!ours && provider === 'anthropic' && input !== null && input < cached) input += cached;
-  if (input !== null && input < cached) input = cached; // inconsistent counts: never bill negative input
+  if (cached > (input ?? 0)) input = cached; // missing or inconsistent input: never bill negative input
   if (reasoning !== null && output !== null && reasoning > output) reasoning = output;
   const u: Usage = {};
   if (input !== null) u.input_tokens = input;
@@ -158,7 +158,10 @@ const MAPPED = new Set([
   'gen_ai.usage.prompt_tokens',
   'gen_ai.usage.completion_tokens',
   'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cache_read_input_tokens',
   'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.cache_write.input_tokens',
+  'gen_ai.usage.cache_creation_input_tokens',
   'gen_ai.usage.reasoning.output_tokens',
   'gen_ai.response.time_to_first_chunk',
   'error.type',
