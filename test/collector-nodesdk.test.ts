@@ -55,3 +55,30 @@ describe.each(['http/protobuf', 'http/json'])(
     });
   },
 );
+
+describe('a NodeSDK app with a key in OTEL_EXPORTER_OTLP_HEADERS', () => {
+  it.each(['x-api-key=ingest-key-0123456789', 'authorization=Bearer%20ingest-key-0123456789'])(
+    '%s reaches a collector that requires keys',
+    async (headers) => {
+      const collector = await startCollector({
+        keys: { ingest: [{ key: 'ingest-key-0123456789', project: 'keyed' }], read: [], admin: [] },
+      });
+      running.push(collector);
+      await run(process.execPath, [APP], {
+        env: {
+          ...process.env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+          OTEL_EXPORTER_OTLP_HEADERS: headers,
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
+      });
+      const rows = collector.parts.store.db
+        .prepare('SELECT DISTINCT project FROM call_records')
+        .all();
+      expect(rows).toEqual([{ project: 'keyed' }]);
+    },
+  );
+});
