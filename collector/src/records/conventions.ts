@@ -1,0 +1,128 @@
+import { normalizeProvider, type Usage } from '@costlens/pricing';
+import { type Attrs, int, str } from './attrs.js';
+import type { CallType } from './call-record.js';
+
+/**
+ * How each instrumentation's spans say what a call was: ours and the current
+ * GenAI conventions, the older gen_ai.system names, OpenInference llm.*,
+ * OpenLIT, and the Vercel AI SDK's ai.*.
+ */
+
+/** Vercel AI SDK spans that are one provider call (the outer ai.generateText sums its steps). */
+const VERCEL_CALLS: Record<string, string> = {
+  'ai.generateText.doGenerate': 'chat',
+  'ai.streamText.doStream': 'chat',
+  'ai.generateObject.doGenerate': 'chat',
+  'ai.streamObject.doStream': 'chat',
+  'ai.embed.doEmbed': 'embeddings',
+  'ai.embedMany.doEmbed': 'embeddings',
+};
+
+/** Whether a span is one AI call, in any convention we read. */
+export function isGenAiSpan(a: Attrs): boolean {
+  const vercel = str(a, 'ai.operationId');
+  if (vercel !== null) return vercel in VERCEL_CALLS;
+  if (str(a, 'gen_ai.operation.name', 'gen_ai.system', 'gen_ai.provider.name') !== null)
+    return true;
+  const kind = str(a, 'openinference.span.kind');
+  return (
+    (kind === 'LLM' || kind === 'EMBEDDING') &&
+    str(a, 'llm.model_name', 'embedding.model_name') !== null
+  );
+}
+
+export function operationOf(a: Attrs): string | null {
+  const op = str(a, 'gen_ai.operation.name');
+  if (op !== null) return op;
+  const vercel = str(a, 'ai.operationId');
+  if (vercel !== null) return VERCEL_CALLS[vercel] ?? null;
+  const kind = str(a, 'openinference.span.kind');
+  return kind === 'EMBEDDING' ? 'embeddings' : kind === 'LLM' ? 'chat' : null;
+}
+
+const CALL_TYPES: Record<string, CallType> = {
+  chat: 'text',
+  generate_content: 'text',
+  text_completion: 'text',
+  embeddings: 'embedding',
+  image_generation: 'image',
+  video_generation: 'video',
+};
+
+export function callTypeOf(a: Attrs, operation: string | null): CallType {
+  const given = str(a, 'costlens.call_type');
+  if (given && ['text', 'embedding', 'image', 'video', 'audio', 'other'].includes(given)) {
+    return given as CallType;
+  }
+  return (operation && CALL_TYPES[operation]) || 'other';
+}
+
+/** `openai.chat`, `google.generative-ai`, `GOOGLE`... -> the conventions' provider names. */
+export function providerOf(a: Attrs): string | null {
+  const named = str(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system');
+  if (named !== null) return normalizeProvider(named);
+  const vercel = str(a, 'ai.model.provider');
+  if (vercel === null) return null;
+  const [vendor = '', api = ''] = vercel.toLowerCase().split('.');
+  if (vendor === 'google') return api.startsWith('vertex') ? 'gcp.vertex_ai' : 'gcp.gemini';
+  return normalizeProvider(vendor);
+}
+
+/**
+ * Token counts in the conventions' terms: input includes cache tokens. Ours and
+ * spans with the current semconv cache names follow that. Others reporting for
+ * Anthropic may carry Anthropic's raw count, which excludes cache tokens: when
+ * input is smaller than the cache tokens it must be that, and they are added back;
+ * when it is not, it is taken as including them, so cache is never billed twice.
+ */
+export function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage {
+  let input = int(
+    a,
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.prompt_tokens',
+    'llm.token_count.prompt',
+    'ai.usage.inputTokens',
+    'ai.usage.promptTokens',
+  );
+  const cacheRead = int(
+    a,
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_read_input_tokens',
+    'llm.token_count.prompt_details.cache_read',
+    'ai.usage.cachedInputTokens',
+  );
+  const cacheWrite = int(
+    a,
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.cache_creation_input_tokens',
+    'llm.token_count.prompt_details.cache_write',
+  );
+  const cacheWrite1h = int(a, 'costlens.usage.cache_write_1h.input_tokens');
+  const output = int(
+    a,
+    'gen_ai.usage.output_tokens',
+    'gen_ai.usage.completion_tokens',
+    'llm.token_count.completion',
+    'ai.usage.outputTokens',
+    'ai.usage.completionTokens',
+  );
+  let reasoning = int(
+    a,
+    'gen_ai.usage.reasoning.output_tokens',
+    'llm.token_count.completion_details.reasoning',
+    'ai.usage.reasoningTokens',
+  );
+  const cached = (cacheRead ?? 0) + (cacheWrite ?? 0) + (cacheWrite1h ?? 0);
+  if (!ours && provider === 'anthropic' && input !== null && input < cached) input += cached;
+  if (cached > (input ?? 0)) input = cached; // missing or inconsistent input: never bill negative input
+  if (reasoning !== null && output !== null && reasoning > output) reasoning = output;
+  const u: Usage = {};
+  if (input !== null) u.input_tokens = input;
+  if (output !== null) u.output_tokens = output;
+  if (cacheRead) u.cache_read_tokens = cacheRead;
+  if (cacheWrite) u.cache_write_tokens = cacheWrite;
+  if (cacheWrite1h) u.cache_write_1h_tokens = cacheWrite1h;
+  if (reasoning) u.reasoning_tokens = reasoning;
+  return u;
+}
