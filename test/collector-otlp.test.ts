@@ -219,3 +219,61 @@ describe('/metrics formats', () => {
     );
   });
 });
+
+describe('partial success', () => {
+  const genai = {
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': 'gpt-4o',
+  };
+  // Two GenAI spans, the second with no start time (what a broken instrumentation sends).
+  const spans = (): ReadableSpan[] => {
+    const [ok, broken] = finishedSpans({ 'service.name': 'app' }, 'app', (t) => {
+      t.startSpan('chat gpt-4o', { attributes: genai }).end();
+      t.startSpan('chat gpt-4o', { attributes: genai }).end();
+    });
+    const noStart = Object.assign(Object.create(Object.getPrototypeOf(broken)), broken, {
+      startTime: [0, 0],
+    });
+    return [ok!, noStart];
+  };
+
+  it.each([
+    ['protobuf', (url: string) => new ProtoExporter({ url: `${url}/v1/traces` })],
+    ['JSON', (url: string) => new HttpJsonExporter({ url: `${url}/v1/traces` })],
+  ])(
+    'a GenAI span that cannot be recorded is reported, the others are stored (%s)',
+    async (_kind, exporterFor) => {
+      const collector = await startCollector();
+      running.push(collector);
+      const made = spans();
+      // The exporter reads partial_success and reports success; the response itself is checked below.
+      expect(await send(exporterFor(collector.url), made)).toEqual({ code: 0 });
+      expect(collector.parts.store.db.prepare('SELECT count(*) n FROM call_records').get()).toEqual(
+        { n: 1 },
+      );
+      expect(await scrape(collector.url)).toContain(
+        'costlens_ingest_spans_total{result="rejected"} 1',
+      );
+    },
+  );
+
+  it('answers with the count and an English message', async () => {
+    const collector = await startCollector();
+    running.push(collector);
+    const { JsonTraceSerializer } = await import('@opentelemetry/otlp-transformer');
+    const res = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JsonTraceSerializer.serializeRequest(spans())!),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
+    expect(body.partialSuccess.rejectedSpans).toBe('1');
+    expect(body.partialSuccess.errorMessage).toMatch(
+      /^1 GenAI span\(s\) could not be recorded; first: span [0-9a-f]{16}: the span has no start time$/,
+    );
+  });
+});

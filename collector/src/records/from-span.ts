@@ -102,12 +102,17 @@ function restOf(a: Attrs, maxChars: number): string | null {
 
 const ms = (ns: bigint) => Number(ns / 1_000_000n);
 
-/** One GenAI span -> one call record, priced with the catalogue when the span carries no cost. */
+/**
+ * One GenAI span -> one call record, priced with the catalogue when the span
+ * carries no cost. Throws RangeError for a span that cannot be a record (no start time).
+ */
 export function recordFromSpan(
   span: SpanInput,
   ctx: SpanContext,
   opts: MappingOptions,
 ): CallRecord {
+  // A call with no time cannot be counted in any hour or budget: refuse it, and say so.
+  if (span.startTimeUnixNano === 0n) throw new RangeError('the span has no start time');
   const a = span.attributes;
   const max = opts.maxTextChars ?? 1000;
   const ours = ctx.scopeName === OUR_SCOPE;
