@@ -13,35 +13,37 @@ import {
 
 const BIN = new URL('../collector/bin/costlens.js', import.meta.url).pathname;
 
+/** `size` finished GenAI spans (chat gpt-4o with tokens and a user), made by the real SDK. */
+export function makeSpans(size, project = 'p0') {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench', 'costlens.project': project }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+  });
+  const tracer = provider.getTracer('@costlens/instrumentation');
+  for (let i = 0; i < size; i++) {
+    tracer
+      .startSpan('chat gpt-4o', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.response.model': 'gpt-4o-2024-08-06',
+          'gen_ai.usage.input_tokens': 1000 + i,
+          'gen_ai.usage.output_tokens': 200,
+          'costlens.user': `user-${i % 50}`,
+        },
+      })
+      .end();
+  }
+  return memory.getFinishedSpans();
+}
+
 /** `count` export requests of `size` GenAI spans each; every span has fresh ids. */
 export function makeBatches(count, size) {
   const out = [];
   for (let b = 0; b < count; b++) {
-    const memory = new InMemorySpanExporter();
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': 'bench',
-        'costlens.project': `p${b % 5}`,
-      }),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-    });
-    const tracer = provider.getTracer('@costlens/instrumentation');
-    for (let i = 0; i < size; i++) {
-      tracer
-        .startSpan('chat gpt-4o', {
-          attributes: {
-            'gen_ai.operation.name': 'chat',
-            'gen_ai.provider.name': 'openai',
-            'gen_ai.request.model': 'gpt-4o',
-            'gen_ai.response.model': 'gpt-4o-2024-08-06',
-            'gen_ai.usage.input_tokens': 1000 + i,
-            'gen_ai.usage.output_tokens': 200,
-            'costlens.user': `user-${i % 50}`,
-          },
-        })
-        .end();
-    }
-    out.push(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans()));
+    out.push(ProtobufTraceSerializer.serializeRequest(makeSpans(size, `p${b % 5}`)));
   }
   return out;
 }

@@ -70,6 +70,25 @@ if (ingest) {
   );
 }
 
+const decode = read('otlp-decode');
+if (decode) {
+  parts.push(
+    "## OTLP protobuf decoding (the collector's own reader)",
+    '',
+    `Machine: ${machineLine(decode.machine)}. A real ${decode.spans}-span ExportTraceServiceRequest (${decode.bytes.toLocaleString('en')} bytes,`,
+    'made by the official serializer); no maintained OTLP decoder exists to compare with, so the official',
+    'serializer encoding the same request stands beside it for scale.',
+    '',
+    '| | ns per span, median (min) |',
+    '| --- | ---: |',
+    `| costlens decode | ${f(decode.decodeNsPerSpan.median, 0)} (${f(decode.decodeNsPerSpan.min, 0)}) |`,
+    `| official serializer, encode | ${f(decode.encodeNsPerSpan.median, 0)} (${f(decode.encodeNsPerSpan.min, 0)}) |`,
+    '',
+    `Decoding runs at ${f(decode.decodeMBps, 0)} MB/s.`,
+    '',
+  );
+}
+
 const soak = read('soak');
 if (soak) {
   parts.push(

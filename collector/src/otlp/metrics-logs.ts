@@ -9,7 +9,9 @@ function countProto(r: WireReader, path: number[][], what: string): number {
   const [fields = [], ...rest] = path;
   let n = 0;
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (fields.includes(f)) {
       r.expect(f, w, LEN, what);
       const inner = r.message(); // bounds-checked even when only counted

@@ -16,7 +16,9 @@ function anyValue(r: WireReader, depth: number): AttrValue {
   if (depth > MAX_DEPTH) r.fail(`attribute values nested deeper than ${MAX_DEPTH}`);
   let value: AttrValue = null;
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'AnyValue');
       value = r.string();
@@ -48,7 +50,9 @@ function anyValue(r: WireReader, depth: number): AttrValue {
 function arrayValue(r: WireReader, depth: number): AttrValue[] {
   const out: AttrValue[] = [];
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'ArrayValue');
       out.push(anyValue(r.message(), depth));
@@ -61,7 +65,9 @@ function arrayValue(r: WireReader, depth: number): AttrValue[] {
 function keyValues(r: WireReader, depth: number): Attributes {
   const out: Attributes = {};
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'KeyValueList');
       keyValue(r.message(), out, depth);
@@ -74,7 +80,9 @@ function keyValue(r: WireReader, into: Attributes, depth: number): void {
   let key = '';
   let value: AttrValue = null;
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'KeyValue');
       key = r.string();
@@ -89,7 +97,9 @@ function keyValue(r: WireReader, into: Attributes, depth: number): void {
 function status(r: WireReader): DecodedSpan['status'] {
   const s = { code: 0, message: '' };
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 2) {
       r.expect(f, w, LEN, 'Status');
       s.message = r.string();
@@ -115,7 +125,9 @@ function span(r: WireReader): DecodedSpan {
     status: { code: 0, message: '' },
   };
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     switch (f) {
       case 1:
         r.expect(f, w, LEN, 'Span');
@@ -166,7 +178,9 @@ function span(r: WireReader): DecodedSpan {
 
 function scope(r: WireReader, into: DecodedScopeSpans): void {
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'InstrumentationScope');
       into.name = r.string();
@@ -180,7 +194,9 @@ function scope(r: WireReader, into: DecodedScopeSpans): void {
 function scopeSpans(r: WireReader): DecodedScopeSpans {
   const out: DecodedScopeSpans = { name: '', version: '', spans: [] };
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'ScopeSpans');
       scope(r.message(), out);
@@ -196,7 +212,9 @@ function scopeSpans(r: WireReader): DecodedScopeSpans {
 export function resource(r: WireReader): Attributes {
   const out: Attributes = {};
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'Resource');
       keyValue(r.message(), out, 0);
@@ -208,7 +226,9 @@ export function resource(r: WireReader): Attributes {
 function resourceSpans(r: WireReader): DecodedResourceSpans {
   const out: DecodedResourceSpans = { resource: {}, scopes: [] };
   while (!r.done) {
-    const [f, w] = r.tag();
+    const t = r.tag();
+    const f = t >>> 3;
+    const w = t & 7;
     if (f === 1) {
       r.expect(f, w, LEN, 'ResourceSpans');
       out.resource = resource(r.message());
@@ -226,7 +246,9 @@ export function decodeTraceRequestProto(body: Uint8Array): TraceRequest {
   const out: TraceRequest = { resourceSpans: [] };
   try {
     while (!r.done) {
-      const [f, w] = r.tag();
+      const t = r.tag();
+      const f = t >>> 3;
+      const w = t & 7;
       if (f === 1) {
         r.expect(f, w, LEN, 'ExportTraceServiceRequest');
         out.resourceSpans.push(resourceSpans(r.message()));

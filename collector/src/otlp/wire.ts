@@ -1,162 +1,278 @@
 import { DecodeError } from './types.js';
 
-/** Protobuf wire types. Groups (3, 4) are not used by OTLP and are refused. */
+/**
+ * The protobuf wire format, read directly: OTLP needs a handful of messages,
+ * and a reader over the body's bytes (no generated classes, no intermediate
+ * objects) is both small and fast.
+ *
+ * Representation choices, shared by every decoder built on it:
+ * - lengths, tags and enums are numbers; a varint is at most 10 bytes and may
+ *   not carry bits beyond 64;
+ * - fixed64 (timestamps) is an exact bigint of nanoseconds;
+ * - int64 is a number when it is a safe integer and an exact bigint otherwise;
+ * - strings are decoded as UTF-8 with invalid sequences replaced by U+FFFD, the
+ *   way the JSON path decodes its body: a stray byte in a prompt must not cost
+ *   the whole batch its records.
+ */
+
+/** Wire types. Groups (3 start, 4 end) are deprecated, unused by OTLP and refused. */
 export const VARINT = 0;
 export const I64 = 1;
 export const LEN = 2;
 export const I32 = 5;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'group start', 'group end', '32-bit'];
+
+/** The largest field number protobuf allows (2^29 - 1). */
+const MAX_FIELD = 0x1fffffff;
 
 /**
- * Reads protobuf's wire format within [pos, end) of a buffer. Every read is
- * bounds-checked: a malformed body throws DecodeError naming the byte offset,
- * never reads past the end and never allocates from a claimed length.
+ * A cursor over one protobuf body. Nested messages are read in place:
+ * `enter()` narrows `end` to the embedded message and returns the enclosing
+ * end, `leave()` restores it, so decoding allocates nothing per message.
+ * Every read checks `end`: nothing is read past a message or the body, and no
+ * claimed length is trusted before it is compared with the bytes that remain.
  */
 export class WireReader {
-  pos: number;
+  pos = 0;
+  /** End (exclusive) of the message being read. */
+  end: number;
+  private readonly bytes: Buffer;
+  private readonly view: DataView;
 
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = start;
+  constructor(body: Uint8Array) {
+    // A Buffer over the same memory (no copy) for its native UTF-8 and hex decoders.
+    this.bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    this.end = body.byteLength;
   }
 
   get done(): boolean {
     return this.pos >= this.end;
   }
 
-  fail(what: string, at = this.pos): never {
-    throw new DecodeError(`${what} at byte ${at}`);
+  fail(what: string, at: number = this.pos): never {
+    throw new DecodeError(`${what} at byte ${at}`, at);
   }
 
-  /** A varint that fits 32 bits (tags, lengths, enums, int32). */
-  uint32(): number {
-    const start = this.pos;
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (this.pos >= this.end) this.fail('truncated varint', start);
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result > 0xffffffff ? result % 2 ** 32 : result;
+  /** The next field's tag: field number << 3 | wire type; read them with `>>> 3` and `& 7`. */
+  tag(): number {
+    const at = this.pos;
+    const b = this.pos < this.end ? this.bytes[this.pos]! : -1;
+    let tag: number;
+    if (b >= 0 && b < 0x80) {
+      this.pos++;
+      tag = b;
+    } else {
+      tag = this.varint();
+      if (tag > 0xffffffff) this.fail(`field number ${Math.floor(tag / 8)} out of range`, at);
     }
-    // Negative int32 enums are sign-extended to 10 bytes: read the rest and keep the low 32 bits.
-    for (let i = 5; i < 10; i++) {
-      if (this.pos >= this.end) this.fail('truncated varint', start);
-      if (this.buf[this.pos++]! < 0x80) return result % 2 ** 32;
+    const wire = tag & 7;
+    if (tag >>> 3 === 0) this.fail('field number 0', at);
+    if (wire !== VARINT && wire !== I64 && wire !== LEN && wire !== I32) {
+      this.fail(
+        wire === 3 || wire === 4
+          ? `field ${tag >>> 3} is a group (wire type ${wire}), which OTLP does not use`
+          : `field ${tag >>> 3} has invalid wire type ${wire}`,
+        at,
+      );
+    }
+    if (tag >>> 3 > MAX_FIELD) this.fail(`field number ${tag >>> 3} out of range`, at);
+    return tag;
+  }
+
+  /** Fails unless a known field arrived with the wire type its declaration needs. */
+  want(tag: number, wire: number, message: string): void {
+    if ((tag & 7) !== wire) {
+      this.fail(
+        `${message} field ${tag >>> 3} has wire type ${tag & 7}, expected ${wire} (${WIRE_NAMES[wire]})`,
+      );
+    }
+  }
+
+  /**
+   * An unsigned varint as a number: exact below 2^53, which covers every length,
+   * tag and count a body can hold; larger values (only ever invalid lengths or
+   * tags) come out approximate but still larger than any valid one.
+   */
+  varint(): number {
+    const start = this.pos;
+    const { bytes, end } = this;
+    let pos = start;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) this.fail('truncated varint', start);
+      const b = bytes[pos++]!;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (i === 9 && b > 1) this.fail('varint overflows 64 bits', start);
+        this.pos = pos;
+        return value;
+      }
+      scale *= 128;
     }
     this.fail('varint longer than 10 bytes', start);
   }
 
-  /** A full 64-bit varint as an unsigned bigint. */
+  /** A varint's low 32 bits as a signed integer: enums and int32 (negatives are sign-extended to 10 bytes). */
+  int32(): number {
+    const start = this.pos;
+    const { bytes, end } = this;
+    let pos = start;
+    let value = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) this.fail('truncated varint', start);
+      const b = bytes[pos++]!;
+      // Bits past 32 fall off the shift, which is exactly int32 truncation.
+      if (i < 5) value |= (b & 0x7f) << (7 * i);
+      if (b < 0x80) {
+        if (i === 9 && b > 1) this.fail('varint overflows 64 bits', start);
+        this.pos = pos;
+        return value | 0;
+      }
+    }
+    this.fail('varint longer than 10 bytes', start);
+  }
+
+  bool(): boolean {
+    return this.varint() !== 0;
+  }
+
+  /** A full unsigned 64-bit varint, exact. */
   uint64(): bigint {
     const start = this.pos;
-    let result = 0n;
+    let value = 0n;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) this.fail('truncated varint', start);
-      const b = this.buf[this.pos++]!;
-      result |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if (b < 0x80) return result & 0xffff_ffff_ffff_ffffn;
+      const b = this.bytes[this.pos++]!;
+      value |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if (b < 0x80) {
+        if (i === 9 && b > 1) this.fail('varint overflows 64 bits', start);
+        return value;
+      }
     }
     this.fail('varint longer than 10 bytes', start);
   }
 
-  /** int64 (two's complement varint): a number when it fits a double exactly, else a bigint. */
+  /** int64 (two's complement varint): a number when it is a safe integer, else an exact bigint. */
   int64(): number | bigint {
-    const v = BigInt.asIntN(64, this.uint64());
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(v)
-      : v;
+    const start = this.pos;
+    // Up to 7 bytes is below 2^49: exact and non-negative as a number, no bigint needed.
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      if (this.pos >= this.end) this.fail('truncated varint', start);
+      const b = this.bytes[this.pos++]!;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 128;
+    }
+    this.pos = start;
+    const signed = BigInt.asIntN(64, this.uint64());
+    return signed >= -MAX_SAFE && signed <= MAX_SAFE ? Number(signed) : signed;
+  }
+
+  fixed32(): number {
+    this.need(4, 'fixed32');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
   }
 
   fixed64(): bigint {
-    if (this.pos + 8 > this.end) this.fail('truncated fixed64');
-    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8);
+    this.need(8, 'fixed64');
+    const v = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
-    return view.getBigUint64(0, true);
+    return v;
   }
 
   double(): number {
-    if (this.pos + 8 > this.end) this.fail('truncated double');
-    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8);
+    this.need(8, 'double');
+    const v = this.view.getFloat64(this.pos, true);
     this.pos += 8;
-    return view.getFloat64(0, true);
+    return v;
   }
 
-  /** The bounds of a length-delimited field, checked against the end. */
-  span(): [number, number] {
+  /** A length prefix, checked against what remains of the current message. */
+  length(): number {
     const at = this.pos;
-    const len = this.uint32();
-    if (len > this.end - this.pos) this.fail(`length ${len} runs past the end of its message`, at);
-    const start = this.pos;
-    this.pos += len;
-    return [start, this.pos];
-  }
-
-  bytes(): Uint8Array {
-    const [s, e] = this.span();
-    return this.buf.subarray(s, e);
+    const len = this.varint();
+    if (len > this.end - this.pos) {
+      this.fail(`length ${len} runs past the end of its message (${this.end - this.pos} bytes left)`, at);
+    }
+    return len;
   }
 
   string(): string {
-    const at = this.pos;
-    const [s, e] = this.span();
-    // Attribute keys and most values are ASCII: decode those without the UTF-8 machinery.
-    let ascii = true;
-    for (let i = s; i < e; i++) {
-      if (this.buf[i]! > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii)
-      return Buffer.from(this.buf.buffer, this.buf.byteOffset + s, e - s).toString('latin1');
-    try {
-      return utf8.decode(this.buf.subarray(s, e));
-    } catch {
-      this.fail('string that is not valid UTF-8', at);
-    }
+    const len = this.length();
+    const s = this.pos;
+    this.pos += len;
+    return len === 0 ? '' : this.bytes.toString('utf8', s, this.pos);
   }
 
-  /** A reader over an embedded message. */
-  message(): WireReader {
-    const [s, e] = this.span();
-    return new WireReader(this.buf, s, e);
+  /** A bytes field copied out, so a kept value does not pin the whole request body. */
+  bytesCopy(): Uint8Array {
+    const len = this.length();
+    const out = new Uint8Array(len);
+    out.set(this.bytes.subarray(this.pos, this.pos + len));
+    this.pos += len;
+    return out;
   }
 
-  /** The next field's number and wire type. */
-  tag(): [field: number, wire: number] {
-    const at = this.pos;
-    const t = this.uint32();
-    const field = Math.floor(t / 8);
-    const wire = t & 7;
-    if (field === 0) this.fail('field number 0', at);
-    if (wire !== VARINT && wire !== I64 && wire !== LEN && wire !== I32)
-      this.fail(`unsupported wire type ${wire}`, at);
-    return [field, wire];
+  /** A bytes field as lower-case hex (trace and span ids). */
+  hex(): string {
+    const len = this.length();
+    const s = this.pos;
+    this.pos += len;
+    return len === 0 ? '' : this.bytes.toString('hex', s, this.pos);
+  }
+
+  /** Steps into an embedded message; returns the enclosing end for `leave`. */
+  enter(): number {
+    const len = this.length();
+    const outer = this.end;
+    this.end = this.pos + len;
+    return outer;
+  }
+
+  /** Steps out of an embedded message read to its end. */
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
   }
 
   /** Skips a field this reader does not use, so unknown and newer fields pass through. */
-  skip(wire: number): void {
-    if (wire === VARINT) this.uint64();
-    else if (wire === I64) this.advance(8);
-    else if (wire === I32) this.advance(4);
-    else this.span();
+  skip(tag: number): void {
+    switch (tag & 7) {
+      case VARINT:
+        this.varint();
+        break;
+      case I64:
+        this.need(8, '64-bit field');
+        this.pos += 8;
+        break;
+      case LEN:
+        this.pos += this.length();
+        break;
+      default:
+        this.need(4, '32-bit field');
+        this.pos += 4;
+    }
   }
 
-  /** Fails unless the field has the wire type its number needs. */
-  expect(field: number, wire: number, want: number, message: string): void {
-    if (wire !== want)
-      this.fail(`${message} field ${field} has wire type ${wire}, expected ${want}`);
+  /** Checks that a message's fields are well framed without decoding them. */
+  skipMessage(): void {
+    const outer = this.enter();
+    while (this.pos < this.end) this.skip(this.tag());
+    this.leave(outer);
   }
 
-  private advance(n: number): void {
-    if (this.pos + n > this.end) this.fail('truncated fixed-width field');
-    this.pos += n;
+  private need(n: number, what: string): void {
+    if (this.end - this.pos < n) {
+      this.fail(`truncated ${what} (${n} bytes needed, ${this.end - this.pos} left)`);
+    }
   }
 }
 
-export const hex = (b: Uint8Array): string =>
-  Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
