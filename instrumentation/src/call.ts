@@ -1,0 +1,298 @@
+import type { Catalogue, PriceResult, Usage } from '@costlens/pricing';
+import {
+  type Attributes,
+  type Context,
+  context,
+  createContextKey,
+  diag,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { currentAttribution } from './attribution.js';
+import type { ResolvedConfig } from './config.js';
+import type { CallMetrics } from './metrics.js';
+import * as S from './semconv.js';
+import type { Attribution, CallOutcome } from './types.js';
+import { contentText, errorMessage, errorType, truncate } from './util.js';
+
+/** What is known when a call starts. */
+export interface CallRequest {
+  provider: string;
+  operation: string;
+  callType: S.CallType;
+  model: string | undefined;
+  stream?: boolean;
+  serverAddress?: string | undefined;
+  serverPort?: number | undefined;
+  /** Usage and media facts known from the request (requested image size, video seconds...). */
+  usage?: Usage;
+  aspectRatio?: string | undefined;
+  /** Recorded only when content capture is on. */
+  prompt?: unknown;
+  attribution?: Attribution;
+}
+
+const CALL_KEY = createContextKey('costlens.call');
+
+/** Usage fields that are counts: a call that reported none of them used nothing billable. */
+const COUNTS: (keyof Usage)[] = [
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'images',
+  'video_seconds',
+];
+
+/**
+ * One AI call: its span, what the response said, and the one place where a call
+ * ends (priced, measured, span closed). `end` and `fail` act once; later calls are
+ * ignored, so a stream that is both broken off and errored closes one span.
+ */
+export class Call {
+  readonly span: Span;
+  /** The context the SDK call runs in: our span active, this call findable. */
+  readonly context: Context;
+  private readonly startedAt = performance.now();
+  private readonly startedAtMs = Date.now();
+  private usage: Usage;
+  private outcome: CallOutcome = {};
+  private attempts = 1;
+  private ttftSeconds: number | undefined;
+  private done = false;
+
+  constructor(
+    private readonly tracker: CallTracker,
+    private readonly request: CallRequest,
+    private readonly attribution: Attribution,
+  ) {
+    this.usage = { ...request.usage };
+    this.span = tracker.tracer.startSpan(
+      request.model ? `${request.operation} ${request.model}` : request.operation,
+      { kind: SpanKind.CLIENT, attributes: this.startAttributes() },
+    );
+    this.context = trace.setSpan(context.active(), this.span).setValue(CALL_KEY, this);
+  }
+
+  /** The call whose SDK request is running in the active context, if any. */
+  static active(): Call | undefined {
+    return context.active().getValue(CALL_KEY) as Call | undefined;
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Merges what the response (or a chunk of it) says; later values win field by field. */
+  update(outcome: CallOutcome | undefined): void {
+    if (!outcome || this.done) return;
+    const { usage, ...rest } = outcome;
+    if (usage) this.usage = { ...this.usage, ...usage };
+    for (const [k, v] of Object.entries(rest)) {
+      if (v !== undefined) (this.outcome as Record<string, unknown>)[k] = v;
+    }
+  }
+
+  /** One more attempt at the request (the SDK or the caller retried). */
+  attempt(): void {
+    this.attempts++;
+  }
+
+  firstChunk(): void {
+    if (this.ttftSeconds === undefined) {
+      this.ttftSeconds = (performance.now() - this.startedAt) / 1000;
+    }
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.finish(undefined);
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.finish(error);
+  }
+
+  private startAttributes(): Attributes {
+    const r = this.request;
+    const a: Attributes = {
+      [S.ATTR_GEN_AI_OPERATION_NAME]: r.operation,
+      [S.ATTR_GEN_AI_PROVIDER_NAME]: r.provider,
+      [S.ATTR_COSTLENS_CALL_TYPE]: r.callType,
+    };
+    if (r.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = r.model;
+    if (r.stream !== undefined) a[S.ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
+    if (r.serverAddress) a[S.ATTR_SERVER_ADDRESS] = r.serverAddress;
+    if (r.serverPort) a[S.ATTR_SERVER_PORT] = r.serverPort;
+    if (this.attribution.project) a[S.ATTR_COSTLENS_PROJECT] = this.attribution.project;
+    if (this.attribution.user) a[S.ATTR_COSTLENS_USER] = this.attribution.user;
+    if (this.attribution.account) a[S.ATTR_COSTLENS_ACCOUNT] = this.attribution.account;
+    const cfg = this.tracker.config;
+    if (cfg.captureMessageContent && r.prompt !== undefined) {
+      const text = contentText(r.prompt);
+      if (text) a[S.ATTR_COSTLENS_PROMPT] = truncate(text, cfg.maxContentChars);
+    }
+    return a;
+  }
+
+  private finish(error: unknown): void {
+    try {
+      const seconds = (performance.now() - this.startedAt) / 1000;
+      const a = this.endAttributes();
+      const price = this.price(error !== undefined);
+      Object.assign(a, price.attributes);
+      if (error !== undefined) {
+        const type = errorType(error);
+        a[S.ATTR_ERROR_TYPE] = type;
+        this.span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: truncate(errorMessage(error), this.tracker.config.maxContentChars),
+        });
+      }
+      this.span.setAttributes(a);
+      this.tracker.metrics?.record({
+        attributes: this.metricAttributes(error),
+        durationSeconds: seconds,
+        inputTokens: this.usage.input_tokens,
+        outputTokens: this.usage.output_tokens,
+        costUsd: price.costUsd,
+      });
+    } catch (err) {
+      diag.error('costlens: could not record a call', err);
+    } finally {
+      this.span.end();
+    }
+  }
+
+  private endAttributes(): Attributes {
+    const u = this.usage;
+    const o = this.outcome;
+    const a: Attributes = {};
+    const set = (key: string, v: string | number | boolean | string[] | undefined) => {
+      if (v !== undefined) a[key] = v;
+    };
+    set(S.ATTR_GEN_AI_RESPONSE_MODEL, o.responseModel);
+    set(S.ATTR_GEN_AI_RESPONSE_ID, o.responseId);
+    set(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, o.finishReasons);
+    set(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.input_tokens);
+    set(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.output_tokens);
+    set(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cache_read_tokens);
+    const writes = (u.cache_write_tokens ?? 0) + (u.cache_write_1h_tokens ?? 0);
+    if (u.cache_write_tokens !== undefined || u.cache_write_1h_tokens !== undefined) {
+      // The conventions count every cache write here; the 1-hour share is ours to add.
+      a[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = writes;
+    }
+    set(S.ATTR_COSTLENS_CACHE_WRITE_1H_TOKENS, u.cache_write_1h_tokens);
+    set(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoning_tokens);
+    set(S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, this.ttftSeconds);
+    set(S.ATTR_COSTLENS_IMAGE_COUNT, u.images);
+    set(S.ATTR_COSTLENS_IMAGE_SIZE, u.image_size);
+    set(S.ATTR_COSTLENS_IMAGE_QUALITY, u.image_quality);
+    set(S.ATTR_COSTLENS_IMAGE_RESOLUTION, u.image_resolution);
+    set(S.ATTR_COSTLENS_VIDEO_SECONDS, u.video_seconds);
+    set(S.ATTR_COSTLENS_VIDEO_RESOLUTION, u.video_resolution);
+    set(S.ATTR_COSTLENS_VIDEO_AUDIO, u.video_audio);
+    set(S.ATTR_COSTLENS_ASPECT_RATIO, o.aspectRatio ?? this.request.aspectRatio);
+    set(S.ATTR_COSTLENS_OUTPUT_PATH, o.outputPath);
+    a[S.ATTR_COSTLENS_RETRY_COUNT] = this.attempts - 1;
+    const cfg = this.tracker.config;
+    if (cfg.captureMessageContent && o.completion !== undefined) {
+      const text = contentText(o.completion);
+      if (text) a[S.ATTR_COSTLENS_COMPLETION] = truncate(text, cfg.maxContentChars);
+    }
+    return a;
+  }
+
+  /** The cost attributes; a failed call that reported no usage was not billed (0). */
+  private price(failed: boolean): { attributes: Attributes; costUsd: number | undefined } {
+    const u = this.usage;
+    const used = COUNTS.some((k) => typeof u[k] === 'number' && (u[k] as number) > 0);
+    if (failed && !used) {
+      return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costUsd: 0 };
+    }
+    const models = [this.outcome.responseModel, this.request.model].filter(
+      (m, i, all): m is string => !!m && all.indexOf(m) === i,
+    );
+    let result: PriceResult | undefined;
+    let reason = 'the call names no model';
+    for (const model of models) {
+      try {
+        result = this.tracker.catalogue().price({
+          ...u,
+          model,
+          provider: this.request.provider,
+          at: this.startedAtMs,
+        });
+      } catch (err) {
+        reason = errorMessage(err);
+        continue;
+      }
+      if (!result.unpriced) break;
+      reason = result.reason ?? reason;
+    }
+    if (!result || result.unpriced) {
+      return {
+        attributes: {
+          [S.ATTR_COSTLENS_COST_UNPRICED]: true,
+          [S.ATTR_COSTLENS_COST_UNPRICED_REASON]: reason,
+        },
+        costUsd: undefined,
+      };
+    }
+    return {
+      attributes: {
+        [S.ATTR_COSTLENS_COST_USD]: result.cost_usd,
+        [S.ATTR_COSTLENS_COST_BREAKDOWN]: JSON.stringify(result.breakdown),
+        [S.ATTR_COSTLENS_PRICING_SOURCE]: result.source,
+      },
+      costUsd: result.cost_usd,
+    };
+  }
+
+  private metricAttributes(error: unknown): Attributes {
+    const r = this.request;
+    const a: Attributes = {
+      [S.ATTR_GEN_AI_OPERATION_NAME]: r.operation,
+      [S.ATTR_GEN_AI_PROVIDER_NAME]: r.provider,
+      [S.ATTR_COSTLENS_CALL_TYPE]: r.callType,
+    };
+    if (r.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = r.model;
+    if (this.outcome.responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = this.outcome.responseModel;
+    if (r.serverAddress) a[S.ATTR_SERVER_ADDRESS] = r.serverAddress;
+    if (r.serverPort) a[S.ATTR_SERVER_PORT] = r.serverPort;
+    if (this.attribution.project) a[S.ATTR_COSTLENS_PROJECT] = this.attribution.project;
+    if (error !== undefined) a[S.ATTR_ERROR_TYPE] = errorType(error);
+    return a;
+  }
+}
+
+/**
+ * Starts calls with one tracer, one set of instruments and one catalogue. The
+ * instrumentation owns one; nothing here is global.
+ */
+export class CallTracker {
+  constructor(
+    readonly tracer: Tracer,
+    readonly metrics: CallMetrics | undefined,
+    readonly catalogue: () => Catalogue,
+    readonly config: ResolvedConfig,
+  ) {}
+
+  /** Starts a call's span; attribution: the request's, then the enclosing scope's, then the config's. */
+  start(request: CallRequest): Call {
+    const scope = currentAttribution();
+    const attribution: Attribution = {};
+    for (const key of ['project', 'user', 'account'] as const) {
+      const v = request.attribution?.[key] ?? scope[key] ?? this.config[key];
+      if (v) attribution[key] = v;
+    }
+    return new Call(this, request, attribution);
+  }
+}

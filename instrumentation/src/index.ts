@@ -1,0 +1,6 @@
+export { withAttributes } from './attribution.js';
+export { defaultOptions } from './config.js';
+export { CostlensInstrumentation } from './instrumentation.js';
+export { keepGenAiSpans, samplerFromEnv } from './sampler.js';
+export { track } from './track-global.js';
+export type * from './types.js';

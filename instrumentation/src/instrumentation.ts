@@ -1,0 +1,140 @@
+import type { Catalogue } from '@costlens/pricing';
+import { diag } from '@opentelemetry/api';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+} from '@opentelemetry/instrumentation';
+import { CallTracker } from './call.js';
+import { catalogueFor, type ResolvedConfig, resolveConfig } from './config.js';
+import type { PatchKit, ProviderModule } from './internal-types.js';
+import { CallMetrics } from './metrics.js';
+import { Patcher } from './patcher.js';
+import { anthropicModule } from './providers/anthropic.js';
+import { googleGenAIModule } from './providers/google-genai.js';
+import { openaiModule } from './providers/openai.js';
+import { runTracked } from './track.js';
+import type { CostlensInstrumentationConfig, TrackedCall, TrackMeta } from './types.js';
+
+export const INSTRUMENTATION_NAME = '@costlens/instrumentation';
+export const INSTRUMENTATION_VERSION = '0.1.0';
+
+const PROVIDERS: ProviderModule[] = [openaiModule, anthropicModule, googleGenAIModule];
+
+/**
+ * Patches the openai, @anthropic-ai/sdk and @google/genai SDKs so that every call
+ * becomes a CLIENT span plus metrics, priced at call time. Add it to a NodeSDK's
+ * instrumentations, or let `@costlens/instrumentation/register` do everything.
+ */
+export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrumentationConfig> {
+  private readonly patcher = new Patcher();
+  private resolved: ResolvedConfig;
+  private catalogue: Catalogue | undefined;
+  private metrics: CallMetrics | undefined;
+  private callTracker: CallTracker | undefined;
+  private readonly kit: PatchKit = {
+    patcher: this.patcher,
+    tracker: () => (this.isEnabled() ? this.tracker() : undefined),
+  };
+
+  constructor(config: CostlensInstrumentationConfig = {}) {
+    super(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, config);
+    this.resolved = resolveConfig(config);
+  }
+
+  override setConfig(config: CostlensInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    this.resolved = resolveConfig(config);
+    this.catalogue = undefined;
+    this.callTracker = undefined;
+  }
+
+  protected override init() {
+    return PROVIDERS.map(
+      (p) =>
+        new InstrumentationNodeModuleDefinition(
+          p.name,
+          p.versions,
+          (exports) => {
+            this.patchModule(p, exports);
+            return exports;
+          },
+          () => this.patcher.restore(),
+        ),
+    );
+  }
+
+  override enable(): void {
+    super.enable();
+  }
+
+  override disable(): void {
+    super.disable();
+    this.patcher.restore();
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this.metrics = new CallMetrics(this.meter);
+    this.callTracker = undefined;
+  }
+
+  override setTracerProvider(
+    tracerProvider: Parameters<InstrumentationBase['setTracerProvider']>[0],
+  ): void {
+    super.setTracerProvider(tracerProvider);
+    this.callTracker = undefined;
+  }
+
+  /**
+   * Patches SDK modules that were loaded without the module hooks (a bundler, a
+   * test runner with its own loader): pass the modules as imported.
+   *
+   *   import * as openai from 'openai';
+   *   instrumentation.instrumentModules({ openai });
+   */
+  instrumentModules(modules: {
+    openai?: unknown;
+    anthropic?: unknown;
+    googleGenAI?: unknown;
+  }): void {
+    if (modules.openai) this.patchModule(openaiModule, modules.openai);
+    if (modules.anthropic) this.patchModule(anthropicModule, modules.anthropic);
+    if (modules.googleGenAI) this.patchModule(googleGenAIModule, modules.googleGenAI);
+  }
+
+  /**
+   * Records a call made with any other client (a hand-written HTTP client,
+   * Cloudflare Workers AI over REST, a media generator) with the same span,
+   * metrics, pricing and error handling as the patched SDKs. Returns what `fn`
+   * returns; its errors reach the caller unchanged.
+   */
+  track<T>(meta: TrackMeta<T>, fn: (call: TrackedCall) => T | Promise<T>): Promise<T> {
+    return runTracked(this.tracker(), meta, fn);
+  }
+
+  private patchModule(provider: ProviderModule, exports: unknown): void {
+    try {
+      provider.patch(exports, this.kit);
+    } catch (err) {
+      diag.error(`costlens: could not patch ${provider.name}; its calls are not recorded`, err);
+    }
+  }
+
+  private tracker(): CallTracker {
+    if (!this.callTracker) {
+      this.metrics ??= new CallMetrics(this.meter);
+      this.callTracker = new CallTracker(
+        this.tracer,
+        this.metrics,
+        () => this.priceList(),
+        this.resolved,
+      );
+    }
+    return this.callTracker;
+  }
+
+  /** Loaded on the first call, not at start-up: an app that makes no AI call pays nothing. */
+  private priceList(): Catalogue {
+    this.catalogue ??= catalogueFor(this._config, this.resolved);
+    return this.catalogue;
+  }
+}

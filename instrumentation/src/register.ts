@@ -1,0 +1,63 @@
+/**
+ * The one import: `node --import @costlens/instrumentation/register app.js`, or
+ * `import '@costlens/instrumentation/register'` first in the entry file.
+ *
+ * Starts the OpenTelemetry Node SDK with OTLP/HTTP trace and metric exporters
+ * (default http://localhost:4318, the costlens collector), configured by the
+ * standard OTEL_* variables plus COSTLENS_*, with the AI SDKs patched and every AI
+ * span kept whatever sampler OTEL_TRACES_SAMPLER names. Importing it twice starts
+ * nothing twice. On SIGTERM, SIGINT and when the event loop empties, it flushes.
+ */
+import { register as registerLoader } from 'node:module';
+import { diag } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { CostlensInstrumentation } from './instrumentation.js';
+import { PROVIDER_PACKAGES } from './providers/packages.js';
+import { keepGenAiSpans, samplerFromEnv } from './sampler.js';
+import { registeredInstrumentation, setRegisteredInstrumentation } from './track-global.js';
+
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
+function start(): void {
+  // ESM apps: the loader hook lets the instrumentation see `import 'openai'`.
+  // Only the AI SDKs are intercepted; every other module loads untouched.
+  registerLoader('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+    data: { include: PROVIDER_PACKAGES },
+  });
+  const instrumentation = new CostlensInstrumentation();
+  const sdk = new NodeSDK({
+    sampler: keepGenAiSpans(samplerFromEnv()),
+    instrumentations: [instrumentation],
+    // Logs are not ours to send; traces and metrics are.
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  setRegisteredInstrumentation(instrumentation);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= Promise.race([
+      sdk.shutdown(),
+      new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()),
+    ]).catch((err) => diag.error('costlens: flushing telemetry failed', err));
+    return stopping;
+  };
+  process.once('beforeExit', () => void stop());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void stop().then(() => {
+        // The app did not handle the signal itself: end as the signal would have.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    });
+  }
+}
+
+if (!registeredInstrumentation()) {
+  try {
+    start();
+  } catch (err) {
+    // Telemetry never stops the app: it runs, unobserved, and says why.
+    console.error(`costlens: telemetry is off: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,162 @@
+import { context, diag } from '@opentelemetry/api';
+import type { Call, CallRequest, CallTracker } from './call.js';
+
+/**
+ * The two ways a patched SDK method is observed, written once for every provider:
+ * a call whose result is a value, and a stream whose chunks arrive over time.
+ * Telemetry never changes the call: the SDK's own return object is handed back,
+ * its errors reach the caller unchanged, and a failure of ours is logged and dropped.
+ */
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null &&
+  (typeof v === 'object' || typeof v === 'function') &&
+  typeof (v as { then?: unknown }).then === 'function';
+
+/** Runs `fn`, logging instead of throwing: our bugs must never reach the app. */
+export function safely(what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    diag.error(`costlens: ${what} failed`, err);
+  }
+}
+
+/**
+ * Calls `invoke` (the original SDK method) inside a new call's context and hands
+ * its return value back as it is. When that value settles, `observe` reads it and
+ * decides when the call ends: at once for a plain response (it calls `call.end()`),
+ * later for a stream. If no call can be started, the SDK runs unobserved.
+ */
+export function runCall<R>(
+  tracker: CallTracker,
+  request: () => CallRequest,
+  invoke: () => R,
+  observe: (call: Call, value: Awaited<R>) => void,
+): R {
+  let call: Call;
+  try {
+    call = tracker.start(request());
+  } catch (err) {
+    diag.error('costlens: could not start a call; running it unobserved', err);
+    return invoke();
+  }
+  let result: R;
+  try {
+    result = context.with(call.context, invoke);
+  } catch (err) {
+    call.fail(err);
+    throw err;
+  }
+  if (isThenable(result)) {
+    // A second reader of the SDK's promise: the caller's own `await` (and
+    // `.withResponse()`) still get the very same object and outcome.
+    result.then(
+      (value) => settle(call, value as Awaited<R>, observe),
+      (err: unknown) => call.fail(err),
+    );
+  } else {
+    settle(call, result as Awaited<R>, observe);
+  }
+  return result;
+}
+
+function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void): void {
+  try {
+    observe(call, value);
+  } catch (err) {
+    diag.error('costlens: could not read a response', err);
+    call.end();
+  }
+}
+
+export interface ChunkObserver<T> {
+  /** Reads one chunk (usage, model, finish reason) into the call. */
+  onChunk(call: Call, chunk: T): void;
+  /** A chunk the caller never asked for (OpenAI's usage chunk we requested): read, not passed on. */
+  hide?(chunk: T): boolean;
+}
+
+/**
+ * Wraps an async iterator so that every chunk is read into the call and the call
+ * ends exactly once: when the stream is done, when the caller breaks off early
+ * (`return()`), or when it fails mid-way; what usage was reported by then is kept.
+ */
+export function observeIterator<T>(
+  inner: AsyncIterator<T>,
+  call: Call,
+  observer: ChunkObserver<T>,
+): AsyncIterableIterator<T> {
+  const read = (chunk: T) =>
+    safely('reading a stream chunk', () => {
+      call.firstChunk();
+      observer.onChunk(call, chunk);
+    });
+  const wrapped: AsyncIterableIterator<T> = {
+    async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
+      for (;;) {
+        let step: IteratorResult<T>;
+        try {
+          step = await inner.next(...args);
+        } catch (err) {
+          call.fail(err);
+          throw err;
+        }
+        if (step.done) {
+          call.end();
+          return step;
+        }
+        read(step.value);
+        let hidden = false;
+        safely('filtering a stream chunk', () => {
+          hidden = observer.hide?.(step.value) === true;
+        });
+        if (!hidden) return step;
+      }
+    },
+    async return(value?: unknown): Promise<IteratorResult<T>> {
+      try {
+        return inner.return ? await inner.return(value) : { done: true, value: value as T };
+      } finally {
+        call.end();
+      }
+    },
+    async throw(error?: unknown): Promise<IteratorResult<T>> {
+      if (!inner.throw) {
+        call.fail(error);
+        throw error;
+      }
+      try {
+        return await inner.throw(error);
+      } catch (err) {
+        call.fail(err);
+        throw err;
+      }
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return wrapped;
+}
+
+/**
+ * Observes a Stainless SDK stream (openai, @anthropic-ai/sdk) in place: its
+ * `iterator` factory is wrapped on the instance, so the caller keeps the SDK's own
+ * Stream object with `tee()`, `toReadableStream()`, `controller`, and a second
+ * iteration still fails as the SDK makes it fail.
+ */
+export function observeSdkStream<T>(stream: unknown, call: Call, observer: ChunkObserver<T>): void {
+  const s = stream as { iterator?: unknown };
+  if (typeof s?.iterator !== 'function') {
+    diag.warn(
+      'costlens: this SDK version streams in a way costlens does not know; usage is not read',
+    );
+    call.end();
+    return;
+  }
+  const original = s.iterator as (this: unknown) => AsyncIterator<T>;
+  s.iterator = function observedIterator(this: unknown) {
+    return observeIterator(original.call(this), call, observer);
+  };
+}
