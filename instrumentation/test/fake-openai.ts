@@ -1,0 +1,215 @@
+import type { ServerResponse } from 'node:http';
+import { type FakeServer, type Handler, sendJson, sendSse, startServer } from './harness.js';
+
+/**
+ * A local server that answers as OpenAI's API does (JSON bodies, SSE streams,
+ * error bodies), for the real `openai` SDK to talk to. Payload shapes follow
+ * the API reference; `script` overrides the answer to the next requests.
+ */
+export interface FakeOpenAI extends FakeServer {
+  baseURL: string;
+  /** Answers the next request with `handler` instead of the default. */
+  script(...handlers: Handler[]): void;
+}
+
+export const CHAT_COMPLETION = {
+  id: 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT',
+  object: 'chat.completion',
+  created: 1741569952,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: 'assistant',
+        content: 'Hello! How can I help?',
+        refusal: null,
+        annotations: [],
+      },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage: {
+    prompt_tokens: 1000,
+    completion_tokens: 100,
+    total_tokens: 1100,
+    prompt_tokens_details: { cached_tokens: 200, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  },
+  service_tier: 'default',
+  system_fingerprint: 'fp_06737a9306',
+};
+
+export function chatChunks(includeUsage: boolean): unknown[] {
+  const base = {
+    id: 'chatcmpl-stream-1',
+    object: 'chat.completion.chunk',
+    created: 1741569952,
+    model: 'gpt-4o-mini-2024-07-18',
+    system_fingerprint: 'fp_06737a9306',
+  };
+  const usage = includeUsage ? { usage: null } : {};
+  return [
+    {
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      ...usage,
+    },
+    { ...base, choices: [{ index: 0, delta: { content: 'Hel' }, finish_reason: null }], ...usage },
+    { ...base, choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: null }], ...usage },
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], ...usage },
+    ...(includeUsage
+      ? [
+          {
+            ...base,
+            choices: [],
+            usage: {
+              prompt_tokens: 1000,
+              completion_tokens: 100,
+              total_tokens: 1100,
+              prompt_tokens_details: { cached_tokens: 200, audio_tokens: 0 },
+              completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+            },
+          },
+        ]
+      : []),
+  ];
+}
+
+export const RESPONSE = {
+  id: 'resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b',
+  object: 'response',
+  created_at: 1741476542,
+  status: 'completed',
+  error: null,
+  incomplete_details: null,
+  model: 'o4-mini-2025-04-16',
+  output: [
+    {
+      type: 'message',
+      id: 'msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b',
+      status: 'completed',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: 'In a peaceful grove...', annotations: [] }],
+    },
+  ],
+  usage: {
+    input_tokens: 2000,
+    input_tokens_details: { cached_tokens: 1000 },
+    output_tokens: 500,
+    output_tokens_details: { reasoning_tokens: 300 },
+    total_tokens: 2500,
+  },
+};
+
+export function responseEvents(): unknown[] {
+  const inProgress = { ...RESPONSE, status: 'in_progress', output: [], usage: null };
+  return [
+    { type: 'response.created', sequence_number: 0, response: inProgress },
+    { type: 'response.in_progress', sequence_number: 1, response: inProgress },
+    {
+      type: 'response.output_text.delta',
+      sequence_number: 2,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta: 'In a peaceful grove...',
+    },
+    { type: 'response.completed', sequence_number: 3, response: RESPONSE },
+  ];
+}
+
+export const EMBEDDING = {
+  object: 'list',
+  data: [{ object: 'embedding', index: 0, embedding: [0.0023064255, -0.009327292, 0.015797347] }],
+  model: 'text-embedding-3-small',
+  usage: { prompt_tokens: 8, total_tokens: 8 },
+};
+
+export const IMAGES = {
+  created: 1713833628,
+  data: [{ b64_json: 'iVBORw0KGgo=' }],
+  background: 'opaque',
+  output_format: 'png',
+  quality: 'high',
+  size: '1024x1536',
+  usage: {
+    input_tokens: 50,
+    input_tokens_details: { text_tokens: 50, image_tokens: 0 },
+    output_tokens: 6240,
+    total_tokens: 6290,
+  },
+};
+
+export const VIDEO = {
+  id: 'video_123',
+  object: 'video',
+  model: 'sora-2',
+  status: 'queued',
+  progress: 0,
+  created_at: 1712697600,
+  size: '1280x720',
+  seconds: '8',
+  quality: 'standard',
+};
+
+export const sendError = (res: ServerResponse, status: number, type: string, message: string) =>
+  sendJson(res, status, { error: { message, type, param: null, code: null } });
+
+const defaultHandler: Handler = async (req, res) => {
+  const path = (req.url ?? '').split('?')[0];
+  const json = String(req.headers['content-type']).startsWith('application/json');
+  const body = req.body && json ? (req.json() as Record<string, unknown>) : {};
+  if (path === '/v1/chat/completions') {
+    if (body.stream) {
+      const opts = body.stream_options as { include_usage?: boolean } | undefined;
+      await sendSse(
+        res,
+        chatChunks(opts?.include_usage === true).map((data) => ({ data })),
+        { done: true, gapMs: 2 },
+      );
+      return;
+    }
+    sendJson(res, 200, {
+      ...CHAT_COMPLETION,
+      model: body.model === 'gpt-4o-mini' ? CHAT_COMPLETION.model : body.model,
+    });
+    return;
+  }
+  if (path === '/v1/responses') {
+    if (body.stream) {
+      await sendSse(
+        res,
+        responseEvents().map((data) => ({ event: (data as { type: string }).type, data })),
+        { gapMs: 2 },
+      );
+      return;
+    }
+    sendJson(res, 200, RESPONSE);
+    return;
+  }
+  if (path === '/v1/embeddings') return sendJson(res, 200, EMBEDDING);
+  if (path === '/v1/images/generations' || path === '/v1/images/edits')
+    return sendJson(res, 200, IMAGES);
+  if (path === '/v1/videos') return sendJson(res, 200, VIDEO);
+  sendError(res, 404, 'invalid_request_error', `Unknown path ${path}`);
+};
+
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const queue: Handler[] = [];
+  const server = await startServer((req, res) => (queue.shift() ?? defaultHandler)(req, res));
+  return Object.assign(server, {
+    baseURL: `${server.url}/v1`,
+    script: (...handlers: Handler[]) => {
+      queue.push(...handlers);
+    },
+  });
+}
+
+export { defaultHandler as openaiDefaultHandler };
