@@ -97,6 +97,31 @@ describe('GenAI span -> call record', () => {
     });
   });
 
+  it('cache_creation counts every cache write; the 1-hour share is taken out of it, not billed twice', () => {
+    const r = map(
+      span({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-sonnet-4-5',
+        'gen_ai.usage.input_tokens': 16_021,
+        'gen_ai.usage.cache_read.input_tokens': 12_000,
+        'gen_ai.usage.cache_creation.input_tokens': 4_000,
+        'costlens.usage.cache_write_1h.input_tokens': 1_000,
+        'gen_ai.usage.output_tokens': 393,
+      }),
+      '@costlens/instrumentation',
+    );
+    expect(r).toMatchObject({
+      input_tokens: 16_021,
+      cache_read_tokens: 12_000,
+      cache_write_tokens: 3_000,
+      cache_write_1h_tokens: 1_000,
+    });
+    // claude-sonnet-4-5: $3 input, $0.30 cache read, $3.75 5-minute and $6 1-hour cache write, $15 output per 1M
+    const expected = (21 * 3 + 12_000 * 0.3 + 3_000 * 3.75 + 1_000 * 6 + 393 * 15) / 1e6;
+    expect(r.cost_usd).toBeCloseTo(expected, 12);
+  });
+
   it('keeps the cost the instrumentation computed', () => {
     const r = map(
       span({

@@ -91,7 +91,7 @@ export function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage
     'llm.token_count.prompt_details.cache_read',
     'ai.usage.cachedInputTokens',
   );
-  const cacheWrite = int(
+  let cacheWrite = int(
     a,
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_write.input_tokens',
@@ -99,6 +99,11 @@ export function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage
     'llm.token_count.prompt_details.cache_write',
   );
   const cacheWrite1h = int(a, 'costlens.usage.cache_write_1h.input_tokens');
+  // The conventions count every cache write in cache_creation; the 1-hour share is
+  // carried apart, so the rest are the 5-minute writes.
+  if (cacheWrite !== null && cacheWrite1h !== null && cacheWrite >= cacheWrite1h) {
+    cacheWrite -= cacheWrite1h;
+  }
   const output = int(
     a,
     'gen_ai.usage.output_tokens',
