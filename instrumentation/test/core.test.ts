@@ -1,0 +1,284 @@
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import {
+  AlwaysOffSampler,
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { withAttributes } from '../src/attribution.js';
+import { resolveConfig } from '../src/config.js';
+import { Patcher } from '../src/patcher.js';
+import { keepGenAiSpans, samplerFromEnv } from '../src/sampler.js';
+import { redact } from '../src/util.js';
+import { observeIterator, runCall } from '../src/wrap.js';
+import { setupTelemetry, type Telemetry } from './harness.js';
+
+let t: Telemetry;
+beforeAll(() => {
+  t = setupTelemetry();
+});
+afterEach(() => t.reset());
+afterAll(() => t.shutdown());
+
+// The lifecycle through a real tracker: the instrumentation's own, reached the way providers reach it.
+const tracker = () =>
+  (t.instrumentation as unknown as { tracker(): Parameters<typeof runCall>[0] }).tracker();
+const request = () => ({
+  provider: 'openai',
+  operation: 'chat',
+  callType: 'text' as const,
+  model: 'gpt-4o-mini',
+});
+
+interface Chunk {
+  i: number;
+  usage: { input_tokens: number; output_tokens: number } | undefined;
+}
+
+async function* chunks(n: number, failAt?: number): AsyncGenerator<Chunk> {
+  for (let i = 0; i < n; i++) {
+    if (i === failAt) throw new RangeError(`chunk ${i} broke`);
+    yield { i, usage: i === n - 1 ? { input_tokens: 10, output_tokens: 2 } : undefined };
+  }
+}
+
+function observed(n: number, failAt?: number, hide?: (c: { i: number }) => boolean) {
+  return runCall(
+    tracker(),
+    request,
+    () => Promise.resolve(chunks(n, failAt)),
+    (call, gen) => {
+      const it = observeIterator<Chunk>(gen, call, {
+        onChunk: (c, chunk) => c.update({ usage: chunk.usage }),
+        hide,
+      });
+      (gen as { wrapped?: unknown }).wrapped = it;
+    },
+  ).then((gen) => (gen as unknown as { wrapped: AsyncIterableIterator<{ i: number }> }).wrapped);
+}
+
+describe("a stream's span ends exactly once", () => {
+  it('when fully consumed, with the usage it reported', async () => {
+    const seen: number[] = [];
+    for await (const c of await observed(3)) seen.push(c.i);
+    expect(seen).toEqual([0, 1, 2]);
+    expect(t.spans()).toHaveLength(1);
+    expect(t.spans()[0]!.attributes['gen_ai.usage.input_tokens']).toBe(10);
+  });
+
+  it('when the caller breaks off early', async () => {
+    for await (const _ of await observed(3)) break;
+    expect(t.spans()).toHaveLength(1);
+    expect(t.spans()[0]!.status.code).toBe(0);
+  });
+
+  it('when it fails mid-way: the caller gets the error, the span is ERROR', async () => {
+    const it = await observed(3, 1);
+    await expect(async () => {
+      for await (const _ of it);
+    }).rejects.toThrow('chunk 1 broke');
+    expect(t.spans()).toHaveLength(1);
+    expect(t.spans()[0]!.attributes['error.type']).toBe('RangeError');
+    // reading on after the end changes nothing
+    await it.next();
+    await it.return?.();
+    expect(t.spans()).toHaveLength(1);
+  });
+
+  it('hidden chunks are read but not passed on', async () => {
+    const seen: number[] = [];
+    for await (const c of await observed(3, undefined, (c) => c.i === 2)) seen.push(c.i);
+    expect(seen).toEqual([0, 1]);
+    expect(t.spans()[0]!.attributes['gen_ai.usage.output_tokens']).toBe(2);
+  });
+});
+
+describe('telemetry never breaks the call', () => {
+  it('a bug while reading a response is logged; the caller still gets the value', async () => {
+    const value = await runCall(
+      tracker(),
+      request,
+      () => Promise.resolve('ok'),
+      () => {
+        throw new Error('bug in an extractor');
+      },
+    );
+    expect(value).toBe('ok');
+    expect(t.spans()).toHaveLength(1);
+  });
+
+  it('a request that cannot even be described runs unobserved', () => {
+    const value = runCall(
+      tracker(),
+      () => {
+        throw new Error('bug in a describer');
+      },
+      () => 7,
+      (call) => call.end(),
+    );
+    expect(value).toBe(7);
+    expect(t.spans()).toHaveLength(0);
+  });
+
+  it('a synchronous throw from the SDK reaches the caller as is, and ends the span', () => {
+    const err = new SyntaxError('sdk says no');
+    expect(() =>
+      runCall(
+        tracker(),
+        request,
+        () => {
+          throw err;
+        },
+        () => {},
+      ),
+    ).toThrow(err);
+    expect(t.spans()[0]!.attributes['error.type']).toBe('SyntaxError');
+  });
+
+  it('the SDK call runs with our span active, so HTTP spans nest under it', async () => {
+    let inner: string | undefined;
+    await runCall(
+      tracker(),
+      request,
+      async () => {
+        inner = trace.getSpan(context.active())?.spanContext().spanId;
+      },
+      (call) => call.end(),
+    );
+    expect(inner).toBe(t.spans()[0]!.spanContext().spanId);
+  });
+});
+
+describe('keepGenAiSpans()', () => {
+  const decide = (sampler: ReturnType<typeof keepGenAiSpans>, attributes: Record<string, string>) =>
+    sampler.shouldSample(
+      ROOT_CONTEXT,
+      '0af7651916cd43dd8448eb211c80319c',
+      'x',
+      SpanKind.CLIENT,
+      attributes,
+      [],
+    ).decision;
+
+  it("keeps AI spans whatever the user's sampler says, and leaves the rest to it", () => {
+    const s = keepGenAiSpans(new AlwaysOffSampler());
+    expect(decide(s, { 'gen_ai.operation.name': 'chat' })).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(decide(s, { 'http.request.method': 'GET' })).toBe(SamplingDecision.NOT_RECORD);
+    expect(String(s)).toBe('KeepGenAiSpans{AlwaysOffSampler}');
+  });
+
+  it('samplerFromEnv reads the standard variables', () => {
+    expect(samplerFromEnv({})).toBeInstanceOf(ParentBasedSampler);
+    expect(
+      samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }),
+    ).toBeInstanceOf(TraceIdRatioBasedSampler);
+    expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
+      /OTEL_TRACES_SAMPLER is "sometimes"/,
+    );
+    expect(() =>
+      samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }),
+    ).toThrow(/set it to a number from 0 to 1/);
+  });
+});
+
+describe('configuration', () => {
+  it('argument > environment > default', () => {
+    const env = {
+      COSTLENS_PROJECT: 'from-env',
+      COSTLENS_USER: 'env-user',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+    };
+    expect(resolveConfig({ project: 'from-arg' }, env)).toEqual({
+      project: 'from-arg',
+      user: 'env-user',
+      account: undefined,
+      captureMessageContent: true,
+      maxContentChars: 1000,
+      requestStreamUsage: true,
+      pricesFile: undefined,
+    });
+    expect(resolveConfig({}, {}).captureMessageContent).toBe(false);
+  });
+
+  it('a malformed variable is an error that names it', () => {
+    expect(() =>
+      resolveConfig({}, { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please' }),
+    ).toThrow(
+      'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is "yes please": set it to true or false',
+    );
+    expect(() => resolveConfig({}, { COSTLENS_MAX_CONTENT_CHARS: '-3' })).toThrow(
+      /COSTLENS_MAX_CONTENT_CHARS/,
+    );
+  });
+
+  it('withAttributes refuses what is not an attribution', () => {
+    expect(() => withAttributes(null as never, () => 1)).toThrow(TypeError);
+    expect(() => withAttributes({ project: 'x' }, undefined as never)).toThrow(
+      /fn must be the function to run/,
+    );
+  });
+});
+
+describe('Patcher', () => {
+  // As @google/genai's compiled Models class does: assigned in the constructor, no class field.
+  class Models {
+    declare generate: (x: number) => number;
+    constructor() {
+      this.generate = (x: number) => x * 2;
+    }
+  }
+
+  it('wraps methods that SDKs assign per instance, and unwraps them', () => {
+    const patcher = new Patcher();
+    patcher.instanceMethod(Models.prototype, 'generate', (raw) => (x: number) => raw(x) + 1);
+    const m = new Models();
+    expect(m.generate(2)).toBe(5);
+    patcher.restore();
+    expect(m.generate(2)).toBe(4);
+    expect(new Models().generate(2)).toBe(4);
+    patcher.instanceMethod(Models.prototype, 'generate', (raw) => (x: number) => raw(x) + 1);
+    expect(m.generate(2)).toBe(5);
+    patcher.restore();
+  });
+
+  it('wraps prototype methods once, whatever the number of loads', () => {
+    class Client {
+      create() {
+        return 1;
+      }
+    }
+    const patcher = new Patcher();
+    patcher.method(
+      Client.prototype,
+      'create',
+      (raw) =>
+        function (this: unknown) {
+          return raw.call(this) + 10;
+        },
+    );
+    patcher.method(
+      Client.prototype,
+      'create',
+      (raw) =>
+        function (this: unknown) {
+          return raw.call(this) + 100;
+        },
+    );
+    expect(new Client().create()).toBe(11);
+    patcher.restore();
+    expect(new Client().create()).toBe(1);
+  });
+});
+
+describe('redact()', () => {
+  it('masks keys and tokens in recorded text', () => {
+    expect(redact('Incorrect API key provided: sk-proj-abcdefghijklmnop')).toBe(
+      'Incorrect API key provided: sk-p…[redacted]',
+    );
+    expect(redact('header Bearer abcdefghijkl12345')).toBe('header Bear…[redacted]');
+    expect(redact('key=AIzaSyA1234567890abcdefghijklmn')).toBe('key=AIza…[redacted]');
+  });
+});
