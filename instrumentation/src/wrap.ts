@@ -48,9 +48,11 @@ export function runCall<R>(
     call.fail(err);
     throw err;
   }
-  if (isThenable(result)) {
-    // A second reader of the SDK's promise: the caller's own `await` (and
-    // `.withResponse()`) still get the very same object and outcome.
+  if (isStainlessPromise(result)) {
+    observeApiPromise(call, result, observe as (call: Call, value: unknown) => void);
+  } else if (isThenable(result)) {
+    // A second reader of the SDK's promise: the caller's own `await` still gets
+    // the very same object and outcome.
     result.then(
       (value) => settle(call, value as Awaited<R>, observe),
       (err: unknown) => call.fail(err),
@@ -59,6 +61,83 @@ export function runCall<R>(
     settle(call, result as Awaited<R>, observe);
   }
   return result;
+}
+
+/** The lazy promise of the Stainless SDKs (openai, @anthropic-ai/sdk): it parses the body only when read. */
+interface StainlessPromise {
+  responsePromise: Promise<unknown>;
+  parseResponse: (...args: unknown[]) => unknown;
+  asResponse: () => Promise<unknown>;
+  parsedPromise?: unknown;
+  _thenUnwrap?: (
+    transform: (value: unknown, ...args: unknown[]) => unknown,
+    ...rest: unknown[]
+  ) => unknown;
+}
+
+function isStainlessPromise(v: unknown): v is StainlessPromise {
+  const p = v as Partial<StainlessPromise> | null;
+  return (
+    isThenable(v) &&
+    typeof p?.parseResponse === 'function' &&
+    typeof p.asResponse === 'function' &&
+    isThenable(p.responsePromise)
+  );
+}
+
+/**
+ * Observes an APIPromise without reading it: reading it ourselves would consume
+ * the body that `.asResponse()` hands the caller. The response is seen when the
+ * SDK parses it for the caller (`await`, `.withResponse()`, `.parse()` helpers that
+ * derive a new promise); a caller who takes the raw response before any parse
+ * ends the call there, without usage. A request that fails ends it at once.
+ */
+function observeApiPromise(
+  call: Call,
+  p: StainlessPromise,
+  observe: (call: Call, value: unknown) => void,
+): void {
+  let parsing = false;
+  const parseResponse = p.parseResponse;
+  p.parseResponse = function observedParse(this: unknown, ...args: unknown[]) {
+    parsing = true;
+    const out = parseResponse.apply(this, args);
+    Promise.resolve(out).then(
+      (value) => settle(call, value, observe),
+      (err: unknown) => call.fail(err),
+    );
+    return out;
+  };
+  const asResponse = p.asResponse;
+  p.asResponse = function observedAsResponse(this: unknown) {
+    const raw = asResponse.call(this);
+    if (!parsing && p.parsedPromise === undefined) {
+      raw.then(
+        () => {
+          if (!parsing) call.end();
+        },
+        () => {},
+      );
+    }
+    return raw;
+  };
+  // Helpers such as `chat.completions.parse()` read through a derived promise; openai 7
+  // builds it without going through `parseResponse`, so the value is seen on its way.
+  const thenUnwrap = p._thenUnwrap;
+  if (typeof thenUnwrap === 'function') {
+    p._thenUnwrap = function observedThenUnwrap(this: unknown, transform, ...rest) {
+      return thenUnwrap.call(
+        this,
+        (value: unknown, ...args: unknown[]) => {
+          parsing = true;
+          settle(call, value, observe);
+          return transform(value, ...args);
+        },
+        ...rest,
+      );
+    };
+  }
+  p.responsePromise.then(undefined, (err: unknown) => call.fail(err));
 }
 
 function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void): void {

@@ -105,6 +105,22 @@ describe('chat completions', () => {
     expect(onlySpan(t).attributes['gen_ai.usage.input_tokens']).toBe(1000);
   });
 
+  it('leaves the body to .asResponse(): the caller reads it, the span still ends', async () => {
+    const response = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [] })
+      .asResponse();
+    expect(((await response.json()) as { id: string }).id).toBe(CHAT_COMPLETION.id);
+    const span = (await waitForSpans(t, 1))[0]!;
+    expect(span.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+  });
+
+  it('sees the response of helpers that derive a new promise (chat.completions.parse)', async () => {
+    const out = await client.chat.completions.parse({ model: 'gpt-4o-mini', messages: [] });
+    expect(out.id).toBe(CHAT_COMPLETION.id);
+    expect(onlySpan(t).attributes['gen_ai.usage.input_tokens']).toBe(1000);
+  });
+
   it("returns the SDK's own APIPromise", () => {
     const p = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
     expect(p).toBeInstanceOf(openaiModule.APIPromise);
@@ -150,6 +166,19 @@ describe('chat completions', () => {
     expect(ttft).toBeGreaterThan(0);
     expect(ttft).toBeLessThan(span.duration[0] + span.duration[1] / 1e9 + 1e-9);
     expect(costOf(span.attributes)).toBeCloseTo(GPT_4O_MINI_COST, 12);
+  });
+
+  it('the chat.completions.stream() helper: one span with the usage', async () => {
+    const runner = client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [] });
+    const final = await runner.finalChatCompletion();
+    expect(final.choices[0]!.message.content).toBe('Hello');
+    const span = (await waitForSpans(t, 1))[0]!;
+    expect(span.attributes).toMatchObject({
+      'gen_ai.request.stream': true,
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 100,
+    });
+    expect(t.spans()).toHaveLength(1);
   });
 
   it('passes the usage chunk through when the caller asked for it', async () => {
