@@ -1,0 +1,602 @@
+import { createRequire } from 'node:module';
+import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
+import { Stream } from '@anthropic-ai/sdk/streaming';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  errorBody,
+  type FakeAnthropic,
+  message,
+  startFakeAnthropic,
+  streamEvents,
+} from './fake-anthropic.js';
+import { onlySpan, setupTelemetry, type Telemetry, waitForSpans } from './harness.js';
+
+const API_KEY = 'sk-ant-api03-test-0123456789abcdefghijklmnop';
+
+let server: FakeAnthropic;
+let t: Telemetry;
+let client: Anthropic;
+
+beforeAll(async () => {
+  server = await startFakeAnthropic();
+  t = setupTelemetry({}, { anthropic: await import('@anthropic-ai/sdk') });
+  client = new Anthropic({ apiKey: API_KEY, baseURL: server.url, maxRetries: 2 });
+});
+afterEach(() => {
+  // Whatever a test did, the key never reaches a span (attributes, status, events).
+  for (const span of t.spans()) {
+    const recorded = JSON.stringify([span.attributes, span.status, span.events]);
+    expect(recorded).not.toContain(API_KEY);
+    expect(recorded).not.toContain(API_KEY.slice(8));
+  }
+  t.reset();
+});
+afterAll(async () => {
+  await t.shutdown();
+  await server.close();
+});
+
+const at = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
+const USER = [{ role: 'user' as const, content: 'Hi' }];
+
+/**
+ * claude-sonnet-4-6 at Anthropic's public prices (USD per 1M tokens): input 3,
+ * output 15, cache read 0.30, 5-minute cache write 3.75, 1-hour cache write 6.
+ * (Sonnet 4.5 costs the same, but the SDK warns on every call that it is deprecated.)
+ */
+const SONNET_46 = { input: 3, output: 15, cacheRead: 0.3, write5m: 3.75, write1h: 6 };
+
+/** The span's attributes without the ones a test checks apart (cost, timing). */
+function split(span: ReadableSpan) {
+  const {
+    'costlens.cost.usd': cost,
+    'costlens.cost.breakdown': breakdown,
+    'costlens.pricing.source': source,
+    'gen_ai.response.time_to_first_chunk': ttft,
+    ...rest
+  } = span.attributes;
+  return { cost, breakdown, source, ttft, rest };
+}
+
+describe('messages.create', () => {
+  it('a plain call with cache reads and 5-minute + 1-hour cache writes: one CLIENT span, input counts the cache, priced', async () => {
+    server.reply({
+      json: message({
+        usage: {
+          input_tokens: 100,
+          cache_creation_input_tokens: 1500,
+          cache_read_input_tokens: 2000,
+          cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 500 },
+          output_tokens: 50,
+          service_tier: 'standard',
+        },
+      }),
+    });
+    const out = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 1024,
+      messages: USER,
+    });
+    expect(out.content[0]).toEqual({ type: 'text', text: 'Hello!' });
+
+    const span = onlySpan(t);
+    expect(span.name).toBe('chat claude-sonnet-4-6');
+    expect(span.kind).toBe(SpanKind.CLIENT);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    const { cost, breakdown, source, ttft, rest } = split(span);
+    expect(rest).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'costlens.call_type': 'text',
+      'gen_ai.request.model': 'claude-sonnet-4-6',
+      'gen_ai.request.stream': false,
+      ...at(),
+      'gen_ai.response.model': 'claude-sonnet-4-6',
+      'gen_ai.response.id': 'msg_01XFDUDYJgAACzvnptvVoYEL',
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      // 100 uncached + 2000 read + 1000 written (5 min) + 500 written (1 h)
+      'gen_ai.usage.input_tokens': 3600,
+      'gen_ai.usage.output_tokens': 50,
+      'gen_ai.usage.cache_read.input_tokens': 2000,
+      'gen_ai.usage.cache_creation.input_tokens': 1500,
+      'costlens.usage.cache_write_1h.input_tokens': 500,
+      'costlens.retry.count': 0,
+    });
+    expect(ttft).toBeUndefined();
+    const p = SONNET_46;
+    const expected = {
+      input: (100 * p.input) / 1e6,
+      cache_read: (2000 * p.cacheRead) / 1e6,
+      cache_write: (1000 * p.write5m + 500 * p.write1h) / 1e6,
+      output: (50 * p.output) / 1e6,
+    };
+    expect(cost).toBeCloseTo(0.0084, 12);
+    expect(cost).toBeCloseTo(
+      expected.input + expected.cache_read + expected.cache_write + expected.output,
+      12,
+    );
+    expect(JSON.parse(String(breakdown))).toEqual({
+      input: expect.closeTo(expected.input, 12),
+      cache_read: expect.closeTo(expected.cache_read, 12),
+      cache_write: expect.closeTo(expected.cache_write, 12),
+      output: expect.closeTo(expected.output, 12),
+      reasoning: 0,
+      media: 0,
+    });
+    expect(String(source)).toMatch(/^\d{4}\.\d{2}\.\d{2}-/);
+
+    const sent = JSON.parse(server.requests.at(-1)!.body);
+    expect(sent).toEqual({ model: 'claude-sonnet-4-6', max_tokens: 1024, messages: USER });
+  });
+
+  it("returns the SDK's own APIPromise: .withResponse() still gives data, response and request id", async () => {
+    server.reply({ json: message() });
+    const promise = client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 16,
+      messages: USER,
+    });
+    expect(promise).toBeInstanceOf(anthropicModule.APIPromise);
+    const { data, response, request_id } = await promise.withResponse();
+    expect(data.id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
+    expect(response.status).toBe(200);
+    expect(request_id).toBe('req_test_1');
+    expect(onlySpan(t).attributes['gen_ai.usage.input_tokens']).toBe(12);
+  });
+
+  it('.asResponse() hands over an unread body; the call ends there, without usage', async () => {
+    server.reply({ json: message() });
+    const response = await client.messages
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER })
+      .asResponse();
+    expect(JSON.parse(await response.text()).id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
+    const [span] = await waitForSpans(t, 1);
+    expect(t.spans()).toHaveLength(1);
+    // The cost attributes are left to the core: no usage was seen, so what it
+    // prices here (today $0 at the catalogue's rates) is its decision, not this provider's.
+    const { rest } = split(span!);
+    expect(rest).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'costlens.call_type': 'text',
+      'gen_ai.request.model': 'claude-sonnet-4-6',
+      'gen_ai.request.stream': false,
+      ...at(),
+      'costlens.retry.count': 0,
+    });
+  });
+
+  it('records prompt (system first) and completion only when content capture is on', async () => {
+    t.instrumentation.setConfig({ captureMessageContent: true });
+    try {
+      server.reply({ json: message({ text: 'Bonjour' }) });
+      await client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        system: 'Answer in French.',
+        messages: USER,
+      });
+      const a = onlySpan(t).attributes;
+      expect(JSON.parse(String(a['costlens.prompt']))).toEqual([
+        { role: 'system', content: 'Answer in French.' },
+        { role: 'user', content: 'Hi' },
+      ]);
+      expect(a['costlens.completion']).toBe('Bonjour');
+    } finally {
+      t.instrumentation.setConfig({});
+    }
+    t.reset();
+    server.reply({ json: message({ text: 'Bonjour' }) });
+    await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER });
+    const a = onlySpan(t).attributes;
+    expect(a['costlens.prompt']).toBeUndefined();
+    expect(a['costlens.completion']).toBeUndefined();
+  });
+
+  it('an unknown model is unpriced (true, with a reason), never cost 0', async () => {
+    server.reply({ json: message({ model: 'claude-imaginary-9' }) });
+    await client.messages.create({ model: 'claude-imaginary-9', max_tokens: 16, messages: USER });
+    const { cost, breakdown, source, rest } = split(onlySpan(t));
+    expect(cost).toBeUndefined();
+    expect(breakdown).toBeUndefined();
+    expect(source).toBeUndefined();
+    expect(rest).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'costlens.call_type': 'text',
+      'gen_ai.request.model': 'claude-imaginary-9',
+      'gen_ai.request.stream': false,
+      ...at(),
+      'gen_ai.response.model': 'claude-imaginary-9',
+      'gen_ai.response.id': 'msg_01XFDUDYJgAACzvnptvVoYEL',
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 6,
+      'costlens.retry.count': 0,
+      'costlens.cost.unpriced': true,
+      'costlens.cost.unpriced_reason': expect.any(String),
+    });
+  });
+
+  it('beta.messages.create is recorded the same way', async () => {
+    server.reply({ json: message() });
+    await client.beta.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 16,
+      messages: USER,
+      betas: ['context-management-2025-06-27'],
+    });
+    const span = onlySpan(t);
+    expect(span.name).toBe('chat claude-sonnet-4-6');
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(12);
+    expect(server.requests.at(-1)!.headers['anthropic-beta']).toBe('context-management-2025-06-27');
+  });
+
+  it('emits gen_ai.client.token.usage and gen_ai.client.operation.duration for the call', async () => {
+    const model = 'claude-haiku-4-5';
+    server.reply({
+      json: message({
+        model,
+        usage: { input_tokens: 30, cache_read_input_tokens: 70, output_tokens: 9 },
+      }),
+    });
+    await client.messages.create({ model, max_tokens: 16, messages: USER });
+    const exported = await t.metrics();
+    const metrics = exported.at(-1)!.scopeMetrics.flatMap((s) => s.metrics);
+    const points = (name: string): DataPoint<Histogram>[] =>
+      metrics
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints as DataPoint<Histogram>[])
+        .filter((d) => d.attributes['gen_ai.request.model'] === model);
+    const common = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'costlens.call_type': 'text',
+      'gen_ai.request.model': model,
+      'gen_ai.response.model': model,
+      ...at(),
+    };
+    const tokens = points('gen_ai.client.token.usage');
+    expect(tokens.map((d) => [d.attributes, d.value.sum])).toEqual([
+      [{ ...common, 'gen_ai.token.type': 'input' }, 100],
+      [{ ...common, 'gen_ai.token.type': 'output' }, 9],
+    ]);
+    const duration = points('gen_ai.client.operation.duration');
+    expect(duration).toHaveLength(1);
+    expect(duration[0]!.attributes).toEqual(common);
+    expect(duration[0]!.value).toMatchObject({ count: 1, sum: expect.any(Number) });
+  });
+});
+
+describe('streaming', () => {
+  const STREAM_ATTRS = () => ({
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'anthropic',
+    'costlens.call_type': 'text',
+    'gen_ai.request.model': 'claude-sonnet-4-6',
+    'gen_ai.request.stream': true,
+    ...at(),
+    'gen_ai.response.model': 'claude-sonnet-4-6',
+    'gen_ai.response.id': 'msg_01StreamedAbCdEfGhIjKlMn',
+  });
+
+  it("stream: true gives the SDK's Stream; input and cache from message_start, output from message_delta", async () => {
+    server.reply({
+      events: streamEvents({
+        chunks: ['Hel', 'lo', '!'],
+        startUsage: {
+          input_tokens: 10,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 2000,
+          output_tokens: 1,
+        },
+        deltaUsage: { output_tokens: 42 },
+      }),
+      gapMs: 2,
+    });
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: USER,
+      stream: true,
+    });
+    expect(stream).toBeInstanceOf(Stream);
+    expect(typeof stream.tee).toBe('function');
+    let text = '';
+    const types: string[] = [];
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        text += event.delta.text;
+      }
+    }
+    expect(text).toBe('Hello!');
+    expect(types).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    const { cost, ttft, rest } = split(span);
+    expect(rest).toEqual({
+      ...STREAM_ATTRS(),
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      'gen_ai.usage.input_tokens': 2010,
+      'gen_ai.usage.output_tokens': 42,
+      'gen_ai.usage.cache_read.input_tokens': 2000,
+      'costlens.retry.count': 0,
+    });
+    expect(ttft).toBeGreaterThan(0);
+    expect(ttft).toBeLessThan((span.duration[0] * 1e9 + span.duration[1]) / 1e9);
+    expect(cost).toBeCloseTo((10 * 3 + 2000 * 0.3 + 42 * 15) / 1e6, 12);
+  });
+
+  it('messages.stream() with finalMessage(): one span, with the final usage', async () => {
+    server.reply({
+      events: streamEvents({ deltaUsage: { output_tokens: 15 } }),
+    });
+    const stream = client.messages.stream({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: USER,
+    });
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'Hello!' }]);
+    expect(final.usage.output_tokens).toBe(15);
+    const [span] = await waitForSpans(t, 1);
+    expect(t.spans()).toHaveLength(1);
+    const { ttft, rest } = split(span!);
+    expect(rest).toEqual({
+      ...STREAM_ATTRS(),
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      'gen_ai.usage.input_tokens': 25,
+      'gen_ai.usage.output_tokens': 15,
+      'costlens.retry.count': 0,
+    });
+    expect(ttft).toEqual(expect.any(Number));
+  });
+
+  it('records the streamed text as the completion when content capture is on', async () => {
+    t.instrumentation.setConfig({ captureMessageContent: true });
+    try {
+      server.reply({ events: streamEvents({ chunks: ['Bon', 'jour'] }) });
+      const text = await client.messages
+        .stream({ model: 'claude-sonnet-4-6', max_tokens: 64, messages: USER })
+        .finalText();
+      expect(text).toBe('Bonjour');
+      const [span] = await waitForSpans(t, 1);
+      expect(span!.attributes['costlens.completion']).toBe('Bonjour');
+      expect(JSON.parse(String(span!.attributes['costlens.prompt']))).toEqual(USER);
+    } finally {
+      t.instrumentation.setConfig({});
+    }
+  });
+
+  it('an early break ends the span once, with the usage reported so far', async () => {
+    server.reply({
+      events: streamEvents({ chunks: ['a', 'b', 'c', 'd', 'e', 'f'] }),
+      gapMs: 20,
+    });
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: USER,
+      stream: true,
+    });
+    let deltas = 0;
+    for await (const event of stream) {
+      if (event.type === 'content_block_delta' && ++deltas === 2) break;
+    }
+    const spans = await waitForSpans(t, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.spans()).toHaveLength(1);
+    const span = spans[0]!;
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    const { ttft, rest } = split(span);
+    // No message_delta arrived: input is known, output is not (the start's 1 is a placeholder).
+    expect(rest).toEqual({
+      ...STREAM_ATTRS(),
+      'gen_ai.usage.input_tokens': 25,
+      'costlens.retry.count': 0,
+    });
+    expect(ttft).toEqual(expect.any(Number));
+  });
+
+  it('a connection dropped mid-stream ends the span with ERROR and the usage so far', async () => {
+    // Spaced out, so the headers and the first events reach the client before the drop.
+    server.reply({ events: streamEvents(), failAfter: 3, gapMs: 5 });
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: USER,
+      stream: true,
+    });
+    let caught: unknown;
+    try {
+      for await (const _ of stream) {
+        // read until it fails
+      }
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(Error);
+    const [span] = await waitForSpans(t, 1);
+    expect(t.spans()).toHaveLength(1);
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    const { cost, rest } = split(span!);
+    expect(rest).toEqual({
+      ...STREAM_ATTRS(),
+      'gen_ai.usage.input_tokens': 25,
+      'costlens.retry.count': 0,
+      'error.type': (caught as Error).constructor.name,
+    });
+    expect(cost).toBeCloseTo((25 * 3) / 1e6, 12);
+  });
+
+  it("an error event in the stream fails the span with the SDK's error class", async () => {
+    const events = streamEvents();
+    server.reply({
+      events: [
+        events[0]!,
+        { event: 'error', data: errorBody('overloaded_error', 'Overloaded') },
+        ...events.slice(1),
+      ],
+    });
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 64,
+      messages: USER,
+      stream: true,
+    });
+    const caught = await (async () => {
+      try {
+        for await (const _ of stream) {
+          // read until it fails
+        }
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(caught).toBeInstanceOf(anthropicModule.APIError);
+    const [span] = await waitForSpans(t, 1);
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span!.attributes['error.type']).toBe((caught as Error).constructor.name);
+    expect(span!.attributes['gen_ai.usage.input_tokens']).toBe(25);
+  });
+});
+
+describe('retries and errors', () => {
+  it('a 429 then a 200: costlens.retry.count is the 1 retry the SDK made', async () => {
+    server.reply(
+      {
+        status: 429,
+        json: errorBody('rate_limit_error', 'Number of requests has exceeded your rate limit'),
+        headers: { 'retry-after-ms': '1' },
+      },
+      { json: message() },
+    );
+    const before = server.requests.length;
+    await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER });
+    expect(server.requests.length - before).toBe(2);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes['costlens.retry.count']).toBe(1);
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(12);
+  });
+
+  it('a 400: span ERROR, error.type BadRequestError, the caller gets the same error, cost 0', async () => {
+    server.reply({
+      status: 400,
+      json: errorBody('invalid_request_error', 'max_tokens: Field required'),
+    });
+    let caught: unknown;
+    try {
+      await client.messages.create({
+        model: 'claude-sonnet-4-6',
+        messages: USER,
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(anthropicModule.BadRequestError);
+    expect((caught as anthropicModule.BadRequestError).status).toBe(400);
+    const span = onlySpan(t);
+    expect(span.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: expect.stringContaining('max_tokens: Field required'),
+    });
+    expect(span.attributes).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'costlens.call_type': 'text',
+      'gen_ai.request.model': 'claude-sonnet-4-6',
+      'gen_ai.request.stream': false,
+      ...at(),
+      'costlens.retry.count': 0,
+      'costlens.cost.usd': 0,
+      'error.type': 'BadRequestError',
+    });
+  });
+
+  it('a 500 on every attempt: InternalServerError after the SDK retried twice, cost 0', async () => {
+    const fail = {
+      status: 500,
+      json: errorBody('api_error', 'Internal server error'),
+      headers: { 'retry-after-ms': '1' },
+    };
+    server.reply(fail, fail, fail);
+    const error = await client.messages
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(anthropicModule.InternalServerError);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes).toMatchObject({
+      'error.type': 'InternalServerError',
+      'costlens.retry.count': 2,
+      'costlens.cost.usd': 0,
+    });
+  });
+
+  it('a stream request that fails before any event: ERROR, no stream handed out', async () => {
+    server.reply({ status: 401, json: errorBody('authentication_error', 'invalid x-api-key') });
+    const error = await client.messages
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER, stream: true })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(anthropicModule.AuthenticationError);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('AuthenticationError');
+    expect(span.attributes['gen_ai.request.stream']).toBe(true);
+  });
+});
+
+describe('module builds and the disabled state', () => {
+  it('the CommonJS build is patched the same way', async () => {
+    const require = createRequire(import.meta.url);
+    const cjs = require('@anthropic-ai/sdk') as typeof anthropicModule;
+    expect(cjs.Anthropic).not.toBe(anthropicModule.Anthropic);
+    t.instrumentation.instrumentModules({ anthropic: cjs });
+    const cjsClient = new cjs.Anthropic({ apiKey: API_KEY, baseURL: server.url, maxRetries: 0 });
+    server.reply({ json: message() });
+    await cjsClient.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: USER });
+    const span = onlySpan(t);
+    expect(span.name).toBe('chat claude-sonnet-4-6');
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBe(12);
+  });
+
+  it('disabled instrumentation records nothing and calls the SDK untouched', async () => {
+    const wrapped = anthropicModule.Anthropic.Messages.prototype.create;
+    t.instrumentation.disable();
+    try {
+      expect(anthropicModule.Anthropic.Messages.prototype.create).not.toBe(wrapped);
+      server.reply({ json: message() }, { json: message() });
+      const out = await client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: USER,
+      });
+      expect(out.id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
+      // A reference to the wrapper taken while enabled also runs the SDK unobserved.
+      const viaWrapper = await wrapped.call(client.messages, {
+        model: 'claude-sonnet-4-6',
+        max_tokens: 16,
+        messages: USER,
+      });
+      expect((viaWrapper as Anthropic.Message).id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
+      expect(t.spans()).toEqual([]);
+    } finally {
+      t.instrumentation.enable();
+      t.instrumentation.instrumentModules({ anthropic: anthropicModule });
+    }
+  });
+});
