@@ -1,8 +1,257 @@
-import type { ProviderModule } from '../internal-types.js';
+import { fromGeminiUsage, type Usage } from '@costlens/pricing';
+import { diag } from '@opentelemetry/api';
+import { Call, type CallRequest } from '../call.js';
+import type { PatchKit, ProviderModule } from '../internal-types.js';
+import type { AnyFunction } from '../patcher.js';
+import type { CallType, Operation } from '../semconv.js';
+import type { CallOutcome } from '../types.js';
+import { isObject, serverOf } from '../util.js';
+import { observeIterator, runCall } from '../wrap.js';
+import {
+  accumulateContentChunk,
+  addUsage,
+  contentOutcome,
+  contentRequest,
+  contentStreamOutcome,
+  embeddingOutcome,
+  imagenOutcome,
+  imagenRequest,
+  modelId,
+  newContentStreamState,
+  videoOperationOutcome,
+  videoRequest,
+} from './google-genai-extract.js';
 
-// Placeholder while the patch is written.
+/**
+ * @google/genai: generateContent(Stream), embedContent, generateImages and
+ * editImage (Imagen), generateVideos (Veo), on the Gemini API and on Vertex AI.
+ * `Models` assigns these methods per instance in its constructor, so they are
+ * caught with an accessor on `Models.prototype` (Patcher.instanceMethod). The
+ * ESM and the CommonJS build each export the `Models` class their client builds.
+ */
+
+type Obj = Record<string, unknown>;
+type ApiClientLike = { isVertexAI?: () => boolean; getBaseUrl?: () => unknown };
+type ModelsLike = { apiClient?: ApiClientLike };
+
+function describe(
+  models: ModelsLike,
+  params: Obj,
+  operation: Operation,
+  callType: CallType,
+  extra: Partial<CallRequest>,
+): CallRequest {
+  const client = models?.apiClient;
+  let vertex = false;
+  let baseUrl: unknown;
+  try {
+    vertex = client?.isVertexAI?.() === true;
+    // A request's own httpOptions win over the client's, as they do in the SDK.
+    const own = isObject(params.config) && isObject(params.config.httpOptions);
+    baseUrl = own ? (params.config as { httpOptions: Obj }).httpOptions.baseUrl : undefined;
+    baseUrl ??= client?.getBaseUrl?.();
+  } catch (err) {
+    diag.debug('costlens: could not read the @google/genai client settings', err);
+  }
+  return {
+    provider: vertex ? 'gcp.vertex_ai' : 'gcp.gemini',
+    operation,
+    callType,
+    model: modelId(params.model),
+    ...serverOf(baseUrl),
+    ...extra,
+  };
+}
+
+/** generateContent(Stream): text, or image generation on a Gemini image model. */
+function describeContent(models: ModelsLike, params: Obj, stream: boolean): CallRequest {
+  const req = contentRequest(params);
+  return describe(
+    models,
+    params,
+    req.image ? 'image_generation' : 'generate_content',
+    req.image ? 'image' : 'text',
+    { stream, usage: req.usage, aspectRatio: req.aspectRatio, prompt: params.contents },
+  );
+}
+
+/**
+ * The usage of each request that one generateContent call made: automatic
+ * function calling sends one request per round and returns only the last answer.
+ */
+const rounds = new WeakMap<Call, unknown[]>();
+
+function patchGenerateContent(proto: object, kit: PatchKit): void {
+  kit.patcher.instanceMethod(
+    proto,
+    'generateContent',
+    (original: AnyFunction) =>
+      function generateContent(this: ModelsLike, params: unknown) {
+        const tracker = kit.tracker();
+        if (!tracker || !isObject(params)) return original.call(this, params);
+        return runCall(
+          tracker,
+          () => describeContent(this, params, false),
+          () => {
+            const call = Call.active();
+            if (call && !rounds.has(call)) rounds.set(call, []);
+            return original.call(this, params);
+          },
+          (call, value) => {
+            const outcome = contentOutcome(value);
+            const usages = rounds.get(call) ?? [];
+            if (usages.length > 1) {
+              let sum: Usage | undefined;
+              for (const u of usages) {
+                sum = addUsage(sum, isObject(u) ? fromGeminiUsage(u) : undefined);
+              }
+              const images = outcome.usage?.images;
+              outcome.usage = images ? { ...sum, images } : sum;
+            }
+            call.update(outcome);
+            call.end();
+          },
+        );
+      },
+  );
+  // One round of automatic function calling (a prototype method): its usage is
+  // kept for the call running it.
+  kit.patcher.method(
+    proto,
+    'generateContentWithContinuation',
+    (original: AnyFunction) =>
+      function generateContentWithContinuation(this: unknown, ...args: unknown[]) {
+        const call = Call.active();
+        const usages = call && rounds.get(call);
+        const result = original.apply(this, args);
+        if (usages && result instanceof Promise) {
+          result.then(
+            (r: unknown) => usages.push(isObject(r) ? r.usageMetadata : undefined),
+            () => {},
+          );
+        }
+        return result;
+      },
+  );
+}
+
+function patchGenerateContentStream(proto: object, kit: PatchKit): void {
+  kit.patcher.instanceMethod(
+    proto,
+    'generateContentStream',
+    (original: AnyFunction) =>
+      function generateContentStream(this: ModelsLike, params: unknown) {
+        const tracker = kit.tracker();
+        if (!tracker || !isObject(params)) return original.call(this, params);
+        let started: Call | undefined;
+        const result: Promise<unknown> = runCall(
+          tracker,
+          () => describeContent(this, params, true),
+          () => original.call(this, params),
+          // The stream ends the call, not its promise; runCall reads the value
+          // before the wrapping below runs (promise reactions run in order).
+          (call) => {
+            started = call;
+          },
+        );
+        return result.then((stream) => {
+          const call = started;
+          if (!call) return stream;
+          const iterator = stream as AsyncIterator<unknown> | undefined;
+          if (typeof iterator?.next !== 'function') {
+            diag.warn(
+              'costlens: this @google/genai version streams in a way costlens does not know',
+            );
+            call.end();
+            return stream;
+          }
+          const state = newContentStreamState();
+          return observeIterator(iterator, call, {
+            onChunk(c, chunk) {
+              c.update(contentStreamOutcome(accumulateContentChunk(state, chunk)));
+            },
+          });
+        });
+      },
+  );
+}
+
+/** A method whose whole answer is one object. */
+function patchPlain(
+  proto: object,
+  name: string,
+  kit: PatchKit,
+  request: (models: ModelsLike, params: Obj) => CallRequest,
+  outcome: (value: unknown) => CallOutcome,
+): void {
+  kit.patcher.instanceMethod(
+    proto,
+    name,
+    (original: AnyFunction) =>
+      function observed(this: ModelsLike, params: unknown) {
+        const tracker = kit.tracker();
+        if (!tracker || !isObject(params)) return original.call(this, params);
+        return runCall(
+          tracker,
+          () => request(this, params),
+          () => original.call(this, params),
+          (call, value) => {
+            call.update(outcome(value));
+            call.end();
+          },
+        );
+      },
+  );
+}
+
 export const googleGenAIModule: ProviderModule = {
   name: '@google/genai',
-  versions: ['*'],
-  patch() {},
+  versions: ['>=1 <4'],
+  patch(exports, kit) {
+    const e = exports as Obj | undefined;
+    const Models = e?.Models ?? (e?.default as Obj | undefined)?.Models;
+    const proto =
+      typeof Models === 'function' ? (Models.prototype as object | undefined) : undefined;
+    if (!proto) throw new Error('the @google/genai module exports no Models class');
+    patchGenerateContent(proto, kit);
+    patchGenerateContentStream(proto, kit);
+    patchPlain(
+      proto,
+      'embedContent',
+      kit,
+      (m, p) => describe(m, p, 'embeddings', 'embedding', { prompt: p.contents }),
+      embeddingOutcome,
+    );
+    for (const name of ['generateImages', 'editImage']) {
+      patchPlain(
+        proto,
+        name,
+        kit,
+        (m, p) => {
+          const r = imagenRequest(p);
+          return describe(m, p, 'image_generation', 'image', {
+            usage: r.usage,
+            aspectRatio: r.aspectRatio,
+            prompt: p.prompt,
+          });
+        },
+        imagenOutcome,
+      );
+    }
+    patchPlain(
+      proto,
+      'generateVideos',
+      kit,
+      (m, p) => {
+        const r = videoRequest(p);
+        const source = isObject(p.source) ? p.source : {};
+        return describe(m, p, 'video_generation', 'video', {
+          usage: r.usage,
+          aspectRatio: r.aspectRatio,
+          prompt: p.prompt ?? source.prompt,
+        });
+      },
+      videoOperationOutcome,
+    );
+  },
 };
