@@ -600,3 +600,35 @@ describe('module builds and the disabled state', () => {
     }
   });
 });
+
+describe("the SDK's own tracing", () => {
+  it('is kept off for the calls costlens records, so a call is stored and billed once', async () => {
+    const { trace } = await import('@opentelemetry/api');
+    const { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } = await import(
+      '@opentelemetry/sdk-trace'
+    );
+    const globalSpans = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      spanProcessors: [new SimpleSpanProcessor({ exporter: globalSpans })],
+    });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      // A client made while a global provider is registered traces itself (SDK 1.x).
+      const traced = new Anthropic({ apiKey: API_KEY, baseURL: server.url, maxRetries: 0 });
+      server.reply({ json: message() });
+      await traced.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: USER });
+      expect(t.spans()).toHaveLength(1);
+      expect(globalSpans.getFinishedSpans().map((s) => s.name)).toEqual([]);
+      // The SDK's tracer is back for what costlens does not record.
+      await traced.messages
+        .countTokens({ model: 'claude-sonnet-4-6', messages: USER })
+        .catch(() => {});
+      expect(globalSpans.getFinishedSpans().map((s) => s.name)).toEqual([
+        'anthropic.messages.count_tokens',
+      ]);
+    } finally {
+      trace.disable();
+      await provider.shutdown();
+    }
+  });
+});

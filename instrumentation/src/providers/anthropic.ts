@@ -42,10 +42,34 @@ function clientOf(resource: unknown): Record<string, unknown> {
   return isObject(c) ? c : {};
 }
 
+/**
+ * Runs `fn` while the client's own tracer is off. Since 1.x the SDK starts its own
+ * GenAI span for a call (`anthropic.messages.create`, with usage): beside ours it
+ * would have the call stored and billed twice. The SDK starts that span
+ * synchronously inside `create`, so switching the tracer off for the synchronous
+ * part affects this call alone.
+ */
+function withoutSdkSpan<T>(client: Record<string, unknown>, fn: () => T): T {
+  if (!('_tracer' in client) || client._tracer === undefined) return fn();
+  const tracer = client._tracer;
+  client._tracer = undefined;
+  try {
+    return fn();
+  } finally {
+    client._tracer = tracer;
+  }
+}
+
+/** `anthropic`, or `aws.bedrock` / `gcp.vertex_ai` for the SDK's Bedrock and Vertex clients. */
+function providerOf(resource: unknown): string {
+  const named = clientOf(resource)._genAIProviderName;
+  return typeof named === 'string' && named !== '' ? named : 'anthropic';
+}
+
 function requestOf(resource: unknown, params: unknown, tracker: CallTracker): CallRequest {
   const facts = anthropicRequestFacts(params);
   const request: CallRequest = {
-    provider: 'anthropic',
+    provider: providerOf(resource),
     operation: 'chat',
     callType: 'text',
     model: facts.model,
@@ -65,7 +89,7 @@ function wrapCreate(kit: PatchKit) {
       return runCall(
         tracker,
         () => requestOf(this, params, tracker),
-        () => original.apply(this, args),
+        () => withoutSdkSpan(clientOf(this), () => original.apply(this, args)),
         (call, value) => {
           if (isObject(params) && params.stream === true) {
             const state = newAnthropicStreamState(tracker.config.captureMessageContent);
