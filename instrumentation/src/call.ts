@@ -217,6 +217,11 @@ export class Call {
     if (failed && !used) {
       return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costUsd: 0 };
     }
+    // A call that said nothing of its usage (a raw response read by the caller, a
+    // stream without its usage chunk) cost something unknown, not nothing.
+    if (!COUNTS.some((k) => typeof u[k] === 'number')) {
+      return unpriced('the response reported no usage');
+    }
     const models = [this.outcome.responseModel, this.request.model].filter(
       (m, i, all): m is string => !!m && all.indexOf(m) === i,
     );
@@ -237,15 +242,7 @@ export class Call {
       if (!result.unpriced) break;
       reason = result.reason ?? reason;
     }
-    if (!result || result.unpriced) {
-      return {
-        attributes: {
-          [S.ATTR_COSTLENS_COST_UNPRICED]: true,
-          [S.ATTR_COSTLENS_COST_UNPRICED_REASON]: reason,
-        },
-        costUsd: undefined,
-      };
-    }
+    if (!result || result.unpriced) return unpriced(reason);
     return {
       attributes: {
         [S.ATTR_COSTLENS_COST_USD]: result.cost_usd,
@@ -271,6 +268,16 @@ export class Call {
     if (error !== undefined) a[S.ATTR_ERROR_TYPE] = errorType(error);
     return a;
   }
+}
+
+function unpriced(reason: string): { attributes: Attributes; costUsd: undefined } {
+  return {
+    attributes: {
+      [S.ATTR_COSTLENS_COST_UNPRICED]: true,
+      [S.ATTR_COSTLENS_COST_UNPRICED_REASON]: reason,
+    },
+    costUsd: undefined,
+  };
 }
 
 /**

@@ -155,8 +155,7 @@ describe('messages.create', () => {
     expect(JSON.parse(await response.text()).id).toBe('msg_01XFDUDYJgAACzvnptvVoYEL');
     const [span] = await waitForSpans(t, 1);
     expect(t.spans()).toHaveLength(1);
-    // The cost attributes are left to the core: no usage was seen, so what it
-    // prices here (today $0 at the catalogue's rates) is its decision, not this provider's.
+    // No usage was seen: what the call cost is unknown, shown as unpriced, never $0.
     const { rest } = split(span!);
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
@@ -166,6 +165,8 @@ describe('messages.create', () => {
       'gen_ai.request.stream': false,
       ...at(),
       'costlens.retry.count': 0,
+      'costlens.cost.unpriced': true,
+      'costlens.cost.unpriced_reason': 'the response reported no usage',
     });
   });
 

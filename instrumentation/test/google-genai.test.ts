@@ -316,7 +316,7 @@ describe('generateContentStream', () => {
 });
 
 describe('embedContent', () => {
-  it('Gemini API embeddings report no token count: no usage is recorded', async () => {
+  it('Gemini API embeddings report no token count: no usage is recorded, the call is unpriced', async () => {
     const out = await gemini.models.embedContent({
       model: 'gemini-embedding-001',
       contents: ['What is your name?', 'What is your favourite colour?'],
@@ -330,9 +330,9 @@ describe('embedContent', () => {
       'gen_ai.request.model': 'gemini-embedding-001',
       ...at(),
       'costlens.retry.count': 0,
-      // The core prices a successful call that reported no count at all as free
-      // (call.ts `price`); an unknown usage should rather be unpriced.
-      ...priced(0),
+      // Billed, but by a count the API does not report: unpriced, never $0.
+      'costlens.cost.unpriced': true,
+      'costlens.cost.unpriced_reason': 'the response reported no usage',
     });
   });
 

@@ -206,7 +206,9 @@ describe('chat completions', () => {
     });
     const span = onlySpan(t);
     expect(span.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
-    expect(span.attributes['costlens.cost.unpriced']).toBeUndefined();
+    expect(span.attributes['costlens.cost.unpriced']).toBe(true);
+    expect(span.attributes['costlens.cost.unpriced_reason']).toBe('the response reported no usage');
+    expect(span.attributes['costlens.cost.usd']).toBeUndefined();
   });
 
   it('does not prevent tee(): both branches see every chunk, one span', async () => {
