@@ -1,5 +1,25 @@
+export {
+  type ExportResponseJson,
+  encodeExportResponse,
+  encodeStatus,
+  exportResponseJson,
+  exportResponseProto,
+  type Signal,
+} from './encode-response.js';
 export { countLogsRequest, countMetricsRequest } from './metrics-logs.js';
-export { encodeExportResponse, encodeStatus } from './responses.js';
 export { decodeTraceRequestJson } from './traces-json.js';
 export { decodeTraceRequestProto } from './traces-proto.js';
-export * from './types.js';
+export {
+  type Attributes,
+  type AttrValue,
+  type BodyEncoding,
+  type DecodedEvent,
+  type DecodedResourceSpans,
+  type DecodedScopeSpans,
+  type DecodedSpan,
+  DecodeError,
+  type LogsCount,
+  MAX_DEPTH,
+  type MetricsCount,
+  type TraceRequest,
+} from './types.js';

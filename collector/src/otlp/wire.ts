@@ -21,11 +21,6 @@ export const I64 = 1;
 export const LEN = 2;
 export const I32 = 5;
 
-const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'group start', 'group end', '32-bit'];
-
-/** The largest field number protobuf allows (2^29 - 1). */
-const MAX_FIELD = 0x1fffffff;
-
 /**
  * A cursor over one protobuf body. Nested messages are read in place:
  * `enter()` narrows `end` to the embedded message and returns the enclosing
@@ -65,6 +60,7 @@ export class WireReader {
       tag = b;
     } else {
       tag = this.varint();
+      // Field numbers stop at 2^29 - 1, so every valid tag fits 32 bits.
       if (tag > 0xffffffff) this.fail(`field number ${Math.floor(tag / 8)} out of range`, at);
     }
     const wire = tag & 7;
@@ -77,16 +73,13 @@ export class WireReader {
         at,
       );
     }
-    if (tag >>> 3 > MAX_FIELD) this.fail(`field number ${tag >>> 3} out of range`, at);
     return tag;
   }
 
   /** Fails unless a known field arrived with the wire type its declaration needs. */
   want(tag: number, wire: number, message: string): void {
     if ((tag & 7) !== wire) {
-      this.fail(
-        `${message} field ${tag >>> 3} has wire type ${tag & 7}, expected ${wire} (${WIRE_NAMES[wire]})`,
-      );
+      this.fail(`${message} field ${tag >>> 3} has wire type ${tag & 7}, expected ${wire}`);
     }
   }
 
@@ -199,7 +192,10 @@ export class WireReader {
     const at = this.pos;
     const len = this.varint();
     if (len > this.end - this.pos) {
-      this.fail(`length ${len} runs past the end of its message (${this.end - this.pos} bytes left)`, at);
+      this.fail(
+        `length ${len} runs past the end of its message (${this.end - this.pos} bytes left)`,
+        at,
+      );
     }
     return len;
   }
@@ -252,9 +248,12 @@ export class WireReader {
         this.need(8, '64-bit field');
         this.pos += 8;
         break;
-      case LEN:
-        this.pos += this.length();
+      case LEN: {
+        // Not `this.pos += this.length()`: that reads pos before length() advances it past the prefix.
+        const len = this.length();
+        this.pos += len;
         break;
+      }
       default:
         this.need(4, '32-bit field');
         this.pos += 4;
