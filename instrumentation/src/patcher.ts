@@ -6,6 +6,11 @@ export type AnyFunction = (this: any, ...args: any[]) => any;
 const WRAPPED = Symbol('costlens.wrapped');
 const STATE = Symbol('costlens.state');
 
+interface InstanceState {
+  active: boolean;
+  wrap: (original: AnyFunction) => AnyFunction;
+}
+
 /**
  * Replaces SDK methods with observing wrappers and puts them back on `restore()`.
  * Wrapping is idempotent: a method already wrapped (by a second load of the same
@@ -45,27 +50,31 @@ export class Patcher {
   ): void {
     if (!proto) return;
     const existing = Object.getOwnPropertyDescriptor(proto, name);
-    const installed = (existing?.get as { [STATE]?: { active: boolean } } | undefined)?.[STATE];
-    if (installed) {
-      installed.active = true;
-      this.undo.push(() => {
-        installed.active = false;
-      });
-      return;
-    }
+    const installed = (existing?.get as { [STATE]?: InstanceState } | undefined)?.[STATE];
+    // Installed before (a second enable, another instrumentation): serve the new wrapper.
+    const state: InstanceState = installed ?? { active: true, wrap };
+    state.active = true;
+    state.wrap = wrap;
+    this.undo.push(() => {
+      if (state.wrap === wrap) state.active = false;
+    });
+    if (installed) return;
     const rawKey = Symbol.for(`costlens.raw.${name}`);
     const wrappedKey = Symbol.for(`costlens.wrapped.${name}`);
-    const state = { active: true };
-    type Holder = Record<symbol, AnyFunction | undefined>;
+    type Holder = Record<symbol, unknown>;
     const get = function (this: Holder) {
-      const raw = this[rawKey];
+      const raw = this[rawKey] as AnyFunction | undefined;
       if (!state.active || typeof raw !== 'function') return raw;
-      let w = this[wrappedKey];
-      if (!w) {
-        w = wrap(raw);
-        Object.defineProperty(this, wrappedKey, { value: w, configurable: true });
+      let cached = this[wrappedKey] as { wrap: unknown; fn: AnyFunction } | undefined;
+      if (cached?.wrap !== state.wrap) {
+        cached = { wrap: state.wrap, fn: state.wrap(raw) };
+        Object.defineProperty(this, wrappedKey, {
+          value: cached,
+          writable: true,
+          configurable: true,
+        });
       }
-      return w;
+      return cached.fn;
     };
     Object.defineProperty(get, STATE, { value: state });
     Object.defineProperty(proto, name, {
@@ -80,9 +89,6 @@ export class Patcher {
           configurable: true,
         });
       },
-    });
-    this.undo.push(() => {
-      state.active = false;
     });
   }
 

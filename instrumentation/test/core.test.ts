@@ -242,6 +242,12 @@ describe('Patcher', () => {
     patcher.instanceMethod(Models.prototype, 'generate', (raw) => (x: number) => raw(x) + 1);
     expect(m.generate(2)).toBe(5);
     patcher.restore();
+    // another instrumentation installing its own wrapper is served its own
+    const other = new Patcher();
+    other.instanceMethod(Models.prototype, 'generate', (raw) => (x: number) => raw(x) + 100);
+    expect(m.generate(2)).toBe(104);
+    other.restore();
+    expect(m.generate(2)).toBe(4);
   });
 
   it('wraps prototype methods once, whatever the number of loads', () => {
