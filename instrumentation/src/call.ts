@@ -120,7 +120,8 @@ export class Call {
     this.finish(error);
   }
 
-  private startAttributes(): Attributes {
+  /** What both the span and the metrics say of the call: low-cardinality, known at start. */
+  private baseAttributes(): Attributes {
     const r = this.request;
     const a: Attributes = {
       [S.ATTR_GEN_AI_OPERATION_NAME]: r.operation,
@@ -128,10 +129,16 @@ export class Call {
       [S.ATTR_COSTLENS_CALL_TYPE]: r.callType,
     };
     if (r.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = r.model;
-    if (r.stream !== undefined) a[S.ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
     if (r.serverAddress) a[S.ATTR_SERVER_ADDRESS] = r.serverAddress;
     if (r.serverPort) a[S.ATTR_SERVER_PORT] = r.serverPort;
     if (this.attribution.project) a[S.ATTR_COSTLENS_PROJECT] = this.attribution.project;
+    return a;
+  }
+
+  private startAttributes(): Attributes {
+    const r = this.request;
+    const a = this.baseAttributes();
+    if (r.stream !== undefined) a[S.ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
     if (this.attribution.user) a[S.ATTR_COSTLENS_USER] = this.attribution.user;
     if (this.attribution.account) a[S.ATTR_COSTLENS_ACCOUNT] = this.attribution.account;
     const cfg = this.tracker.config;
@@ -254,17 +261,8 @@ export class Call {
   }
 
   private metricAttributes(error: unknown): Attributes {
-    const r = this.request;
-    const a: Attributes = {
-      [S.ATTR_GEN_AI_OPERATION_NAME]: r.operation,
-      [S.ATTR_GEN_AI_PROVIDER_NAME]: r.provider,
-      [S.ATTR_COSTLENS_CALL_TYPE]: r.callType,
-    };
-    if (r.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = r.model;
+    const a = this.baseAttributes();
     if (this.outcome.responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = this.outcome.responseModel;
-    if (r.serverAddress) a[S.ATTR_SERVER_ADDRESS] = r.serverAddress;
-    if (r.serverPort) a[S.ATTR_SERVER_PORT] = r.serverPort;
-    if (this.attribution.project) a[S.ATTR_COSTLENS_PROJECT] = this.attribution.project;
     if (error !== undefined) a[S.ATTR_ERROR_TYPE] = errorType(error);
     return a;
   }
