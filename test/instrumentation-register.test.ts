@@ -1,0 +1,346 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type FakeOpenAI, startFakeOpenAI } from '../instrumentation/test/fake-openai.js';
+import { type CollectorProcess, freePort, spawnCollector } from './collector-process.js';
+
+// The one import as users run it: `node --import @costlens/instrumentation/register app`,
+// the built package (dist/, built by `tsc -b`), the real openai SDK against a local
+// OpenAI-speaking server, the official OTLP exporters and the real `costlens start`.
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const REGISTER = fileURLToPath(new URL('../instrumentation/dist/register.js', import.meta.url));
+const REGISTER_URL = pathToFileURL(REGISTER).href;
+
+interface Collector {
+  process: CollectorProcess;
+  url: string;
+  db: Database.Database;
+  /** The records of one service, in call order. */
+  rows(service: string): Record<string, unknown>[];
+  /** The sum of the samples of `name` whose labels include `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startCollector(): Promise<Collector> {
+  const dbPath = join(mkdtempSync(join(tmpdir(), 'costlens-register-')), 'costlens.db');
+  const port = await freePort();
+  const process = await spawnCollector(['--port', String(port), '--db', dbPath]);
+  const url = `http://127.0.0.1:${port}`;
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const select = db.prepare(
+    `SELECT service, project, provider, operation, call_type, request_model, response_model,
+            input_tokens, output_tokens, cache_read_tokens, status, cost_pusd, ttft_ms
+     FROM call_records WHERE service = ? ORDER BY started_at, operation`,
+  );
+  return {
+    process,
+    url,
+    db,
+    rows: (service) => select.all(service) as Record<string, unknown>[],
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        const has = Object.entries(labels).every(([k, v]) => m[2]?.includes(`${k}="${v}"`));
+        if (has) sum += Number(m[3]);
+      }
+      return sum;
+    },
+    async close() {
+      db.close();
+      process.child.kill('SIGTERM');
+      await process.exited();
+    },
+  };
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** From spawn to exit. */
+  ms: number;
+  /** From the app's first output (it prints when its work is done) to exit: the flush. */
+  msAfterOutput?: number;
+  /** From the signal (when one was sent) to exit. */
+  msAfterSignal?: number;
+}
+
+/**
+ * Runs `node ARGS` in the fixtures folder with a clean OTEL_* / COSTLENS_* environment
+ * plus `env`. With `signal`, sends it once the app prints "waiting".
+ */
+function runNode(
+  args: string[],
+  env: Record<string, string>,
+  opts: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
+): Promise<Run> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('OTEL_') && !k.startsWith('COSTLENS_') && k !== 'NODE_OPTIONS',
+    ),
+  );
+  const started = Date.now();
+  const child = spawn(process.execPath, args, {
+    cwd: FIXTURES,
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let signalledAt: number | undefined;
+  let outputAt: number | undefined;
+  child.stdout.on('data', (d) => {
+    outputAt ??= Date.now();
+    stdout += d;
+    if (opts.signal && signalledAt === undefined && stdout.includes('waiting')) {
+      signalledAt = Date.now();
+      child.kill(opts.signal);
+    }
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const now = Date.now();
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        ms: now - started,
+        msAfterOutput: outputAt === undefined ? undefined : now - outputAt,
+        msAfterSignal: signalledAt === undefined ? undefined : now - signalledAt,
+      });
+    }),
+  );
+}
+
+/** The record of one chat call as the fake server answers it, priced from the catalogue. */
+const chat = (service: string, project: string) => ({
+  service,
+  project,
+  provider: 'openai',
+  operation: 'chat',
+  call_type: 'text',
+  request_model: 'gpt-4o-mini',
+  response_model: 'gpt-4o-mini-2024-07-18',
+  input_tokens: 1000,
+  output_tokens: 100,
+  cache_read_tokens: 200,
+  status: 'success',
+  // 800 input at $0.15/M + 200 cache reads at $0.075/M + 100 output at $0.60/M = $0.000195
+  cost_pusd: 195_000_000,
+  ttft_ms: null,
+});
+
+const embedding = (service: string, project: string) => ({
+  service,
+  project,
+  provider: 'openai',
+  operation: 'embeddings',
+  call_type: 'embedding',
+  request_model: 'text-embedding-3-small',
+  response_model: 'text-embedding-3-small',
+  input_tokens: 8,
+  output_tokens: null,
+  cache_read_tokens: null,
+  status: 'success',
+  cost_pusd: 160_000, // 8 tokens at $0.02/M
+  ttft_ms: null,
+});
+
+/** What register-app prints when every call succeeded. */
+const APP_OUTPUT = { chat: [1100, 1100], embedding: 3, stream: '' };
+
+let openai: FakeOpenAI;
+let collector: Collector;
+
+beforeAll(async () => {
+  if (!existsSync(REGISTER)) {
+    throw new Error(`${REGISTER} is missing: build it with \`scripts/run npx tsc -b\``);
+  }
+  [openai, collector] = await Promise.all([startFakeOpenAI(), startCollector()]);
+});
+
+afterAll(async () => {
+  await Promise.all([openai?.close(), collector?.close()]);
+});
+
+/** The environment of an app that sends to the shared collector as `service` for `project`. */
+const appEnv = (service: string, project: string, extra: Record<string, string> = {}) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+  OTEL_SERVICE_NAME: service,
+  COSTLENS_PROJECT: project,
+  FAKE_OPENAI_URL: openai.baseURL,
+  ...extra,
+});
+
+describe.concurrent('node --import @costlens/instrumentation/register', () => {
+  it.for([
+    ['an ES module app', 'esm-import', 'register-app.mjs'],
+    ['a CommonJS app', 'cjs-import', 'register-app.cjs'],
+  ])(
+    'records every call of %s, once, priced and attributed',
+    async ([, service, app], { expect }) => {
+      const project = `${service}-project`;
+      const run = await runNode(['--import', REGISTER_URL, app!], appEnv(service!, project));
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toEqual(APP_OUTPUT);
+      expect(collector.rows(service!)).toEqual([
+        chat(service!, project),
+        chat(service!, project),
+        embedding(service!, project),
+      ]);
+      const labels = { provider: 'openai', project, status: 'success' };
+      expect(await collector.metric('costlens_calls_total', { ...labels, call_type: 'text' })).toBe(
+        2,
+      );
+      expect(
+        await collector.metric('costlens_calls_total', { ...labels, call_type: 'embedding' }),
+      ).toBe(1);
+      expect(await collector.metric('costlens_cost_usd_total', { project })).toBeCloseTo(
+        2 * 0.000195 + 0.00000016,
+        12,
+      );
+      expect(
+        await collector.metric('costlens_tokens_total', { project, token_type: 'input' }),
+      ).toBe(2 * 1000 + 8);
+    },
+  );
+
+  it('records a streamed chat with its usage, which the app did not ask for and does not see', async ({
+    expect,
+  }) => {
+    const service = 'esm-stream';
+    const run = await runNode(
+      ['--import', REGISTER_URL, 'register-app.mjs'],
+      appEnv(service, 'streams', { APP_STREAM: '1' }),
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ ...APP_OUTPUT, stream: 'Hello' });
+    const rows = collector.rows(service);
+    expect(rows).toHaveLength(4);
+    const streamed = rows[3]!;
+    expect(streamed.ttft_ms).toBeGreaterThan(0);
+    expect({ ...streamed, ttft_ms: null }).toEqual(chat(service, 'streams'));
+  });
+});
+
+describe.concurrent('the one import as the first line of the entry file', () => {
+  it.for([
+    ['an ES module entry', 'esm-first', 'register-first.mjs'],
+    ['a CommonJS entry', 'cjs-first', 'register-first.cjs'],
+  ])('records every call of %s', async ([, service, entry], { expect }) => {
+    const run = await runNode([entry!], appEnv(service!, 'first-line'));
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(collector.rows(service!)).toEqual([
+      chat(service!, 'first-line'),
+      chat(service!, 'first-line'),
+      embedding(service!, 'first-line'),
+    ]);
+  });
+
+  it('starts once when imported three times (twice as one module, once as a second copy)', async ({
+    expect,
+  }) => {
+    const service = 'imported-thrice';
+    const run = await runNode(
+      ['--import', REGISTER_URL, '--import', `${REGISTER_URL}?copy=2`, 'register-first.mjs'],
+      appEnv(service, 'idempotent'),
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(collector.rows(service)).toEqual([
+      chat(service, 'idempotent'),
+      chat(service, 'idempotent'),
+      embedding(service, 'idempotent'),
+    ]);
+  });
+});
+
+describe.concurrent('flushing at the end', () => {
+  // A 60 s batch delay: spans that arrive were flushed when the app ended, not by the timer.
+  const LATE = { OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_METRIC_EXPORT_INTERVAL: '60000' };
+
+  it('an app that simply runs out of work exits by itself, its spans sent', async ({ expect }) => {
+    const service = 'runs-out';
+    const run = await runNode(
+      ['--import', REGISTER_URL, 'register-app.mjs'],
+      appEnv(service, 'flush', LATE),
+    );
+    expect(run.code).toBe(0);
+    expect(run.msAfterOutput).toBeLessThan(5_000);
+    expect(collector.rows(service)).toHaveLength(3);
+  });
+
+  it.for(['SIGTERM', 'SIGINT'] as const)(
+    'a running app sent %s flushes, then ends as the signal would have',
+    async (signal, { expect }) => {
+      const service = `signalled-${signal}`;
+      const run = await runNode(
+        ['--import', REGISTER_URL, 'register-app.mjs'],
+        appEnv(service, 'flush', { ...LATE, APP_WAIT: '1' }),
+        { signal },
+      );
+      expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
+        code: null,
+        signal,
+        stderr: '',
+      });
+      expect(run.msAfterSignal).toBeLessThan(5_000);
+      expect(collector.rows(service)).toHaveLength(3);
+    },
+  );
+
+  it('with no collector listening, the calls succeed and the app exits 0 in bounded time', async ({
+    expect,
+  }) => {
+    const nothing = await freePort();
+    const run = await runNode(['--import', REGISTER_URL, 'register-app.mjs'], {
+      ...appEnv('unreachable', 'nowhere'),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${nothing}`,
+    });
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(run.stdout)).toEqual(APP_OUTPUT);
+    expect(run.stderr).not.toMatch(/unhandled|rejection/i);
+    // register gives the exporter 5 s (it would retry for its own 10 s timeout).
+    expect(run.msAfterOutput).toBeGreaterThan(4_000);
+    expect(run.msAfterOutput).toBeLessThan(7_000);
+  });
+});
+
+describe('OTEL_TRACES_SAMPLER', () => {
+  let own: Collector;
+  beforeAll(async () => {
+    own = await startCollector();
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  it('always_off still sends every AI span, and drops the rest', async ({ expect }) => {
+    const run = async (sampler: string) =>
+      runNode(['--import', REGISTER_URL, 'register-app.mjs'], {
+        ...appEnv(`sampled-${sampler}`, 'sampling', { APP_PLAIN_SPAN: '1' }),
+        OTEL_EXPORTER_OTLP_ENDPOINT: own.url,
+        OTEL_TRACES_SAMPLER: sampler,
+      });
+    expect((await run('always_off')).code).toBe(0);
+    expect(own.rows('sampled-always_off')).toHaveLength(3);
+    expect(await own.metric('costlens_ingest_spans_total', { result: 'not_genai' })).toBe(0);
+    // The same app sampled as usual: its plain span does reach the collector.
+    expect((await run('always_on')).code).toBe(0);
+    expect(own.rows('sampled-always_on')).toHaveLength(3);
+    expect(await own.metric('costlens_ingest_spans_total', { result: 'not_genai' })).toBe(1);
+  });
+});
