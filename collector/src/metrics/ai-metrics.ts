@@ -99,40 +99,38 @@ export class AiMetrics {
     });
   }
 
-  /** Call once the records are committed. */
+  /**
+   * Call once the records are committed. A request's records are summed per
+   * series first, so each counter moves once per series, not once per call.
+   */
   record(records: readonly CallRecord[]): void {
+    const groups = new Map<string, Group>();
     for (const r of records) {
       const provider = this.#cap.value('provider', r.provider);
       const model = this.#cap.value('model', r.response_model ?? r.request_model);
       const project = this.#cap.value('project', r.project);
-      const base = { provider, model, project };
-      this.#calls.inc({
-        ...base,
-        call_type: r.call_type,
-        status: r.status,
-        error_type: r.status === 'error' ? this.#cap.value('error_type', r.error_type) : '',
-      });
-      if (r.cost_pusd === null) {
-        this.#unpriced.inc(base);
-      } else {
-        const labels = { ...base, call_type: r.call_type };
-        const key = `${provider}\u0000${model}\u0000${project}\u0000${r.call_type}`;
-        const entry = this.#costPusd.get(key) ?? { labels, pusd: 0n };
-        entry.pusd += BigInt(r.cost_pusd);
-        this.#costPusd.set(key, entry);
+      const errorType = r.status === 'error' ? this.#cap.value('error_type', r.error_type) : '';
+      const key = seriesKey(provider, model, project, r.call_type, r.status, errorType);
+      let g = groups.get(key);
+      if (g === undefined) {
+        g = newGroup({ provider, model, project }, r.call_type, r.status, errorType);
+        groups.set(key, g);
       }
-      for (const [type, field] of TOKEN_FIELDS) {
-        const n = r[field];
-        if (n) this.#tokens.inc({ ...base, token_type: type }, n);
+      g.calls++;
+      if (r.cost_pusd === null) g.unpriced++;
+      else {
+        g.priced = true;
+        g.pusd += BigInt(r.cost_pusd);
       }
-      this.#duration.observe(
-        { provider, model, call_type: r.call_type, status: r.status },
-        r.duration_ms / 1000,
-      );
+      for (let i = 0; i < TOKEN_FIELDS.length; i++) {
+        const n = r[TOKEN_FIELDS[i]![1]];
+        if (n) g.tokens[i]! += n;
+      }
+      this.#duration.observe(g.durationLabels, r.duration_ms / 1000);
       if (r.image_count)
         this.#images.inc(
           {
-            ...base,
+            ...g.base,
             resolution: this.#cap.value('resolution', r.image_resolution ?? r.image_size),
           },
           r.image_count,
@@ -140,10 +138,70 @@ export class AiMetrics {
       if (r.video_seconds) {
         const audio = r.video_audio === null ? 'unknown' : String(r.video_audio);
         this.#video.inc(
-          { ...base, resolution: this.#cap.value('resolution', r.video_resolution), audio },
+          { ...g.base, resolution: this.#cap.value('resolution', r.video_resolution), audio },
           r.video_seconds,
         );
       }
     }
+    for (const g of groups.values()) {
+      const { base, callType } = g;
+      this.#calls.inc(
+        { ...base, call_type: callType, status: g.status, error_type: g.errorType },
+        g.calls,
+      );
+      if (g.unpriced) this.#unpriced.inc(base, g.unpriced);
+      if (g.priced) {
+        const key = seriesKey(base.provider, base.model, base.project, callType);
+        const entry = this.#costPusd.get(key) ?? {
+          labels: { ...base, call_type: callType },
+          pusd: 0n,
+        };
+        entry.pusd += g.pusd;
+        this.#costPusd.set(key, entry);
+      }
+      for (let i = 0; i < TOKEN_FIELDS.length; i++) {
+        if (g.tokens[i])
+          this.#tokens.inc({ ...base, token_type: TOKEN_FIELDS[i]![0] }, g.tokens[i]!);
+      }
+    }
   }
+}
+
+/** Label values as one string; each is length-prefixed, so no two label sets share one. */
+function seriesKey(...values: string[]): string {
+  let key = '';
+  for (const v of values) key += `${v.length}:${v}|`;
+  return key;
+}
+
+type Base = { provider: string; model: string; project: string };
+
+/** One series' share of a request: what its counters advance by once the request is in. */
+interface Group {
+  base: Base;
+  callType: string;
+  status: string;
+  errorType: string;
+  durationLabels: Record<string, string>;
+  calls: number;
+  unpriced: number;
+  priced: boolean;
+  pusd: bigint;
+  /** Sums in TOKEN_FIELDS order. */
+  tokens: number[];
+}
+
+function newGroup(base: Base, callType: string, status: string, errorType: string): Group {
+  return {
+    base,
+    callType,
+    status,
+    errorType,
+    durationLabels: { provider: base.provider, model: base.model, call_type: callType, status },
+    calls: 0,
+    unpriced: 0,
+    priced: false,
+    pusd: 0n,
+    tokens: TOKEN_FIELDS.map(() => 0),
+  };
 }

@@ -61,18 +61,25 @@ const CALL_COLUMNS = [
 
 const BREAKDOWN = ['input', 'output', 'cache_read', 'cache_write', 'reasoning', 'media'] as const;
 
-/** The breakdown's USD amounts back to the whole pico-dollars they were computed in. */
-function breakdownPusd(json: string | null): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  let parsed: Record<string, unknown> = {};
+const NO_BREAKDOWN = BREAKDOWN.map(() => null);
+
+/**
+ * The breakdown's USD amounts back to the whole pico-dollars they were computed
+ * in, in BREAKDOWN order (a fixed-shape array: this runs once per stored call).
+ */
+function breakdownPusd(json: string | null): (number | null)[] {
+  if (!json) return NO_BREAKDOWN;
+  let parsed: Record<string, unknown>;
   try {
-    parsed = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+    parsed = JSON.parse(json) as Record<string, unknown>;
   } catch {
-    parsed = {};
+    return NO_BREAKDOWN;
   }
-  for (const k of BREAKDOWN) {
-    const v = parsed[k];
-    out[`cost_${k}`] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : null;
+  if (parsed === null || typeof parsed !== 'object') return NO_BREAKDOWN;
+  const out: (number | null)[] = new Array(BREAKDOWN.length);
+  for (let i = 0; i < BREAKDOWN.length; i++) {
+    const v = parsed[BREAKDOWN[i]!];
+    out[i] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : null;
   }
   return out;
 }
@@ -105,7 +112,7 @@ const ROLLUP_SUMS = [
   'cost_pusd',
 ] as const;
 
-type RollupKey = Record<(typeof ROLLUP_KEY)[number], string | number>;
+type RollupKey = { hour: number } & Record<Exclude<(typeof ROLLUP_KEY)[number], 'hour'>, string>;
 type RollupSums = Record<(typeof ROLLUP_SUMS)[number], number>;
 
 const HOUR_MS = 3_600_000;
@@ -121,6 +128,15 @@ function rollupKey(r: CallRecord): RollupKey {
     call_type: r.call_type,
     status: r.status,
   };
+}
+
+/** A rollup key as one string; each part is length-prefixed, so no two keys share one. */
+function groupId(k: RollupKey): string {
+  let id = String(k.hour);
+  for (const part of [k.project, k.user, k.account, k.provider, k.model, k.call_type, k.status]) {
+    id += `|${part.length}:${part}`;
+  }
+  return id;
 }
 
 /**
@@ -220,12 +236,12 @@ export class Store {
       r.error_message,
       r.retry_count,
       r.cost_pusd,
-      cost.cost_input,
-      cost.cost_output,
-      cost.cost_cache_read,
-      cost.cost_cache_write,
-      cost.cost_reasoning,
-      cost.cost_media,
+      cost[0],
+      cost[1],
+      cost[2],
+      cost[3],
+      cost[4],
+      cost[5],
       id(r.pricing_source),
       r.unpriced_reason,
       r.prompt,
@@ -254,7 +270,7 @@ export class Store {
     const groups = new Map<string, { key: RollupKey; sums: RollupSums; latency: LatencySketch }>();
     for (const r of inserted) {
       const key = rollupKey(r);
-      const id = JSON.stringify(key);
+      const id = groupId(key);
       let g = groups.get(id);
       if (!g) {
         const sums = Object.fromEntries(ROLLUP_SUMS.map((s) => [s, 0])) as RollupSums;
