@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../instrumentation/test/fake-openai.js';
 import { type CollectorProcess, freePort, spawnCollector } from './collector-process.js';
 
@@ -12,7 +12,12 @@ import { type CollectorProcess, freePort, spawnCollector } from './collector-pro
 // the built package (dist/, built by `tsc -b`), the real openai SDK against a local
 // OpenAI-speaking server, the official OTLP exporters and the real `costlens start`.
 
+// Each case runs an app that loads the OpenTelemetry SDK and an AI SDK (about 1.5 s of CPU):
+// on a busy two-core machine a case takes up to 15 s.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../examples/all-providers/', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../instrumentation/dist/register.js', import.meta.url));
 const REGISTER_URL = pathToFileURL(REGISTER).href;
 
@@ -30,7 +35,7 @@ interface Collector {
 async function startCollector(): Promise<Collector> {
   const dbPath = join(mkdtempSync(join(tmpdir(), 'costlens-register-')), 'costlens.db');
   const port = await freePort();
-  const process = await spawnCollector(['--port', String(port), '--db', dbPath]);
+  const child = await spawnCollector(['--port', String(port), '--db', dbPath]);
   const url = `http://127.0.0.1:${port}`;
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   const select = db.prepare(
@@ -39,7 +44,7 @@ async function startCollector(): Promise<Collector> {
      FROM call_records WHERE service = ? ORDER BY started_at, operation`,
   );
   return {
-    process,
+    process: child,
     url,
     db,
     rows: (service) => select.all(service) as Record<string, unknown>[],
@@ -56,8 +61,8 @@ async function startCollector(): Promise<Collector> {
     },
     async close() {
       db.close();
-      process.child.kill('SIGTERM');
-      await process.exited();
+      child.child.kill('SIGTERM');
+      await child.exited();
     },
   };
 }
@@ -76,13 +81,13 @@ interface Run {
 }
 
 /**
- * Runs `node ARGS` in the fixtures folder with a clean OTEL_* / COSTLENS_* environment
- * plus `env`. With `signal`, sends it once the app prints "waiting".
+ * Runs `node ARGS` in the fixtures folder (or `cwd`) with a clean OTEL_* / COSTLENS_*
+ * environment plus `env`. With `signal`, sends it once the app prints "waiting".
  */
 function runNode(
   args: string[],
   env: Record<string, string>,
-  opts: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
+  opts: { signal?: NodeJS.Signals; timeoutMs?: number; cwd?: string } = {},
 ): Promise<Run> {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
@@ -91,7 +96,7 @@ function runNode(
   );
   const started = Date.now();
   const child = spawn(process.execPath, args, {
-    cwd: FIXTURES,
+    cwd: opts.cwd ?? FIXTURES,
     env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -108,7 +113,7 @@ function runNode(
     }
   });
   child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 45_000);
   return new Promise((resolve) =>
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -342,5 +347,69 @@ describe('OTEL_TRACES_SAMPLER', () => {
     expect((await run('always_on')).code).toBe(0);
     expect(own.rows('sampled-always_on')).toHaveLength(3);
     expect(await own.metric('costlens_ingest_spans_total', { result: 'not_genai' })).toBe(1);
+  });
+});
+
+describe('examples/all-providers', () => {
+  it('in --fake mode sends the calls of all three SDKs and of track(), attributed', async ({
+    expect,
+  }) => {
+    const run = await runNode(
+      ['--import', '@costlens/instrumentation/register', 'app.mjs', '--fake'],
+      { OTEL_SERVICE_NAME: 'demo', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+      { cwd: EXAMPLE },
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.stdout.split('\n').map((line) => line.split(' ')[0])).toEqual([
+      'openai',
+      'openai',
+      'anthropic',
+      'google',
+      'cloudflare',
+      '',
+    ]);
+    const rows = collector.db
+      .prepare(
+        `SELECT project, user, provider, request_model, input_tokens, output_tokens, status, cost_pusd
+         FROM call_records WHERE service = 'demo' ORDER BY started_at`,
+      )
+      .all();
+    const alice = { project: 'support-bot', user: 'alice', status: 'success' };
+    const bob = { project: 'research', user: 'bob', status: 'success' };
+    expect(rows).toEqual([
+      // 1000 in at $0.15/M + 100 out at $0.60/M, plain then streamed
+      ...[1, 2].map(() => ({
+        ...alice,
+        provider: 'openai',
+        request_model: 'gpt-4o-mini',
+        input_tokens: 1000,
+        output_tokens: 100,
+        cost_pusd: 210_000_000,
+      })),
+      {
+        ...alice,
+        provider: 'anthropic',
+        request_model: 'claude-haiku-4-5',
+        input_tokens: 1000,
+        output_tokens: 200,
+        cost_pusd: 2_000_000_000, // $1/M in, $5/M out
+      },
+      {
+        ...bob,
+        provider: 'gcp.gemini',
+        request_model: 'gemini-2.5-flash',
+        input_tokens: 1000,
+        output_tokens: 200,
+        cost_pusd: 800_000_000, // $0.30/M in, $2.50/M out
+      },
+      {
+        ...bob,
+        provider: 'cloudflare',
+        request_model: '@cf/meta/llama-3.1-8b-instruct',
+        input_tokens: 1000,
+        output_tokens: 100,
+        cost_pusd: 364_349_700, // $0.281688/M in, $0.826617/M out
+      },
+    ]);
   });
 });
