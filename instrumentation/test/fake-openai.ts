@@ -194,7 +194,17 @@ const defaultHandler: Handler = async (req, res) => {
     sendJson(res, 200, RESPONSE);
     return;
   }
-  if (path === '/v1/embeddings') return sendJson(res, 200, EMBEDDING);
+  if (path === '/v1/embeddings') {
+    // The SDK asks for base64 unless told otherwise, and decodes it into floats.
+    if (body.encoding_format === 'float') return sendJson(res, 200, EMBEDDING);
+    return sendJson(res, 200, {
+      ...EMBEDDING,
+      data: EMBEDDING.data.map((d) => ({
+        ...d,
+        embedding: Buffer.from(new Float32Array(d.embedding).buffer).toString('base64'),
+      })),
+    });
+  }
   if (path === '/v1/images/generations' || path === '/v1/images/edits')
     return sendJson(res, 200, IMAGES);
   if (path === '/v1/videos') return sendJson(res, 200, VIDEO);

@@ -395,7 +395,8 @@ describe('responses, embeddings, images, videos', () => {
   });
 
   it('embeddings', async () => {
-    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
+    const out = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' });
+    expect(out.data[0]!.embedding).toHaveLength(3);
     const a = onlySpan(t).attributes;
     expect(onlySpan(t).name).toBe('embeddings text-embedding-3-small');
     expect(a).toMatchObject({
