@@ -242,6 +242,25 @@ describe.concurrent('node --import @costlens/instrumentation/register', () => {
   });
 });
 
+describe('an app with its own NodeSDK', () => {
+  it('adds CostlensInstrumentation and gets the same records, its sampler kept for the rest', async ({
+    expect,
+  }) => {
+    const service = 'own-sdk';
+    const run = await runNode(['own-sdk-app.cjs'], appEnv(service, 'ignored-env-project'));
+    expect({ code: run.code, stderr: run.stderr, stdout: run.stdout.trim() }).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: 'done',
+    });
+    // The project given to the constructor wins over COSTLENS_PROJECT.
+    expect(collector.rows(service)).toEqual([
+      chat(service, 'own-sdk-project'),
+      chat(service, 'own-sdk-project'),
+    ]);
+  });
+});
+
 describe.concurrent('the one import as the first line of the entry file', () => {
   it.for([
     ['an ES module entry', 'esm-first', 'register-first.mjs'],
