@@ -55,6 +55,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     server.once('error', resolve);
   });
   if (listening) {
+    await parts.writer.close();
     parts.store.close();
     io.stderr.write(
       `costlens: start: cannot listen on ${config.host}:${config.port}: ${listening.message}\n`,
@@ -80,8 +81,11 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
       stopRetention();
       io.stdout.write(`${signal}: stopping (finishing requests in flight)\n`);
       server.close(() => {
-        parts.store.close();
-        resolve(EXIT.ok);
+        // Requests in flight were answered, so the writer has nothing left to commit.
+        void parts.writer.close().then(() => {
+          parts.store.close();
+          resolve(EXIT.ok);
+        });
       });
       server.closeIdleConnections();
     };

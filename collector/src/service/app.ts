@@ -15,14 +15,18 @@ import {
 } from '../otlp/index.js';
 import type { CallRecord } from '../records/call-record.js';
 import { isGenAiSpan, recordFromSpan } from '../records/from-span.js';
-import type { Store } from '../store/store.js';
+import type { InsertResult, Store } from '../store/store.js';
+import type { BatchWriter } from '../store/writer.js';
 import { type BodyKind, bodyKind, HttpError, readBody } from './body.js';
 import type { ApiKey, Config } from './config.js';
 
 /** The parts a collector is built from; tests pass temp databases and fresh registries. */
 export interface AppParts {
   config: Config;
+  /** Reads (readiness, retention, size); exports are stored through `writer`. */
   store: Store;
+  /** Stores each export request's records in one transaction, on a thread of its own. */
+  writer: BatchWriter;
   catalogue: Catalogue;
   /** The Prometheus text format. */
   registry: Registry;
@@ -160,9 +164,10 @@ export function createApp(parts: AppParts): Express {
           ? decodeTraceRequestProto(body)
           : decodeTraceRequestJson(body.toString('utf8'));
       const outcome = toRecords(request, parts, key?.project);
-      let result: ReturnType<Store['insertBatch']>;
+      let result: InsertResult;
       try {
-        result = store.insertBatch(outcome.records); // one transaction: all on disk, or nothing
+        // One transaction, committed when this resolves: all on disk, or nothing.
+        result = await parts.writer.insertBatch(outcome.records);
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (

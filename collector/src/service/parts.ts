@@ -3,6 +3,7 @@ import { type OpenMetricsContentType, Registry } from 'prom-client';
 import { AiMetrics } from '../metrics/ai-metrics.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.js';
 import { Store } from '../store/store.js';
+import { openWriter } from '../store/writer.js';
 import type { AppParts } from './app.js';
 import type { Config } from './config.js';
 
@@ -17,6 +18,7 @@ export function buildParts(config: Config, catalogue: Catalogue = loadCatalogue(
   return {
     config,
     store,
+    writer: openWriter(store),
     catalogue: priced,
     registry,
     openMetrics,

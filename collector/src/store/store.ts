@@ -149,7 +149,7 @@ export class Store {
   readonly #insertCall: Database.Statement;
   readonly #getRollup: Database.Statement;
   readonly #upsertRollup: Database.Statement;
-  readonly #insertBatch: (records: CallRecord[]) => InsertResult;
+  readonly #insertBatch: (records: CallRecord[]) => number[];
   readonly #prune: Database.Statement;
   readonly #addString: Database.Statement;
   readonly #getString: Database.Statement;
@@ -252,6 +252,15 @@ export class Store {
 
   /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
   insertBatch(records: CallRecord[]): InsertResult {
+    const fresh = this.insertBatchIndexes(records);
+    return {
+      inserted: fresh.map((i) => records[i]!),
+      duplicates: records.length - fresh.length,
+    };
+  }
+
+  /** insertBatch, answering with the positions of the new records (what crosses a thread cheaply). */
+  insertBatchIndexes(records: CallRecord[]): number[] {
     try {
       return this.#insertBatch(records);
     } catch (err) {
@@ -261,10 +270,15 @@ export class Store {
     }
   }
 
-  #write(records: CallRecord[]): InsertResult {
+  #write(records: CallRecord[]): number[] {
+    const fresh: number[] = [];
     const inserted: CallRecord[] = [];
-    for (const r of records) {
-      if (this.#insertCall.run(this.#row(r)).changes === 1) inserted.push(r);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (this.#insertCall.run(this.#row(r)).changes === 1) {
+        fresh.push(i);
+        inserted.push(r);
+      }
     }
     // Aggregate the new records per rollup row first: one read and one write per row.
     const groups = new Map<string, { key: RollupKey; sums: RollupSums; latency: LatencySketch }>();
@@ -297,7 +311,7 @@ export class Store {
       const latency = LatencySketch.decode(existing?.latency).merge(g.latency);
       this.#upsertRollup.run({ ...g.key, ...g.sums, latency: latency.encode() });
     }
-    return { inserted, duplicates: records.length - inserted.length };
+    return fresh;
   }
 
   /**

@@ -1,0 +1,141 @@
+import { Worker } from 'node:worker_threads';
+import type { CallRecord } from '../records/call-record.js';
+import type { InsertResult, Store } from './store.js';
+import type { WriterAnswer, WriterRequest } from './writer-worker.js';
+
+/** Stores export batches: one transaction each, resolved only once committed. */
+export interface BatchWriter {
+  insertBatch(records: CallRecord[]): Promise<InsertResult>;
+  /** Finishes the batches already handed over, then lets go of the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Run from the TypeScript sources (the tests), the worker is TypeScript too: Node
+ * strips its types, and this hook finds the `.ts` file behind each `./x.js` import.
+ */
+const sourceBoot = (entry: string) => `
+const { registerHooks } = require('node:module');
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (err) {
+      if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts'))
+        return next(specifier.slice(0, -3) + '.ts', context);
+      throw err;
+    }
+  },
+});
+import(${JSON.stringify(entry)});
+`;
+
+function spawn(path: string): Worker {
+  const here = import.meta.url;
+  const options = { workerData: { path } };
+  if (here.endsWith('.ts')) {
+    return new Worker(sourceBoot(new URL('./writer-worker.ts', here).href), {
+      ...options,
+      eval: true,
+    });
+  }
+  return new Worker(new URL('./writer-worker.js', here), options);
+}
+
+interface Pending {
+  records: CallRecord[];
+  resolve: (r: InsertResult) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Writes export batches on a thread of their own, so the collector's thread
+ * decodes and maps the next request while SQLite inserts and fsyncs this one.
+ * Nothing changes in what a batch is: one transaction per export request, and
+ * the promise resolves only after COMMIT returned (synchronous=FULL: on disk).
+ * Batches are stored in the order they are handed over. If the thread dies,
+ * every batch it held is rejected (none of them was acknowledged) and the next
+ * batch starts a new thread.
+ */
+export class ThreadWriter implements BatchWriter {
+  readonly path: string;
+  #worker: Worker | null = null;
+  #next = 0;
+  readonly #pending = new Map<number, Pending>();
+  #closing: Promise<void> | null = null;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#start();
+  }
+
+  #start(): Worker {
+    const worker = spawn(this.path);
+    // Never the reason the process stays up: the HTTP server is.
+    worker.unref();
+    worker.on('message', (a: WriterAnswer) => {
+      const p = this.#pending.get(a.id);
+      if (p === undefined) return;
+      this.#pending.delete(a.id);
+      if ('error' in a) {
+        const err = new Error(a.error.message) as Error & { code?: string };
+        err.name = a.error.name;
+        if (a.error.code !== undefined) err.code = a.error.code;
+        p.reject(err);
+      } else {
+        p.resolve({
+          inserted: a.fresh.map((i) => p.records[i]!),
+          duplicates: p.records.length - a.fresh.length,
+        });
+      }
+    });
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = null;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) =>
+      fail(new Error(`the store writer thread stopped (exit code ${code}); nothing was stored`)),
+    );
+    this.#worker = worker;
+    return worker;
+  }
+
+  insertBatch(records: CallRecord[]): Promise<InsertResult> {
+    if (this.#closing) return Promise.reject(new Error('the store writer is closed'));
+    const worker = this.#worker ?? this.#start();
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { records, resolve, reject });
+      worker.postMessage({ type: 'insert', id, records } satisfies WriterRequest);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise((resolve) => {
+      const worker = this.#worker;
+      if (worker === null) return resolve();
+      worker.ref(); // let it finish closing the database before the process may end
+      worker.once('exit', () => resolve());
+      worker.postMessage({ type: 'close' } satisfies WriterRequest);
+    });
+    return this.#closing;
+  }
+}
+
+/** The store's own connection, on the caller's thread: for in-memory databases, which a thread cannot share. */
+export class InlineWriter implements BatchWriter {
+  constructor(readonly store: Store) {}
+
+  async insertBatch(records: CallRecord[]): Promise<InsertResult> {
+    return this.store.insertBatch(records);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A writer for the store's database: its own thread, unless the database lives in memory. */
+export function openWriter(store: Store): BatchWriter {
+  return store.path === ':memory:' ? new InlineWriter(store) : new ThreadWriter(store.path);
+}
