@@ -1,0 +1,243 @@
+// One contender of bench/instrumentation.bench.js, alone in its process so that no
+// other instrumentation's patches are in place: the openai 6 SDK over an in-process
+// fake `fetch` (no socket, no parsing of the request), bare or under one
+// instrumentation. Prints one JSON object: the per-round microseconds per call and
+// what was checked about the spans. Wall time is what a caller waits; main-thread
+// CPU time is the same work less what other processes on the machine took from it.
+// Run by the bench: node bench/instrumentation-peers/contender.js <name> '{"iterations":...}'
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const NAMES = ['none', 'costlens', 'official', 'traceloop'];
+const name = process.argv[2];
+if (!NAMES.includes(name)) {
+  throw new TypeError(`contender "${name}" is unknown: use one of ${NAMES.join(', ')}`);
+}
+const {
+  iterations = 1000,
+  rounds = 15,
+  warmup = 3000,
+  modes = ['nonStreaming', 'streaming'],
+} = JSON.parse(process.argv[3] ?? '{}');
+
+// The same answers for every contender: a chat completion, and a stream of 5 chunks
+// then the usage chunk the request asks for.
+const COMPLETION = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_764_000_000,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello, world!', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage: {
+    prompt_tokens: 24,
+    completion_tokens: 4,
+    total_tokens: 28,
+    prompt_tokens_details: { cached_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  },
+  system_fingerprint: 'fp_bench',
+});
+const chunk = (delta, finish = null) => ({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion.chunk',
+  created: 1_764_000_000,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+});
+const encoder = new TextEncoder();
+const SSE = [
+  chunk({ role: 'assistant', content: 'Hello' }),
+  chunk({ content: ',' }),
+  chunk({ content: ' world' }),
+  chunk({ content: '!' }),
+  chunk({}, 'stop'),
+  {
+    ...chunk({}),
+    choices: [],
+    usage: { prompt_tokens: 24, completion_tokens: 4, total_tokens: 28 },
+  },
+]
+  .map((c) => `data: ${JSON.stringify(c)}\n\n`)
+  .concat('data: [DONE]\n\n')
+  .map((s) => encoder.encode(s));
+
+const jsonFetch = async () =>
+  new Response(COMPLETION, {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' },
+  });
+// One event per read, as a network would deliver them.
+const sseFetch = async () => {
+  let i = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (i < SSE.length) controller.enqueue(SSE[i++]);
+      else controller.close();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' },
+  });
+};
+
+// Telemetry, the same for every instrumented contender: AsyncLocalStorage context,
+// a tracer provider whose SimpleSpanProcessor hands each span to an exporter that
+// counts it (and keeps it while a call is
+// checked), and a meter provider with a reader that never
+// exports during the run. No logger provider: the official instrumentation's log
+// events go to the no-op logger.
+const telemetry = { exported: 0, kept: undefined };
+let tracer;
+if (name !== 'none') {
+  const { context, trace } = require('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+  const { SimpleSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace');
+  const {
+    AggregationTemporality,
+    InMemoryMetricExporter,
+    MeterProvider,
+    PeriodicExportingMetricReader,
+  } = require('@opentelemetry/sdk-metrics');
+  const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const exporter = {
+    export(spans, done) {
+      telemetry.exported += spans.length;
+      telemetry.kept?.push(...spans);
+      done({ code: 0 });
+    },
+    shutdown: async () => {},
+    forceFlush: async () => {},
+  };
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  trace.setGlobalTracerProvider(tracerProvider);
+  tracer = tracerProvider.getTracer('bench');
+  const meterProvider = new MeterProvider({
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+        exportIntervalMillis: 3_600_000,
+      }),
+    ],
+  });
+  // Content capture off everywhere (the default of costlens and the official one;
+  // OpenLLMetry records prompts and completions unless told not to).
+  const instrumentation =
+    name === 'costlens'
+      ? new (await import('@costlens/instrumentation')).CostlensInstrumentation()
+      : name === 'official'
+        ? new (require('@opentelemetry/instrumentation-openai').OpenAIInstrumentation)()
+        : new (require('@traceloop/instrumentation-openai').OpenAIInstrumentation)({
+            traceContent: false,
+          });
+  registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
+  // The module hooks patch openai as it is required below; costlens is also handed
+  // the module, as an app whose loader bypasses the hooks would (a no-op when hooked).
+  if (name === 'costlens') instrumentation.instrumentModules({ openai: require('openai') });
+}
+
+const { OpenAI } = require('openai');
+const options = { apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1', maxRetries: 0 };
+const jsonClient = new OpenAI({ ...options, fetch: jsonFetch });
+const sseClient = new OpenAI({ ...options, fetch: sseFetch });
+
+const messages = () => [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: 'Say hello to the world.' },
+];
+
+async function nonStreaming() {
+  const r = await jsonClient.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: messages(),
+    max_tokens: 50,
+  });
+  if (r.choices[0].message.content !== 'Hello, world!') throw new Error('wrong completion');
+}
+
+async function streaming() {
+  const stream = await sseClient.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: messages(),
+    max_tokens: 50,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let n = 0;
+  for await (const _ of stream) n++;
+  if (n !== 6) throw new Error(`read ${n} chunks, expected 6`);
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+const pick = (a, ...keys) => keys.map((k) => a[k]).find((v) => v !== undefined);
+
+/** Makes one call inside a parent span and reports the spans it produced. */
+async function check(fn) {
+  telemetry.kept = [];
+  let parentId;
+  await tracer.startActiveSpan('parent', async (parent) => {
+    parentId = parent.spanContext().spanId;
+    await fn();
+    parent.end();
+  });
+  await tick();
+  const spans = telemetry.kept.filter((s) => s.name !== 'parent');
+  telemetry.kept = undefined;
+  const a = spans[0]?.attributes ?? {};
+  return {
+    spansPerCall: spans.length,
+    name: spans[0]?.name,
+    parented: spans[0]?.parentSpanContext?.spanId === parentId,
+    responseModel: pick(a, 'gen_ai.response.model'),
+    inputTokens: pick(a, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'),
+    outputTokens: pick(a, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'),
+    costUsd: a['costlens.cost.usd'],
+    attributes: Object.keys(a).length,
+  };
+}
+
+const result = {
+  name,
+  nonStreaming: { wallUs: [], cpuUs: [] },
+  streaming: { wallUs: [], cpuUs: [] },
+};
+if (tracer) {
+  result.check = { nonStreaming: await check(nonStreaming), streaming: await check(streaming) };
+}
+
+const calls = { nonStreaming, streaming };
+for (const mode of modes) for (let i = 0; i < warmup; i++) await calls[mode]();
+
+/** Runs `fn` `iterations` times: wall and main-thread CPU microseconds per call. */
+async function round(fn) {
+  const cpu0 = process.threadCpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1000 / iterations;
+  const cpu = process.threadCpuUsage(cpu0);
+  return [wall, (cpu.user + cpu.system) / iterations];
+}
+
+const startExported = telemetry.exported;
+for (let r = 0; r < rounds; r++) {
+  for (const mode of modes) {
+    const [wall, cpu] = await round(calls[mode]);
+    result[mode].wallUs.push(wall);
+    result[mode].cpuUs.push(cpu);
+  }
+}
+await tick();
+result.spansPerCall = (telemetry.exported - startExported) / (modes.length * rounds * iterations);
+console.log(JSON.stringify(result));
