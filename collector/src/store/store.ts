@@ -2,6 +2,18 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallRecord } from '../records/call-record.js';
+import {
+  CALL_COLUMNS,
+  col,
+  DURATION_MS,
+  GROUP,
+  type PreparedBatch,
+  prepareBatch,
+  ROLLUP_KEY,
+  STRING_COLUMNS,
+  TEXT_COLUMNS,
+  WIDTH,
+} from './batch.js';
 import { migrate } from './migrations.js';
 import { LatencySketch } from './sketch.js';
 
@@ -12,91 +24,9 @@ export interface InsertResult {
   duplicates: number;
 }
 
-const CALL_COLUMNS = [
-  'trace_id',
-  'span_id',
-  'started_at',
-  'duration_us',
-  'ttft_us',
-  'service',
-  'project',
-  'user',
-  'account',
-  'provider',
-  'operation',
-  'call_type',
-  'request_model',
-  'response_model',
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'image_count',
-  'image_size',
-  'image_resolution',
-  'image_quality',
-  'video_seconds',
-  'video_resolution',
-  'video_audio',
-  'aspect_ratio',
-  'status',
-  'error_type',
-  'error_message',
-  'retry_count',
-  'cost_pusd',
-  'cost_input',
-  'cost_output',
-  'cost_cache_read',
-  'cost_cache_write',
-  'cost_reasoning',
-  'cost_media',
-  'pricing_source',
-  'unpriced_reason',
-  'prompt',
-  'output_path',
-  'attributes',
-] as const;
-
-const BREAKDOWN = ['input', 'output', 'cache_read', 'cache_write', 'reasoning', 'media'] as const;
-
-const NO_BREAKDOWN = BREAKDOWN.map(() => null);
-
-/**
- * The breakdown's USD amounts back to the whole pico-dollars they were computed
- * in, in BREAKDOWN order (a fixed-shape array: this runs once per stored call).
- */
-function breakdownPusd(json: string | null): (number | null)[] {
-  if (!json) return NO_BREAKDOWN;
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return NO_BREAKDOWN;
-  }
-  if (parsed === null || typeof parsed !== 'object') return NO_BREAKDOWN;
-  const out: (number | null)[] = new Array(BREAKDOWN.length);
-  for (let i = 0; i < BREAKDOWN.length; i++) {
-    const v = parsed[BREAKDOWN[i]!];
-    out[i] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : null;
-  }
-  return out;
-}
-
 /** Strings remembered per store before the cache starts over (the table keeps them all). */
 const STRING_CACHE_LIMIT = 100_000;
 
-const ROLLUP_KEY = [
-  'hour',
-  'project',
-  'user',
-  'account',
-  'provider',
-  'model',
-  'call_type',
-  'status',
-] as const;
 const ROLLUP_SUMS = [
   'calls',
   'failures',
@@ -112,32 +42,24 @@ const ROLLUP_SUMS = [
   'cost_pusd',
 ] as const;
 
-type RollupKey = { hour: number } & Record<Exclude<(typeof ROLLUP_KEY)[number], 'hour'>, string>;
 type RollupSums = Record<(typeof ROLLUP_SUMS)[number], number>;
 
-const HOUR_MS = 3_600_000;
-
-function rollupKey(r: CallRecord): RollupKey {
-  return {
-    hour: Math.floor(r.started_at / HOUR_MS) * HOUR_MS,
-    project: r.project ?? '',
-    user: r.user ?? '',
-    account: r.account ?? '',
-    provider: r.provider ?? '',
-    model: r.response_model ?? r.request_model ?? '',
-    call_type: r.call_type,
-    status: r.status,
-  };
-}
-
-/** A rollup key as one string; each part is length-prefixed, so no two keys share one. */
-function groupId(k: RollupKey): string {
-  let id = String(k.hour);
-  for (const part of [k.project, k.user, k.account, k.provider, k.model, k.call_type, k.status]) {
-    id += `|${part.length}:${part}`;
-  }
-  return id;
-}
+const TEXT_AT = TEXT_COLUMNS.map(col);
+const STRING_AT = CALL_COLUMNS.flatMap((c, i) => (STRING_COLUMNS.has(c) ? [i] : []));
+const NUMBER_AT = CALL_COLUMNS.flatMap((c, i) =>
+  i < 2 || STRING_COLUMNS.has(c) || (TEXT_COLUMNS as readonly string[]).includes(c) ? [] : [i],
+);
+const COST = col('cost_pusd');
+const SUMMED = {
+  input_tokens: col('input_tokens'),
+  output_tokens: col('output_tokens'),
+  cache_read_tokens: col('cache_read_tokens'),
+  cache_write_tokens: col('cache_write_tokens'),
+  cache_write_1h_tokens: col('cache_write_1h_tokens'),
+  reasoning_tokens: col('reasoning_tokens'),
+  image_count: col('image_count'),
+  video_seconds: col('video_seconds'),
+};
 
 /**
  * The SQLite store: one record per call, idempotent on (trace_id, span_id), and
@@ -149,7 +71,7 @@ export class Store {
   readonly #insertCall: Database.Statement;
   readonly #getRollup: Database.Statement;
   readonly #upsertRollup: Database.Statement;
-  readonly #insertBatch: (records: CallRecord[]) => number[];
+  readonly #insertBatch: (batch: PreparedBatch) => number[];
   readonly #prune: Database.Statement;
   readonly #addString: Database.Statement;
   readonly #getString: Database.Statement;
@@ -176,7 +98,7 @@ export class Store {
        ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET
        ${ROLLUP_SUMS.map((s) => `${s} = ${s} + excluded.${s}`).join(', ')}, latency = excluded.latency`,
     );
-    this.#insertBatch = this.db.transaction((records: CallRecord[]) => this.#write(records));
+    this.#insertBatch = this.db.transaction((batch: PreparedBatch) => this.#write(batch));
     this.#prune = this.db.prepare(
       'DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE started_at < ? ORDER BY started_at LIMIT ?)',
     );
@@ -198,71 +120,19 @@ export class Store {
     return id;
   }
 
-  /** The record as the calls table's values, in CALL_COLUMNS order (positional binding is the fast path). */
-  #row(r: CallRecord): unknown[] {
-    const cost = breakdownPusd(r.cost_breakdown);
-    const id = (v: string | null) => this.#stringId(v);
-    return [
-      Buffer.from(r.trace_id, 'hex'),
-      Buffer.from(r.span_id, 'hex'),
-      r.started_at,
-      Math.round(r.duration_ms * 1000),
-      r.ttft_ms === null ? null : Math.round(r.ttft_ms * 1000),
-      id(r.service),
-      id(r.project),
-      id(r.user),
-      id(r.account),
-      id(r.provider),
-      id(r.operation),
-      id(r.call_type),
-      id(r.request_model),
-      id(r.response_model),
-      r.input_tokens,
-      r.output_tokens,
-      r.cache_read_tokens,
-      r.cache_write_tokens,
-      r.cache_write_1h_tokens,
-      r.reasoning_tokens,
-      r.image_count,
-      id(r.image_size),
-      id(r.image_resolution),
-      id(r.image_quality),
-      r.video_seconds,
-      id(r.video_resolution),
-      r.video_audio === null ? null : r.video_audio ? 1 : 0,
-      id(r.aspect_ratio),
-      id(r.status),
-      id(r.error_type),
-      r.error_message,
-      r.retry_count,
-      r.cost_pusd,
-      cost[0],
-      cost[1],
-      cost[2],
-      cost[3],
-      cost[4],
-      cost[5],
-      id(r.pricing_source),
-      r.unpriced_reason,
-      r.prompt,
-      r.output_path,
-      r.attributes,
-    ];
-  }
-
   /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
   insertBatch(records: CallRecord[]): InsertResult {
-    const fresh = this.insertBatchIndexes(records);
+    const fresh = this.insertPrepared(prepareBatch(records));
     return {
       inserted: fresh.map((i) => records[i]!),
       duplicates: records.length - fresh.length,
     };
   }
 
-  /** insertBatch, answering with the positions of the new records (what crosses a thread cheaply). */
-  insertBatchIndexes(records: CallRecord[]): number[] {
+  /** insertBatch of a batch prepareBatch() built (maybe on another thread); returns the positions of the new records. */
+  insertPrepared(batch: PreparedBatch): number[] {
     try {
-      return this.#insertBatch(records);
+      return this.#insertBatch(batch);
     } catch (err) {
       // Strings added in the rolled-back transaction are gone: forget their ids too.
       this.#strings.clear();
@@ -270,46 +140,63 @@ export class Store {
     }
   }
 
-  #write(records: CallRecord[]): number[] {
+  #write(batch: PreparedBatch): number[] {
+    const { count, values, texts } = batch;
+    const ids = Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength);
+    const stringIds = batch.strings.map((s) => this.#stringId(s));
     const fresh: number[] = [];
-    const inserted: CallRecord[] = [];
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (this.#insertCall.run(this.#row(r)).changes === 1) {
-        fresh.push(i);
-        inserted.push(r);
+    const row: unknown[] = new Array(CALL_COLUMNS.length);
+    for (let i = 0; i < count; i++) {
+      const v = i * WIDTH;
+      row[0] = ids.subarray(i * 24, i * 24 + 16);
+      row[1] = ids.subarray(i * 24 + 16, i * 24 + 24);
+      for (const c of NUMBER_AT) {
+        const x = values[v + c]!;
+        row[c] = Number.isNaN(x) ? null : x;
       }
+      for (const c of STRING_AT) {
+        const x = values[v + c]!;
+        row[c] = Number.isNaN(x) ? null : stringIds[x];
+      }
+      for (let t = 0; t < TEXT_AT.length; t++) row[TEXT_AT[t]!] = texts[i * TEXT_AT.length + t];
+      if (this.#insertCall.run(row).changes === 1) fresh.push(i);
     }
-    // Aggregate the new records per rollup row first: one read and one write per row.
-    const groups = new Map<string, { key: RollupKey; sums: RollupSums; latency: LatencySketch }>();
-    for (const r of inserted) {
-      const key = rollupKey(r);
-      const id = groupId(key);
-      let g = groups.get(id);
+    // Sum the new records per rollup row first: one read and one write per row.
+    const groups = new Map<number, { sums: RollupSums; latency: LatencySketch }>();
+    for (const i of fresh) {
+      const v = i * WIDTH;
+      const at = values[v + GROUP]!;
+      let g = groups.get(at);
       if (!g) {
         const sums = Object.fromEntries(ROLLUP_SUMS.map((s) => [s, 0])) as RollupSums;
-        g = { key, sums, latency: new LatencySketch() };
-        groups.set(id, g);
+        g = { sums, latency: new LatencySketch() };
+        groups.set(at, g);
       }
       const s = g.sums;
+      const or0 = (c: number) => {
+        const x = values[v + c]!;
+        return Number.isNaN(x) ? 0 : x;
+      };
       s.calls++;
-      if (r.status === 'error') s.failures++;
-      if (r.cost_pusd === null) s.unpriced++;
-      s.input_tokens += r.input_tokens ?? 0;
-      s.output_tokens += r.output_tokens ?? 0;
-      s.cache_read_tokens += r.cache_read_tokens ?? 0;
-      s.cache_write_tokens += r.cache_write_tokens ?? 0;
-      s.cache_write_1h_tokens += r.cache_write_1h_tokens ?? 0;
-      s.reasoning_tokens += r.reasoning_tokens ?? 0;
-      s.images += r.image_count ?? 0;
-      s.video_seconds += r.video_seconds ?? 0;
-      s.cost_pusd += r.cost_pusd ?? 0;
-      g.latency.add(r.duration_ms);
+      if (Number.isNaN(values[v + COST]!)) s.unpriced++;
+      s.input_tokens += or0(SUMMED.input_tokens);
+      s.output_tokens += or0(SUMMED.output_tokens);
+      s.cache_read_tokens += or0(SUMMED.cache_read_tokens);
+      s.cache_write_tokens += or0(SUMMED.cache_write_tokens);
+      s.cache_write_1h_tokens += or0(SUMMED.cache_write_1h_tokens);
+      s.reasoning_tokens += or0(SUMMED.reasoning_tokens);
+      s.images += or0(SUMMED.image_count);
+      s.video_seconds += or0(SUMMED.video_seconds);
+      s.cost_pusd += or0(COST);
+      g.latency.add(values[v + DURATION_MS]!);
     }
-    for (const g of groups.values()) {
-      const existing = this.#getRollup.get(g.key) as { latency: Uint8Array } | undefined;
+    for (const [at, g] of groups) {
+      const key = batch.groups[at]!;
+      // The status is part of the key: a row of failed calls counts every call as a failure.
+      if (key.status === 'error') g.sums.failures = g.sums.calls;
+      const existing = this.#getRollup.get(key) as { latency: Uint8Array } | undefined;
       const latency = LatencySketch.decode(existing?.latency).merge(g.latency);
-      this.#upsertRollup.run({ ...g.key, ...g.sums, latency: latency.encode() });
+      this.#upsertRollup.run({ ...key, ...g.sums, latency: latency.encode() });
     }
     return fresh;
   }

@@ -1,10 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CallRecord } from '../records/call-record.js';
+import type { PreparedBatch } from './batch.js';
 import { Store } from './store.js';
 
 /** What the collector's thread asks of the writer thread. */
 export type WriterRequest =
-  | { type: 'insert'; id: number; records: CallRecord[] }
+  | { type: 'insert'; id: number; batch: PreparedBatch }
   | { type: 'close' };
 
 /** The answer to one insert: the positions of the new records, or why nothing was stored. */
@@ -25,7 +25,7 @@ port.on('message', (m: WriterRequest) => {
   }
   let answer: WriterAnswer;
   try {
-    answer = { id: m.id, fresh: store.insertBatchIndexes(m.records) };
+    answer = { id: m.id, fresh: store.insertPrepared(m.batch) };
   } catch (err) {
     const e = err as { name?: unknown; message?: unknown; code?: unknown };
     answer = {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CallRecord } from '../records/call-record.js';
+import { prepareBatch } from './batch.js';
 import type { InsertResult, Store } from './store.js';
 import type { WriterAnswer, WriterRequest } from './writer-worker.js';
 
@@ -106,9 +107,14 @@ export class ThreadWriter implements BatchWriter {
     if (this.#closing) return Promise.reject(new Error('the store writer is closed'));
     const worker = this.#worker ?? this.#start();
     const id = this.#next++;
+    const batch = prepareBatch(records);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { records, resolve, reject });
-      worker.postMessage({ type: 'insert', id, records } satisfies WriterRequest);
+      // The two typed arrays move to the writer thread; only the strings are copied.
+      worker.postMessage({ type: 'insert', id, batch } satisfies WriterRequest, [
+        batch.ids.buffer,
+        batch.values.buffer,
+      ]);
     });
   }
 

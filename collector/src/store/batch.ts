@@ -1,0 +1,258 @@
+import type { CallRecord } from '../records/call-record.js';
+
+/**
+ * One export request's records in the form the writer stores them: numbers in one
+ * Float64Array and ids in one byte array (both move to the writer thread without
+ * a copy), low-cardinality text once per batch, rollup keys once per batch. It is
+ * built on the collector's thread, which has time while the writer commits.
+ */
+export interface PreparedBatch {
+  count: number;
+  /** trace_id (16 bytes) then span_id (8 bytes), per record. */
+  ids: Uint8Array<ArrayBuffer>;
+  /** WIDTH values per record, in CALL_COLUMNS order then the extra slots; NaN is NULL. */
+  values: Float64Array<ArrayBuffer>;
+  /** The distinct strings of the batch: string columns hold an index into it. */
+  strings: string[];
+  /** TEXT_COLUMNS per record, as they are. */
+  texts: (string | null)[];
+  /** The hourly rollup rows the batch adds to; the GROUP slot of a record indexes it. */
+  groups: RollupKey[];
+}
+
+/** The calls table's columns, in the insert statement's order. */
+export const CALL_COLUMNS = [
+  'trace_id',
+  'span_id',
+  'started_at',
+  'duration_us',
+  'ttft_us',
+  'service',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'operation',
+  'call_type',
+  'request_model',
+  'response_model',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'image_count',
+  'image_size',
+  'image_resolution',
+  'image_quality',
+  'video_seconds',
+  'video_resolution',
+  'video_audio',
+  'aspect_ratio',
+  'status',
+  'error_type',
+  'error_message',
+  'retry_count',
+  'cost_pusd',
+  'cost_input',
+  'cost_output',
+  'cost_cache_read',
+  'cost_cache_write',
+  'cost_reasoning',
+  'cost_media',
+  'pricing_source',
+  'unpriced_reason',
+  'prompt',
+  'output_path',
+  'attributes',
+] as const;
+
+type Column = (typeof CALL_COLUMNS)[number];
+
+/** Columns that hold an id of the strings table. */
+export const STRING_COLUMNS: ReadonlySet<Column> = new Set([
+  'service',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'operation',
+  'call_type',
+  'request_model',
+  'response_model',
+  'image_size',
+  'image_resolution',
+  'image_quality',
+  'video_resolution',
+  'aspect_ratio',
+  'status',
+  'error_type',
+  'pricing_source',
+]);
+
+/** Free text, stored as it is. */
+export const TEXT_COLUMNS = [
+  'error_message',
+  'unpriced_reason',
+  'prompt',
+  'output_path',
+  'attributes',
+] as const;
+
+export const col = (c: Column) => CALL_COLUMNS.indexOf(c);
+
+/** Extra slots after the columns: what the rollups need that no column holds exactly. */
+export const DURATION_MS = CALL_COLUMNS.length;
+export const GROUP = DURATION_MS + 1;
+export const WIDTH = GROUP + 1;
+
+export const BREAKDOWN = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'reasoning',
+  'media',
+] as const;
+
+export const ROLLUP_KEY = [
+  'hour',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'model',
+  'call_type',
+  'status',
+] as const;
+
+export type RollupKey = { hour: number } & Record<
+  Exclude<(typeof ROLLUP_KEY)[number], 'hour'>,
+  string
+>;
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The breakdown's USD amounts back to the whole pico-dollars they were computed
+ * in, into `out` at `at` in BREAKDOWN order; NaN (NULL) for a missing amount.
+ */
+function breakdownPusd(json: string | null, out: Float64Array, at: number): void {
+  let parsed: unknown = null;
+  if (json) {
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      parsed = null;
+    }
+  }
+  for (let i = 0; i < BREAKDOWN.length; i++) {
+    const v =
+      parsed !== null && typeof parsed === 'object'
+        ? (parsed as Record<string, unknown>)[BREAKDOWN[i]!]
+        : undefined;
+    out[at + i] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : Number.NaN;
+  }
+}
+
+const num = (v: number | null) => (v === null ? Number.NaN : v);
+
+const C = {
+  started_at: col('started_at'),
+  duration_us: col('duration_us'),
+  ttft_us: col('ttft_us'),
+  input_tokens: col('input_tokens'),
+  output_tokens: col('output_tokens'),
+  cache_read_tokens: col('cache_read_tokens'),
+  cache_write_tokens: col('cache_write_tokens'),
+  cache_write_1h_tokens: col('cache_write_1h_tokens'),
+  reasoning_tokens: col('reasoning_tokens'),
+  image_count: col('image_count'),
+  video_seconds: col('video_seconds'),
+  video_audio: col('video_audio'),
+  retry_count: col('retry_count'),
+  cost_pusd: col('cost_pusd'),
+  cost_input: col('cost_input'),
+};
+
+/** Builds the batch the writer stores; the records themselves stay with the caller. */
+export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
+  const n = records.length;
+  const ids = new Uint8Array(n * 24);
+  const idBuf = Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
+  const values = new Float64Array(n * WIDTH).fill(Number.NaN);
+  const strings: string[] = [];
+  const stringIndex = new Map<string, number>();
+  const texts: (string | null)[] = new Array(n * TEXT_COLUMNS.length);
+  const groups: RollupKey[] = [];
+  const groupIndex = new Map<string, number>();
+  const str = (v: string | null): number => {
+    if (v === null) return Number.NaN;
+    let i = stringIndex.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      stringIndex.set(v, i);
+    }
+    return i;
+  };
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!;
+    // Ids of any other length than 16 + 8 bytes never reach here: the decoders refuse them.
+    idBuf.write(r.trace_id, i * 24, 16, 'hex');
+    idBuf.write(r.span_id, i * 24 + 16, 8, 'hex');
+    const v = i * WIDTH;
+    values[v + C.started_at] = r.started_at;
+    values[v + C.duration_us] = Math.round(r.duration_ms * 1000);
+    values[v + C.ttft_us] = r.ttft_ms === null ? Number.NaN : Math.round(r.ttft_ms * 1000);
+    values[v + C.input_tokens] = num(r.input_tokens);
+    values[v + C.output_tokens] = num(r.output_tokens);
+    values[v + C.cache_read_tokens] = num(r.cache_read_tokens);
+    values[v + C.cache_write_tokens] = num(r.cache_write_tokens);
+    values[v + C.cache_write_1h_tokens] = num(r.cache_write_1h_tokens);
+    values[v + C.reasoning_tokens] = num(r.reasoning_tokens);
+    values[v + C.image_count] = num(r.image_count);
+    values[v + C.video_seconds] = num(r.video_seconds);
+    values[v + C.video_audio] = r.video_audio === null ? Number.NaN : r.video_audio ? 1 : 0;
+    values[v + C.retry_count] = r.retry_count;
+    values[v + C.cost_pusd] = num(r.cost_pusd);
+    breakdownPusd(r.cost_breakdown, values, v + C.cost_input);
+    for (const c of STRING_COLUMN_LIST) values[v + c.at] = str(r[c.name] as string | null);
+    values[v + DURATION_MS] = r.duration_ms;
+    const t = i * TEXT_COLUMNS.length;
+    texts[t] = r.error_message;
+    texts[t + 1] = r.unpriced_reason;
+    texts[t + 2] = r.prompt;
+    texts[t + 3] = r.output_path;
+    texts[t + 4] = r.attributes;
+    const hour = Math.floor(r.started_at / HOUR_MS) * HOUR_MS;
+    const model = r.response_model ?? r.request_model ?? '';
+    // Length-prefixed parts: no two keys share one string.
+    const key = `${hour}|${part(r.project)}${part(r.user)}${part(r.account)}${part(r.provider)}${part(model)}${part(r.call_type)}${part(r.status)}`;
+    let g = groupIndex.get(key);
+    if (g === undefined) {
+      g = groups.length;
+      groups.push({
+        hour,
+        project: r.project ?? '',
+        user: r.user ?? '',
+        account: r.account ?? '',
+        provider: r.provider ?? '',
+        model,
+        call_type: r.call_type,
+        status: r.status,
+      });
+      groupIndex.set(key, g);
+    }
+    values[v + GROUP] = g;
+  }
+  return { count: n, ids, values, strings, texts, groups };
+}
+
+const part = (s: string | null) => (s === null || s === '' ? '0:|' : `${s.length}:${s}|`);
+
+const STRING_COLUMN_LIST = [...STRING_COLUMNS].map((name) => ({
+  name: name as Exclude<Column, 'trace_id' | 'span_id'> & keyof CallRecord,
+  at: col(name),
+}));
