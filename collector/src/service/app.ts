@@ -19,6 +19,7 @@ import type { InsertResult, Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
 import { type BodyKind, bodyKind, HttpError, readBody } from './body.js';
 import type { ApiKey, Config } from './config.js';
+import { Gate } from './gate.js';
 
 /** The parts a collector is built from; tests pass temp databases and fresh registries. */
 export interface AppParts {
@@ -122,12 +123,22 @@ function toRecords(
   return out;
 }
 
+/** Export requests between decoding and commit: one at the writer, one being prepared. */
+const PIPELINE_DEPTH = 2;
+
+function decodeTraces(body: Buffer, kind: BodyKind): TraceRequest {
+  return kind === 'protobuf'
+    ? decodeTraceRequestProto(body)
+    : decodeTraceRequestJson(body.toString('utf8'));
+}
+
 export function createApp(parts: AppParts): Express {
   const { config, store, ingestMetrics: ingest } = parts;
   const anyKeys =
     config.keys.ingest.length + config.keys.read.length + config.keys.admin.length > 0;
   const readKeys = [...config.keys.read, ...config.keys.admin];
   let inflight = 0;
+  const pipeline = new Gate(PIPELINE_DEPTH);
 
   const app = express();
   app.disable('x-powered-by');
@@ -159,13 +170,12 @@ export function createApp(parts: AppParts): Express {
         send(res, kind, 200, encodeExportResponse(signal, kind, 0, ''));
         return;
       }
-      const request =
-        kind === 'protobuf'
-          ? decodeTraceRequestProto(body)
-          : decodeTraceRequestJson(body.toString('utf8'));
-      const outcome = toRecords(request, parts, key?.project);
+      let outcome: TraceOutcome;
       let result: InsertResult;
+      // One request decoded while the one before it commits: no more, so the rest wait as bodies.
+      await pipeline.enter();
       try {
+        outcome = toRecords(decodeTraces(body, kind), parts, key?.project);
         // One transaction, committed when this resolves: all on disk, or nothing.
         result = await parts.writer.insertBatch(outcome.records);
       } catch (err) {
@@ -182,6 +192,8 @@ export function createApp(parts: AppParts): Express {
           );
         }
         throw err;
+      } finally {
+        pipeline.leave();
       }
       // Only now, with the records committed, do the counters move.
       parts.aiMetrics.record(result.inserted);
