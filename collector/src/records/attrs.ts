@@ -1,39 +1,75 @@
 /** Reading span attributes of any instrumentation: values arrive as OTLP decoded them. */
 export type Attrs = Record<string, unknown>;
 
-export function str(a: Attrs, ...keys: string[]): string | null {
-  for (const k of keys) {
-    const v = a[k];
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return null;
+// Each reader takes up to five names, tried in order: fixed parameters, not a rest
+// array, because they run some thirty times per span.
+
+export function str(
+  a: Attrs,
+  k1: string,
+  k2?: string,
+  k3?: string,
+  k4?: string,
+  k5?: string,
+): string | null {
+  return (
+    strOf(a[k1]) ??
+    (k2 === undefined
+      ? null
+      : (strOf(a[k2]) ??
+        (k3 === undefined
+          ? null
+          : (strOf(a[k3]) ??
+            (k4 === undefined
+              ? null
+              : (strOf(a[k4]) ?? (k5 === undefined ? null : strOf(a[k5]))))))))
+  );
+}
+
+function strOf(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
 }
 
 /** A count: OTLP ints may arrive as number, bigint or (JSON) decimal string. */
-export function int(a: Attrs, ...keys: string[]): number | null {
-  for (const k of keys) {
-    const v = a[k];
-    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
-    if (typeof n === 'number' && Number.isFinite(n) && n >= 0 && v !== '') return Math.trunc(n);
-  }
-  return null;
+export function int(
+  a: Attrs,
+  k1: string,
+  k2?: string,
+  k3?: string,
+  k4?: string,
+  k5?: string,
+): number | null {
+  return (
+    intOf(a[k1]) ??
+    (k2 === undefined
+      ? null
+      : (intOf(a[k2]) ??
+        (k3 === undefined
+          ? null
+          : (intOf(a[k3]) ??
+            (k4 === undefined
+              ? null
+              : (intOf(a[k4]) ?? (k5 === undefined ? null : intOf(a[k5]))))))))
+  );
 }
 
-export function num(a: Attrs, ...keys: string[]): number | null {
-  for (const k of keys) {
-    const v = a[k];
-    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : v;
-    if (typeof n === 'number' && Number.isFinite(n)) return n;
-  }
-  return null;
+function intOf(v: unknown): number | null {
+  if (v === undefined) return null;
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 && v !== '' ? Math.trunc(n) : null;
 }
 
-export function bool(a: Attrs, ...keys: string[]): boolean | null {
-  for (const k of keys) {
-    const v = a[k];
-    if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'false') return v === 'true';
-  }
+export function num(a: Attrs, k1: string): number | null {
+  const v = a[k1];
+  if (v === undefined) return null;
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+}
+
+export function bool(a: Attrs, k1: string): boolean | null {
+  const v = a[k1];
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
   return null;
 }
 

@@ -51,3 +51,11 @@ export interface CallRecord {
 }
 
 export type CallType = 'text' | 'embedding' | 'image' | 'video' | 'audio' | 'other';
+
+/**
+ * The cost breakdown of records priced from the catalogue, in whole pico-dollars
+ * (input, output, cache_read, cache_write, reasoning, media): the store's columns,
+ * kept beside the record so the store need not parse cost_breakdown back. A record
+ * without an entry is read from its cost_breakdown JSON.
+ */
+export const breakdownPusd = new WeakMap<CallRecord, readonly number[]>();

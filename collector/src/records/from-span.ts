@@ -1,6 +1,6 @@
 import type { Catalogue, Usage } from '@costlens/pricing';
 import { type Attrs, bool, int, isSecretKey, num, str, truncate } from './attrs.js';
-import type { CallRecord } from './call-record.js';
+import { breakdownPusd, type CallRecord } from './call-record.js';
 import { callTypeOf, operationOf, providerOf, usageOf } from './conventions.js';
 
 export { isGenAiSpan } from './conventions.js';
@@ -160,7 +160,7 @@ export function recordFromSpan(
     },
   );
 
-  return {
+  const record: CallRecord = {
     id: span.traceId + span.spanId,
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -196,17 +196,26 @@ export function recordFromSpan(
     error_type: failed ? (str(a, 'error.type') ?? 'error') : null,
     error_message: failed ? truncate(span.status.message || null, 500) : null,
     retry_count: int(a, 'costlens.retry.count') ?? 0,
-    ...cost,
+    cost_usd: cost.cost_usd,
+    cost_pusd: cost.cost_pusd,
+    cost_breakdown: cost.cost_breakdown,
+    pricing_source: cost.pricing_source,
+    unpriced_reason: cost.unpriced_reason,
     prompt: truncate(str(a, 'costlens.prompt'), max),
     output_path: str(a, 'costlens.output.path'),
     attributes: restOf(a, max),
   };
+  if (cost.pusd) breakdownPusd.set(record, cost.pusd);
+  return record;
 }
 
 type Cost = Pick<
   CallRecord,
   'cost_usd' | 'cost_pusd' | 'cost_breakdown' | 'pricing_source' | 'unpriced_reason'
->;
+> & {
+  /** The breakdown in pico-dollars when the catalogue priced the call (see breakdownPusd). */
+  pusd?: readonly number[];
+};
 
 function costOf(
   a: Attrs,
@@ -286,11 +295,16 @@ function costOf(
       unpriced_reason: r.reason,
     };
   }
+  const b = r.breakdown;
   return {
     cost_usd: r.cost_usd,
     cost_pusd: r.cost_pusd,
-    cost_breakdown: JSON.stringify(r.breakdown),
+    cost_breakdown: JSON.stringify(b),
     pricing_source: r.source,
     unpriced_reason: null,
+    // What the store would read back from that JSON (its round trip is exact).
+    pusd: [b.input, b.output, b.cache_read, b.cache_write, b.reasoning, b.media].map((usd) =>
+      Math.round(usd * 1e12),
+    ),
   };
 }

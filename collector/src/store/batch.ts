@@ -1,4 +1,4 @@
-import type { CallRecord } from '../records/call-record.js';
+import { type CallRecord, breakdownPusd as knownBreakdown } from '../records/call-record.js';
 
 /**
  * One export request's records in the form the writer stores them: numbers in one
@@ -138,7 +138,13 @@ const HOUR_MS = 3_600_000;
  * The breakdown's USD amounts back to the whole pico-dollars they were computed
  * in, into `out` at `at` in BREAKDOWN order; NaN (NULL) for a missing amount.
  */
-function breakdownPusd(json: string | null, out: Float64Array, at: number): void {
+function breakdownPusd(r: CallRecord, out: Float64Array, at: number): void {
+  const known = knownBreakdown.get(r);
+  if (known !== undefined) {
+    for (let i = 0; i < BREAKDOWN.length; i++) out[at + i] = known[i]!;
+    return;
+  }
+  const json = r.cost_breakdown;
   let parsed: unknown = null;
   if (json) {
     try {
@@ -174,6 +180,27 @@ const C = {
   retry_count: col('retry_count'),
   cost_pusd: col('cost_pusd'),
   cost_input: col('cost_input'),
+};
+
+/** Where each string column is, read by name (one property read per column, no lookup by key). */
+const S = {
+  service: col('service'),
+  project: col('project'),
+  user: col('user'),
+  account: col('account'),
+  provider: col('provider'),
+  operation: col('operation'),
+  call_type: col('call_type'),
+  request_model: col('request_model'),
+  response_model: col('response_model'),
+  image_size: col('image_size'),
+  image_resolution: col('image_resolution'),
+  image_quality: col('image_quality'),
+  video_resolution: col('video_resolution'),
+  aspect_ratio: col('aspect_ratio'),
+  status: col('status'),
+  error_type: col('error_type'),
+  pricing_source: col('pricing_source'),
 };
 
 /** Builds the batch the writer stores; the records themselves stay with the caller. */
@@ -217,8 +244,24 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
     values[v + C.video_audio] = r.video_audio === null ? Number.NaN : r.video_audio ? 1 : 0;
     values[v + C.retry_count] = r.retry_count;
     values[v + C.cost_pusd] = num(r.cost_pusd);
-    breakdownPusd(r.cost_breakdown, values, v + C.cost_input);
-    for (const c of STRING_COLUMN_LIST) values[v + c.at] = str(r[c.name] as string | null);
+    breakdownPusd(r, values, v + C.cost_input);
+    values[v + S.service] = str(r.service);
+    values[v + S.project] = str(r.project);
+    values[v + S.user] = str(r.user);
+    values[v + S.account] = str(r.account);
+    values[v + S.provider] = str(r.provider);
+    values[v + S.operation] = str(r.operation);
+    values[v + S.call_type] = str(r.call_type);
+    values[v + S.request_model] = str(r.request_model);
+    values[v + S.response_model] = str(r.response_model);
+    values[v + S.image_size] = str(r.image_size);
+    values[v + S.image_resolution] = str(r.image_resolution);
+    values[v + S.image_quality] = str(r.image_quality);
+    values[v + S.video_resolution] = str(r.video_resolution);
+    values[v + S.aspect_ratio] = str(r.aspect_ratio);
+    values[v + S.status] = str(r.status);
+    values[v + S.error_type] = str(r.error_type);
+    values[v + S.pricing_source] = str(r.pricing_source);
     values[v + DURATION_MS] = r.duration_ms;
     const t = i * TEXT_COLUMNS.length;
     texts[t] = r.error_message;
@@ -251,8 +294,3 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
 }
 
 const part = (s: string | null) => (s === null || s === '' ? '0:|' : `${s.length}:${s}|`);
-
-const STRING_COLUMN_LIST = [...STRING_COLUMNS].map((name) => ({
-  name: name as Exclude<Column, 'trace_id' | 'span_id'> & keyof CallRecord,
-  at: col(name),
-}));
