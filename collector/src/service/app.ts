@@ -60,15 +60,26 @@ function authorize(req: Request, allowed: ApiKey[], anyConfigured: boolean): Api
   return key;
 }
 
+/**
+ * Answers an OTLP request straight through Node's response: an exporter needs no
+ * ETag or freshness check on a POST, and this runs once per export request.
+ */
 function send(res: Response, kind: BodyKind, status: number, body: Uint8Array | object): void {
-  if (kind === 'protobuf') {
-    res
-      .status(status)
-      .type('application/x-protobuf')
-      .send(Buffer.from(body as Uint8Array));
-  } else {
-    res.status(status).type('application/json').send(JSON.stringify(body));
-  }
+  const bytes =
+    kind === 'protobuf'
+      ? Buffer.from(
+          (body as Uint8Array).buffer,
+          (body as Uint8Array).byteOffset,
+          (body as Uint8Array).byteLength,
+        )
+      : Buffer.from(JSON.stringify(body));
+  res.statusCode = status;
+  res.setHeader(
+    'Content-Type',
+    kind === 'protobuf' ? 'application/x-protobuf' : 'application/json; charset=utf-8',
+  );
+  res.setHeader('Content-Length', bytes.byteLength);
+  res.end(bytes);
 }
 
 function sendError(res: Response, kind: BodyKind, err: HttpError): void {
