@@ -93,3 +93,40 @@ describe('/metrics content', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('AiMetrics.prepare / commit', () => {
+  it('moves only for the committed records that were new, and only at commit', async () => {
+    const registry = new Registry();
+    const m = new AiMetrics(registry);
+    const records = [
+      rec(0),
+      rec(1, { input_tokens: 7 }),
+      rec(2, { status: 'error', error_type: 'Timeout', cost_pusd: 0 }),
+      rec(3, { cost_pusd: null, cost_usd: null }),
+    ];
+    const pending = m.prepare(records);
+    const calls = async () =>
+      [...(await registry.metrics()).matchAll(/^costlens_calls_total\{[^}]*\} (\d+)$/gm)].map((x) =>
+        Number(x[1]),
+      );
+    expect(await calls()).toEqual([]);
+    m.commit(pending, [1, 3]); // 0 and 2 were already stored (a retried export)
+    const text = await registry.metrics();
+    const base = 'provider="openai",model="gpt-4o-2024-08-06",project="shop"';
+    expect(
+      value(text, `costlens_calls_total{${base},call_type="text",status="success",error_type=""}`),
+    ).toBe(2);
+    expect(text).not.toMatch(/error_type="Timeout"/);
+    expect(value(text, `costlens_tokens_total{${base},token_type="input"}`)).toBe(1000 + 7);
+    expect(value(text, `costlens_unpriced_calls_total{${base}}`)).toBe(1);
+    expect(value(text, `costlens_cost_usd_total{${base},call_type="text"}`)).toBe(0.0001);
+  });
+
+  it('a request that is never committed takes no label value from the cap', async () => {
+    const registry = new Registry();
+    const m = new AiMetrics(registry, { labelCaps: { model: 1 } });
+    m.prepare([rec(0, { response_model: 'never-stored' })]);
+    m.record([rec(1, { response_model: 'stored' })]);
+    expect(await registry.metrics()).toMatch(/model="stored"/);
+  });
+});

@@ -99,51 +99,114 @@ export class AiMetrics {
     });
   }
 
-  /**
-   * Call once the records are committed. A request's records are summed per
-   * series first, so each counter moves once per series, not once per call.
-   */
+  /** Records that are committed: prepare() and commit() in one. */
   record(records: readonly CallRecord[]): void {
-    const groups = new Map<string, Group>();
-    for (const r of records) {
-      const provider = this.#cap.value('provider', r.provider);
-      const model = this.#cap.value('model', r.response_model ?? r.request_model);
-      const project = this.#cap.value('project', r.project);
-      const errorType = r.status === 'error' ? this.#cap.value('error_type', r.error_type) : '';
-      const key = seriesKey(provider, model, project, r.call_type, r.status, errorType);
-      let g = groups.get(key);
-      if (g === undefined) {
-        g = newGroup({ provider, model, project }, r.call_type, r.status, errorType);
-        groups.set(key, g);
+    this.commit(this.prepare(records), null);
+  }
+
+  /**
+   * A request's records reduced to what /metrics needs, so the records need not
+   * be kept while they are being stored. Nothing moves until commit().
+   */
+  prepare(records: readonly CallRecord[]): PendingMetrics {
+    const series: RawSeries[] = [];
+    const index = new Map<string, number>();
+    const seriesOf = new Uint32Array(records.length);
+    const values = new Float64Array(records.length * PER_RECORD);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const model = r.response_model ?? r.request_model;
+      const errorType = r.status === 'error' ? r.error_type : null;
+      const imageResolution = r.image_count ? (r.image_resolution ?? r.image_size) : null;
+      const videoResolution = r.video_seconds ? r.video_resolution : null;
+      const audio = r.video_audio === null ? 'unknown' : String(r.video_audio);
+      const key = seriesKey(
+        r.provider,
+        model,
+        r.project,
+        r.call_type,
+        r.status,
+        errorType,
+        imageResolution,
+        videoResolution,
+        audio,
+      );
+      let at = index.get(key);
+      if (at === undefined) {
+        at = series.length;
+        series.push({
+          provider: r.provider,
+          model,
+          project: r.project,
+          callType: r.call_type,
+          status: r.status,
+          errorType,
+          imageResolution,
+          videoResolution,
+          audio,
+        });
+        index.set(key, at);
       }
+      seriesOf[i] = at;
+      const v = i * PER_RECORD;
+      values[v] = r.cost_pusd ?? Number.NaN;
+      for (let t = 0; t < TOKEN_FIELDS.length; t++) values[v + 1 + t] = r[TOKEN_FIELDS[t]![1]] ?? 0;
+      values[v + DURATION] = r.duration_ms / 1000;
+      values[v + IMAGES] = r.image_count ?? 0;
+      values[v + VIDEO] = r.video_seconds ?? 0;
+    }
+    return { series, seriesOf, values };
+  }
+
+  /**
+   * Call once the records are committed, with the positions of the ones that were
+   * new (null: all of them). A request is summed per series first, so each counter
+   * moves once per series, not once per call.
+   */
+  commit(pending: PendingMetrics, fresh: readonly number[] | null): void {
+    const { series, seriesOf, values } = pending;
+    const groups: (Group | undefined)[] = new Array(series.length);
+    const count = fresh === null ? seriesOf.length : fresh.length;
+    for (let k = 0; k < count; k++) {
+      const i = fresh === null ? k : fresh[k]!;
+      const at = seriesOf[i]!;
+      let g = groups[at];
+      if (g === undefined) {
+        const raw = series[at]!;
+        g = newGroup(
+          {
+            provider: this.#cap.value('provider', raw.provider),
+            model: this.#cap.value('model', raw.model),
+            project: this.#cap.value('project', raw.project),
+          },
+          raw,
+          raw.status === 'error' ? this.#cap.value('error_type', raw.errorType) : '',
+        );
+        groups[at] = g;
+      }
+      const v = i * PER_RECORD;
       g.calls++;
-      if (r.cost_pusd === null) g.unpriced++;
+      const pusd = values[v]!;
+      if (Number.isNaN(pusd)) g.unpriced++;
       else {
         g.priced = true;
-        g.pusd += BigInt(r.cost_pusd);
+        g.pusd += BigInt(pusd);
       }
-      for (let i = 0; i < TOKEN_FIELDS.length; i++) {
-        const n = r[TOKEN_FIELDS[i]![1]];
-        if (n) g.tokens[i]! += n;
+      for (let t = 0; t < TOKEN_FIELDS.length; t++) g.tokens[t]! += values[v + 1 + t]!;
+      this.#duration.observe(g.durationLabels, values[v + DURATION]!);
+      const images = values[v + IMAGES]!;
+      if (images) {
+        const resolution = this.#cap.value('resolution', g.raw.imageResolution);
+        this.#images.inc({ ...g.base, resolution }, images);
       }
-      this.#duration.observe(g.durationLabels, r.duration_ms / 1000);
-      if (r.image_count)
-        this.#images.inc(
-          {
-            ...g.base,
-            resolution: this.#cap.value('resolution', r.image_resolution ?? r.image_size),
-          },
-          r.image_count,
-        );
-      if (r.video_seconds) {
-        const audio = r.video_audio === null ? 'unknown' : String(r.video_audio);
-        this.#video.inc(
-          { ...g.base, resolution: this.#cap.value('resolution', r.video_resolution), audio },
-          r.video_seconds,
-        );
+      const video = values[v + VIDEO]!;
+      if (video) {
+        const resolution = this.#cap.value('resolution', g.raw.videoResolution);
+        this.#video.inc({ ...g.base, resolution, audio: g.raw.audio }, video);
       }
     }
-    for (const g of groups.values()) {
+    for (const g of groups) {
+      if (g === undefined) continue;
       const { base, callType } = g;
       this.#calls.inc(
         { ...base, call_type: callType, status: g.status, error_type: g.errorType },
@@ -159,18 +222,46 @@ export class AiMetrics {
         entry.pusd += g.pusd;
         this.#costPusd.set(key, entry);
       }
-      for (let i = 0; i < TOKEN_FIELDS.length; i++) {
-        if (g.tokens[i])
-          this.#tokens.inc({ ...base, token_type: TOKEN_FIELDS[i]![0] }, g.tokens[i]!);
+      for (let t = 0; t < TOKEN_FIELDS.length; t++) {
+        if (g.tokens[t])
+          this.#tokens.inc({ ...base, token_type: TOKEN_FIELDS[t]![0] }, g.tokens[t]!);
       }
     }
   }
 }
 
-/** Label values as one string; each is length-prefixed, so no two label sets share one. */
-function seriesKey(...values: string[]): string {
+/** Per record in PendingMetrics.values: cost (NaN: unpriced), the tokens, then these. */
+const DURATION = 1 + TOKEN_FIELDS.length;
+const IMAGES = DURATION + 1;
+const VIDEO = IMAGES + 1;
+const PER_RECORD = VIDEO + 1;
+
+/** One distinct set of raw label values in a request. */
+interface RawSeries {
+  provider: string | null;
+  model: string | null;
+  project: string | null;
+  callType: string;
+  status: string;
+  errorType: string | null;
+  imageResolution: string | null;
+  videoResolution: string | null;
+  audio: string;
+}
+
+/** What AiMetrics.prepare() keeps of a request's records until they are committed. */
+export interface PendingMetrics {
+  series: RawSeries[];
+  /** Per record, its series. */
+  seriesOf: Uint32Array;
+  /** PER_RECORD numbers per record. */
+  values: Float64Array;
+}
+
+/** Label values as one string; each is length-prefixed (null apart from ''), so no two sets share one. */
+function seriesKey(...values: (string | null)[]): string {
   let key = '';
-  for (const v of values) key += `${v.length}:${v}|`;
+  for (const v of values) key += v === null ? '-|' : `${v.length}:${v}|`;
   return key;
 }
 
@@ -178,6 +269,7 @@ type Base = { provider: string; model: string; project: string };
 
 /** One series' share of a request: what its counters advance by once the request is in. */
 interface Group {
+  raw: RawSeries;
   base: Base;
   callType: string;
   status: string;
@@ -191,13 +283,19 @@ interface Group {
   tokens: number[];
 }
 
-function newGroup(base: Base, callType: string, status: string, errorType: string): Group {
+function newGroup(base: Base, raw: RawSeries, errorType: string): Group {
   return {
+    raw,
     base,
-    callType,
-    status,
+    callType: raw.callType,
+    status: raw.status,
     errorType,
-    durationLabels: { provider: base.provider, model: base.model, call_type: callType, status },
+    durationLabels: {
+      provider: base.provider,
+      model: base.model,
+      call_type: raw.callType,
+      status: raw.status,
+    },
     calls: 0,
     unpriced: 0,
     priced: false,

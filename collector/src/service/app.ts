@@ -1,7 +1,7 @@
 import type { Catalogue } from '@costlens/pricing';
 import express, { type Express, type Request, type Response } from 'express';
 import type { OpenMetricsContentType, Registry } from 'prom-client';
-import type { AiMetrics } from '../metrics/ai-metrics.js';
+import type { AiMetrics, PendingMetrics } from '../metrics/ai-metrics.js';
 import type { IngestMetrics } from '../metrics/ingest-metrics.js';
 import {
   countLogsRequest,
@@ -15,7 +15,8 @@ import {
 } from '../otlp/index.js';
 import type { CallRecord } from '../records/call-record.js';
 import { isGenAiSpan, recordFromSpan } from '../records/from-span.js';
-import type { InsertResult, Store } from '../store/store.js';
+import { type PreparedBatch, prepareBatch } from '../store/batch.js';
+import type { Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
 import { type BodyKind, bodyKind, HttpError, readBody } from './body.js';
 import type { ApiKey, Config } from './config.js';
@@ -134,6 +135,17 @@ function toRecords(
   return out;
 }
 
+interface Prepared {
+  batch: PreparedBatch;
+  metrics: PendingMetrics;
+  outcome: Omit<TraceOutcome, 'records'>;
+}
+
+function prepare(request: TraceRequest, parts: AppParts, project: string | undefined): Prepared {
+  const { records, ...outcome } = toRecords(request, parts, project);
+  return { batch: prepareBatch(records), metrics: parts.aiMetrics.prepare(records), outcome };
+}
+
 /** Export requests between decoding and commit: one at the writer, one being prepared. */
 const PIPELINE_DEPTH = 2;
 
@@ -181,14 +193,16 @@ export function createApp(parts: AppParts): Express {
         send(res, kind, 200, encodeExportResponse(signal, kind, 0, ''));
         return;
       }
-      let outcome: TraceOutcome;
-      let result: InsertResult;
+      let prepared: Prepared;
+      let fresh: number[];
       // One request decoded while the one before it commits: no more, so the rest wait as bodies.
       await pipeline.enter();
       try {
-        outcome = toRecords(decodeTraces(body, kind), parts, key?.project);
+        // The records themselves are not kept past this line: what is stored and what
+        // /metrics needs are taken from them first, so waiting holds little memory.
+        prepared = prepare(decodeTraces(body, kind), parts, key?.project);
         // One transaction, committed when this resolves: all on disk, or nothing.
-        result = await parts.writer.insertBatch(outcome.records);
+        fresh = await parts.writer.insertPrepared(prepared.batch);
       } catch (err) {
         const code = (err as { code?: string }).code ?? '';
         if (
@@ -207,9 +221,10 @@ export function createApp(parts: AppParts): Express {
         pipeline.leave();
       }
       // Only now, with the records committed, do the counters move.
-      parts.aiMetrics.record(result.inserted);
-      ingest.spans.inc({ result: 'accepted' }, result.inserted.length);
-      ingest.spans.inc({ result: 'duplicate' }, result.duplicates);
+      const outcome = prepared.outcome;
+      parts.aiMetrics.commit(prepared.metrics, fresh);
+      ingest.spans.inc({ result: 'accepted' }, fresh.length);
+      ingest.spans.inc({ result: 'duplicate' }, prepared.batch.count - fresh.length);
       ingest.spans.inc({ result: 'not_genai' }, outcome.notGenai);
       ingest.spans.inc({ result: 'rejected' }, outcome.rejected);
       ingest.requests.inc({ signal, result: outcome.rejected ? 'partial' : 'ok' });

@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { CallRecord } from '../records/call-record.js';
-import { prepareBatch } from './batch.js';
+import { type PreparedBatch, prepareBatch } from './batch.js';
 import type { InsertResult, Store } from './store.js';
 import type { WriterAnswer, WriterRequest } from './writer-worker.js';
 
 /** Stores export batches: one transaction each, resolved only once committed. */
 export interface BatchWriter {
   insertBatch(records: CallRecord[]): Promise<InsertResult>;
+  /** insertBatch of a batch prepareBatch() built: the positions of the records that were new. */
+  insertPrepared(batch: PreparedBatch): Promise<number[]>;
   /** Finishes the batches already handed over, then lets go of the database. */
   close(): Promise<void>;
 }
@@ -44,8 +46,7 @@ function spawn(path: string): Worker {
 }
 
 interface Pending {
-  records: CallRecord[];
-  resolve: (r: InsertResult) => void;
+  resolve: (fresh: number[]) => void;
   reject: (err: Error) => void;
 }
 
@@ -83,12 +84,7 @@ export class ThreadWriter implements BatchWriter {
         err.name = a.error.name;
         if (a.error.code !== undefined) err.code = a.error.code;
         p.reject(err);
-      } else {
-        p.resolve({
-          inserted: a.fresh.map((i) => p.records[i]!),
-          duplicates: p.records.length - a.fresh.length,
-        });
-      }
+      } else p.resolve(a.fresh);
     });
     const fail = (err: Error) => {
       if (this.#worker === worker) this.#worker = null;
@@ -103,13 +99,17 @@ export class ThreadWriter implements BatchWriter {
     return worker;
   }
 
-  insertBatch(records: CallRecord[]): Promise<InsertResult> {
+  async insertBatch(records: CallRecord[]): Promise<InsertResult> {
+    const fresh = await this.insertPrepared(prepareBatch(records));
+    return { inserted: fresh.map((i) => records[i]!), duplicates: records.length - fresh.length };
+  }
+
+  insertPrepared(batch: PreparedBatch): Promise<number[]> {
     if (this.#closing) return Promise.reject(new Error('the store writer is closed'));
     const worker = this.#worker ?? this.#start();
     const id = this.#next++;
-    const batch = prepareBatch(records);
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { records, resolve, reject });
+      this.#pending.set(id, { resolve, reject });
       // The two typed arrays move to the writer thread; only the strings are copied.
       worker.postMessage({ type: 'insert', id, batch } satisfies WriterRequest, [
         batch.ids.buffer,
@@ -136,6 +136,10 @@ export class InlineWriter implements BatchWriter {
 
   async insertBatch(records: CallRecord[]): Promise<InsertResult> {
     return this.store.insertBatch(records);
+  }
+
+  async insertPrepared(batch: PreparedBatch): Promise<number[]> {
+    return this.store.insertPrepared(batch);
   }
 
   async close(): Promise<void> {}
