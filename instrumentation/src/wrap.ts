@@ -1,5 +1,6 @@
 import { context, diag } from '@opentelemetry/api';
 import type { Call, CallRequest, CallTracker } from './call.js';
+import type { CallOutcome } from './types.js';
 
 /**
  * The two ways a patched SDK method is observed, written once for every provider:
@@ -150,8 +151,10 @@ function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void
 }
 
 export interface ChunkObserver<T> {
-  /** Reads one chunk (usage, model, finish reason) into the call. */
-  onChunk(call: Call, chunk: T): void;
+  /** Folds one chunk into the stream's state; kept cheap, it runs on every chunk. */
+  onChunk(chunk: T): void;
+  /** What the chunks said, read once when the call ends (done, broken off or failed). */
+  outcome(): CallOutcome | undefined;
   /** A chunk the caller never asked for (OpenAI's usage chunk we requested): read, not passed on. */
   hide?(chunk: T): boolean;
 }
@@ -166,11 +169,22 @@ export function observeIterator<T>(
   call: Call,
   observer: ChunkObserver<T>,
 ): AsyncIterableIterator<T> {
-  const read = (chunk: T) =>
-    safely('reading a stream chunk', () => {
+  const close = (error?: unknown) => {
+    if (call.ended) return;
+    safely('reading a stream', () => call.update(observer.outcome()));
+    if (error === undefined) call.end();
+    else call.fail(error);
+  };
+  const read = (chunk: T): boolean => {
+    try {
       call.firstChunk();
-      observer.onChunk(call, chunk);
-    });
+      observer.onChunk(chunk);
+      return observer.hide?.(chunk) === true;
+    } catch (err) {
+      diag.error('costlens: reading a stream chunk failed', err);
+      return false;
+    }
+  };
   const wrapped: AsyncIterableIterator<T> = {
     async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
       for (;;) {
@@ -178,37 +192,32 @@ export function observeIterator<T>(
         try {
           step = await inner.next(...args);
         } catch (err) {
-          call.fail(err);
+          close(err ?? new Error('stream failed'));
           throw err;
         }
         if (step.done) {
-          call.end();
+          close();
           return step;
         }
-        read(step.value);
-        let hidden = false;
-        safely('filtering a stream chunk', () => {
-          hidden = observer.hide?.(step.value) === true;
-        });
-        if (!hidden) return step;
+        if (!read(step.value)) return step;
       }
     },
     async return(value?: unknown): Promise<IteratorResult<T>> {
       try {
         return inner.return ? await inner.return(value) : { done: true, value: value as T };
       } finally {
-        call.end();
+        close();
       }
     },
     async throw(error?: unknown): Promise<IteratorResult<T>> {
       if (!inner.throw) {
-        call.fail(error);
+        close(error ?? new Error('stream failed'));
         throw error;
       }
       try {
         return await inner.throw(error);
       } catch (err) {
-        call.fail(err);
+        close(err ?? new Error('stream failed'));
         throw err;
       }
     },

@@ -49,8 +49,12 @@ function observed(n: number, failAt?: number, hide?: (c: { i: number }) => boole
     request,
     () => Promise.resolve(chunks(n, failAt)),
     (call, gen) => {
+      let usage: Chunk['usage'];
       const it = observeIterator<Chunk>(gen, call, {
-        onChunk: (c, chunk) => c.update({ usage: chunk.usage }),
+        onChunk: (chunk) => {
+          usage = chunk.usage ?? usage;
+        },
+        outcome: () => ({ usage }),
         hide,
       });
       (gen as { wrapped?: unknown }).wrapped = it;

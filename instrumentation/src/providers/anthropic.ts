@@ -94,9 +94,8 @@ function wrapCreate(kit: PatchKit) {
           if (isObject(params) && params.stream === true) {
             const state = newAnthropicStreamState(tracker.config.captureMessageContent);
             observeSdkStream(value, call, {
-              onChunk(c, event) {
-                if (accumulateAnthropicEvent(state, event)) c.update(anthropicStreamOutcome(state));
-              },
+              onChunk: (event) => accumulateAnthropicEvent(state, event),
+              outcome: () => anthropicStreamOutcome(state),
             });
           } else {
             call.update(extractAnthropicMessage(value));

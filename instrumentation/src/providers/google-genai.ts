@@ -167,9 +167,8 @@ function patchGenerateContentStream(proto: object, kit: PatchKit): void {
           }
           const state = newContentStreamState();
           return observeIterator(iterator, call, {
-            onChunk(c, chunk) {
-              c.update(contentStreamOutcome(accumulateContentChunk(state, chunk)));
-            },
+            onChunk: (chunk) => accumulateContentChunk(state, chunk),
+            outcome: () => contentStreamOutcome(state),
           });
         });
       },

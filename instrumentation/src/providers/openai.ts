@@ -86,9 +86,8 @@ function patchChat(proto: object | undefined, kit: PatchKit): void {
             }
             const state = newChatStreamState();
             observeSdkStream(value, call, {
-              onChunk(c, chunk) {
-                c.update(chatStreamOutcome(accumulateChatChunk(state, chunk)));
-              },
+              onChunk: (chunk) => accumulateChatChunk(state, chunk),
+              outcome: () => chatStreamOutcome(state),
               hide: addUsage ? isUsageOnlyChunk : undefined,
             });
           },
@@ -116,8 +115,13 @@ function patchResponses(proto: object | undefined, kit: PatchKit): void {
               call.end();
               return;
             }
+            // The events that carry the whole response say the most; the last one wins.
+            let last: unknown;
             observeSdkStream(value, call, {
-              onChunk: (c, event) => c.update(responseEventOutcome(event)),
+              onChunk: (event) => {
+                if (isObject(event) && isObject(event.response)) last = event;
+              },
+              outcome: () => (last === undefined ? undefined : responseEventOutcome(last)),
             });
           },
         );
