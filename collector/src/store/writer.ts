@@ -35,7 +35,8 @@ import(${JSON.stringify(entry)});
 
 function spawn(path: string): Worker {
   const here = import.meta.url;
-  const options = { workerData: { path } };
+  // The writer allocates little and keeps nothing: a small young generation is enough.
+  const options = { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
   if (here.endsWith('.ts')) {
     return new Worker(sourceBoot(new URL('./writer-worker.ts', here).href), {
       ...options,
