@@ -64,6 +64,8 @@ export class Call {
   private attempts = 1;
   private ttftSeconds: number | undefined;
   private done = false;
+  /** Operation, provider, model, server, project: shared by the span and the metrics. */
+  private readonly base: Attributes;
 
   constructor(
     private readonly tracker: CallTracker,
@@ -71,6 +73,7 @@ export class Call {
     private readonly attribution: Attribution,
   ) {
     this.usage = { ...request.usage };
+    this.base = this.baseAttributes();
     this.span = tracker.tracer.startSpan(
       request.model ? `${request.operation} ${request.model}` : request.operation,
       { kind: SpanKind.CLIENT, attributes: this.startAttributes() },
@@ -137,7 +140,7 @@ export class Call {
 
   private startAttributes(): Attributes {
     const r = this.request;
-    const a = this.baseAttributes();
+    const a = { ...this.base };
     if (r.stream !== undefined) a[S.ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
     if (this.attribution.user) a[S.ATTR_COSTLENS_USER] = this.attribution.user;
     if (this.attribution.account) a[S.ATTR_COSTLENS_ACCOUNT] = this.attribution.account;
@@ -229,12 +232,13 @@ export class Call {
     if (!COUNTS.some((k) => typeof u[k] === 'number')) {
       return unpriced('the response reported no usage');
     }
-    const models = [this.outcome.responseModel, this.request.model].filter(
-      (m, i, all): m is string => !!m && all.indexOf(m) === i,
-    );
-    let result: PriceResult | undefined;
+    // The answer's model is the more exact (a dated snapshot); the requested one stands in.
+    const answered = this.outcome.responseModel;
+    const requested = this.request.model;
     let reason = 'the call names no model';
-    for (const model of models) {
+    let result: PriceResult | undefined;
+    for (const model of [answered, requested]) {
+      if (!model || (model === requested && model === answered && result)) continue;
       try {
         result = this.tracker.catalogue().price({
           ...u,
@@ -261,8 +265,11 @@ export class Call {
   }
 
   private metricAttributes(error: unknown): Attributes {
-    const a = this.baseAttributes();
-    if (this.outcome.responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = this.outcome.responseModel;
+    const answered = this.outcome.responseModel;
+    // The base is never changed once made, so the common case shares it.
+    if (!answered && error === undefined) return this.base;
+    const a = { ...this.base };
+    if (answered) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = answered;
     if (error !== undefined) a[S.ATTR_ERROR_TYPE] = errorType(error);
     return a;
   }

@@ -53,14 +53,24 @@ export const asString = (v: unknown): string | undefined =>
 export const asNumber = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 
+type Server = { serverAddress?: string; serverPort?: number };
+
+// An app talks to a handful of base URLs: parsing each once keeps URL parsing off every call.
+const servers = new Map<string, Server>();
+
 /** `server.address` and `server.port` of a base URL; nothing when it is not a URL. */
-export function serverOf(baseURL: unknown): { serverAddress?: string; serverPort?: number } {
+export function serverOf(baseURL: unknown): Server {
   if (typeof baseURL !== 'string') return {};
+  let server = servers.get(baseURL);
+  if (server) return server;
   try {
     const url = new URL(baseURL);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { serverAddress: url.hostname, serverPort: port };
+    server = { serverAddress: url.hostname, serverPort: port };
   } catch {
-    return {};
+    server = {};
   }
+  if (servers.size >= 64) servers.clear();
+  servers.set(baseURL, server);
+  return server;
 }
