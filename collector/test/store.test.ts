@@ -136,6 +136,19 @@ describe('Store', () => {
     });
   });
 
+  it('2c. a cost breakdown that is not an object (an instrumentation sent JSON null) is stored as none', () => {
+    const s = tempStore();
+    const odd = ['null', '5', '[1,2]', 'not json', '{"input":"x","output":0.002}'];
+    s.insertBatch(odd.map((b, i) => call(i, { cost_breakdown: b })));
+    const rows = s.db
+      .prepare('SELECT cost_input i, cost_output o, cost_pusd c FROM calls ORDER BY rowid')
+      .all();
+    expect(rows).toEqual([
+      ...odd.slice(0, 4).map(() => ({ i: null, o: null, c: 3_500_000_000 })),
+      { i: null, o: 2_000_000_000, c: 3_500_000_000 },
+    ]);
+  });
+
   it('3. a retried export changes nothing: not the records, not the rollups', () => {
     const s = tempStore();
     const batch = Array.from({ length: 20 }, (_, i) => call(i));
