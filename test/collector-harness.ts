@@ -28,6 +28,7 @@ export async function startCollector(overrides: Partial<Config> = {}): Promise<R
     parts,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await parts.writer.close();
       parts.store.close();
     },
   };
