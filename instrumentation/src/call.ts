@@ -38,7 +38,7 @@ export interface CallRequest {
 const CALL_KEY = createContextKey('costlens.call');
 
 /** Usage fields that are counts: a call that reported none of them used nothing billable. */
-const COUNTS: (keyof Usage)[] = [
+const COUNTS = [
   'input_tokens',
   'output_tokens',
   'cache_read_tokens',
@@ -46,7 +46,7 @@ const COUNTS: (keyof Usage)[] = [
   'cache_write_1h_tokens',
   'images',
   'video_seconds',
-];
+] as const satisfies readonly (keyof Usage)[];
 
 /**
  * One AI call: its span, what the response said, and the one place where a call
@@ -93,11 +93,15 @@ export class Call {
   /** Merges what the response (or a chunk of it) says; later values win field by field. */
   update(outcome: CallOutcome | undefined): void {
     if (!outcome || this.done) return;
-    const { usage, ...rest } = outcome;
-    if (usage) this.usage = { ...this.usage, ...usage };
-    for (const [k, v] of Object.entries(rest)) {
-      if (v !== undefined) (this.outcome as Record<string, unknown>)[k] = v;
-    }
+    const o = this.outcome;
+    // Field by field, not a spread: this runs on every call and is kept cheap.
+    if (outcome.usage) Object.assign(this.usage, outcome.usage);
+    if (outcome.responseModel !== undefined) o.responseModel = outcome.responseModel;
+    if (outcome.responseId !== undefined) o.responseId = outcome.responseId;
+    if (outcome.finishReasons !== undefined) o.finishReasons = outcome.finishReasons;
+    if (outcome.aspectRatio !== undefined) o.aspectRatio = outcome.aspectRatio;
+    if (outcome.outputPath !== undefined) o.outputPath = outcome.outputPath;
+    if (outcome.completion !== undefined) o.completion = outcome.completion;
   }
 
   /** One more attempt at the request (the SDK or the caller retried). */
@@ -223,15 +227,21 @@ export class Call {
   /** The cost attributes; a failed call that reported no usage was not billed (0). */
   private price(failed: boolean): { attributes: Attributes; costUsd: number | undefined } {
     const u = this.usage;
-    const used = COUNTS.some((k) => typeof u[k] === 'number' && (u[k] as number) > 0);
+    let reported = false;
+    let used = false;
+    for (const k of COUNTS) {
+      const v = u[k];
+      if (typeof v === 'number') {
+        reported = true;
+        if (v > 0) used = true;
+      }
+    }
     if (failed && !used) {
       return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costUsd: 0 };
     }
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
-    if (!COUNTS.some((k) => typeof u[k] === 'number')) {
-      return unpriced('the response reported no usage');
-    }
+    if (!reported) return unpriced('the response reported no usage');
     // The answer's model is the more exact (a dated snapshot); the requested one stands in.
     const answered = this.outcome.responseModel;
     const requested = this.request.model;

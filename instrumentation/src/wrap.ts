@@ -86,22 +86,40 @@ function isStainlessPromise(v: unknown): v is StainlessPromise {
   );
 }
 
+/** What is being watched of one APIPromise; kept beside it, not on it (see observeApiPromise). */
+interface Watched {
+  call: Call;
+  observe: (call: Call, value: unknown) => void;
+  /** The SDK has begun parsing the body for the caller. */
+  parsing: boolean;
+}
+
+/** Where the watch hangs: on our own `parseResponse` wrapper, not on the promise. */
+const WATCHED = Symbol('costlens.watched');
+const watchedClasses = new WeakSet<object>();
+
 /**
  * Observes an APIPromise without reading it: reading it ourselves would consume
  * the body that `.asResponse()` hands the caller. The response is seen when the
  * SDK parses it for the caller (`await`, `.withResponse()`, `.parse()` helpers that
  * derive a new promise); a caller who takes the raw response before any parse
  * ends the call there, without usage. A request that fails ends it at once.
+ *
+ * No property is added to the promise: a new own property changes the hidden
+ * class of every APIPromise and slows the SDK's own code (measured: ~25 µs a
+ * call). `parseResponse` (and openai 7's `_thenUnwrap`) are own properties
+ * already and are replaced in place; `asResponse` is wrapped once on the class.
  */
 function observeApiPromise(
   call: Call,
   p: StainlessPromise,
   observe: (call: Call, value: unknown) => void,
 ): void {
-  let parsing = false;
+  const w: Watched = { call, observe, parsing: false };
+  watchClass(Object.getPrototypeOf(p) as object | null);
   const parseResponse = p.parseResponse;
-  p.parseResponse = function observedParse(this: unknown, ...args: unknown[]) {
-    parsing = true;
+  const observedParse = function observedParse(this: unknown, ...args: unknown[]) {
+    w.parsing = true;
     const out = parseResponse.apply(this, args);
     Promise.resolve(out).then(
       (value) => settle(call, value, observe),
@@ -109,28 +127,17 @@ function observeApiPromise(
     );
     return out;
   };
-  const asResponse = p.asResponse;
-  p.asResponse = function observedAsResponse(this: unknown) {
-    const raw = asResponse.call(this);
-    if (!parsing && p.parsedPromise === undefined) {
-      raw.then(
-        () => {
-          if (!parsing) call.end();
-        },
-        () => {},
-      );
-    }
-    return raw;
-  };
-  // Helpers such as `chat.completions.parse()` read through a derived promise; openai 7
-  // builds it without going through `parseResponse`, so the value is seen on its way.
-  const thenUnwrap = p._thenUnwrap;
-  if (typeof thenUnwrap === 'function') {
+  (observedParse as { [WATCHED]?: Watched })[WATCHED] = w;
+  p.parseResponse = observedParse;
+  // openai 7 derives the promises of helpers such as `chat.completions.parse()`
+  // without going through `parseResponse`: the value is seen on its way.
+  if (Object.hasOwn(p, '_thenUnwrap') && typeof p._thenUnwrap === 'function') {
+    const thenUnwrap = p._thenUnwrap;
     p._thenUnwrap = function observedThenUnwrap(this: unknown, transform, ...rest) {
       return thenUnwrap.call(
         this,
         (value: unknown, ...args: unknown[]) => {
-          parsing = true;
+          w.parsing = true;
           settle(call, value, observe);
           return transform(value, ...args);
         },
@@ -139,6 +146,28 @@ function observeApiPromise(
     };
   }
   p.responsePromise.then(undefined, (err: unknown) => call.fail(err));
+}
+
+/** Wraps `asResponse` of an APIPromise class once; it acts only for watched promises. */
+function watchClass(proto: object | null): void {
+  if (!proto || watchedClasses.has(proto)) return;
+  watchedClasses.add(proto);
+  const target = proto as { asResponse?: (this: StainlessPromise) => Promise<unknown> };
+  const asResponse = target.asResponse;
+  if (typeof asResponse !== 'function') return;
+  target.asResponse = function observedAsResponse(this: StainlessPromise) {
+    const raw = asResponse.call(this);
+    const w = (this.parseResponse as { [WATCHED]?: Watched })[WATCHED];
+    if (w && !w.parsing && this.parsedPromise === undefined) {
+      raw.then(
+        () => {
+          if (!w.parsing) w.call.end();
+        },
+        () => {},
+      );
+    }
+    return raw;
+  };
 }
 
 function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void): void {
