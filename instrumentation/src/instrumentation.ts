@@ -63,10 +63,6 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     );
   }
 
-  override enable(): void {
-    super.enable();
-  }
-
   override disable(): void {
     super.disable();
     this.patcher.restore();
