@@ -257,6 +257,43 @@ describe('decodeTraceRequestProto on the official protobuf serializer', () => {
     });
   });
 
+  it('decodes short strings that repeat, collide or differ by one byte exactly, across requests', () => {
+    // Short strings come from a fixed-size table of recently decoded ones: more
+    // distinct strings than it has slots, of equal lengths, must still each decode to
+    // themselves (100 spans of 60 attributes: the SDK keeps at most 128 per span).
+    const keys = Array.from({ length: 6000 }, (_, i) => `k.${String(i).padStart(5, '0')}`);
+    const value = (i: number) => (i % 2 ? `v${i}é` : `v${i}`);
+    for (let round = 0; round < 2; round++) {
+      const spans = finishedSpans((t) => {
+        for (let s = 0; s < 100; s++) {
+          const attributes: Record<string, string> = {};
+          for (let i = s * 60; i < (s + 1) * 60; i++) attributes[keys[i]!] = value(i);
+          t.startSpan(`span ${s}`, { attributes }).end();
+        }
+      });
+      const decoded = decodeTraceRequestProto(proto(spans)).resourceSpans[0]!.scopes[0]!.spans;
+      expect(decoded).toHaveLength(100);
+      decoded.forEach((span, s) => {
+        expect(span.name).toBe(`span ${s}`);
+        const expected: Record<string, string> = {};
+        for (let i = s * 60; i < (s + 1) * 60; i++) expected[keys[i]!] = value(i);
+        expect(span.attributes).toEqual(expected);
+      });
+    }
+  });
+
+  it('decodes invalid UTF-8 in a short string to U+FFFD every time, and the valid string beside it as itself', () => {
+    // A span whose name is a stray continuation byte, then the same span named 'é'
+    // (0xc3 0xa9): the same length, and the first byte alone is invalid too.
+    const nameOf = (name: number[]) =>
+      decodeTraceRequestProto(requestWithSpan(ld(5, name))).resourceSpans[0]!.scopes[0]!.spans[0]!
+        .name;
+    for (let i = 0; i < 2; i++) {
+      expect(nameOf([0xa9, 0x41])).toBe('\ufffdA');
+      expect(nameOf([0xc3, 0xa9])).toBe('é');
+    }
+  });
+
   it('decodes an empty request, and an empty body, to no spans', () => {
     expect(decodeTraceRequestProto(proto([]))).toEqual({ resourceSpans: [] });
     expect(decodeTraceRequestProto(new Uint8Array(0))).toEqual({ resourceSpans: [] });

@@ -204,7 +204,10 @@ export class WireReader {
     const len = this.length();
     const s = this.pos;
     this.pos += len;
-    return len === 0 ? '' : this.bytes.toString('utf8', s, this.pos);
+    if (len === 0) return '';
+    return len <= INTERN_MAX_BYTES
+      ? interned(this.bytes, s, this.pos)
+      : this.bytes.toString('utf8', s, this.pos);
   }
 
   /** A bytes field copied out, so a kept value does not pin the whole request body. */
@@ -275,3 +278,35 @@ export class WireReader {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+// Short strings repeat in every span: attribute keys, model and provider names,
+// span and scope names, users. Decoding them costs a call into C++ per string and
+// gives a fresh string each time, which V8 must then look up in its string table
+// when it becomes a property key. A small direct-mapped table from bytes to the
+// string decoded from them skips both: the same bytes always decode to the same
+// string, so a hit is exact, and the table's size is fixed (SLOTS * MAX bytes).
+const INTERN_MAX_BYTES = 64;
+const INTERN_SLOTS = 4096;
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+const internLength = new Int32Array(INTERN_SLOTS);
+const internString: (string | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+
+/** bytes[start, end) as UTF-8 (end - start <= INTERN_MAX_BYTES), from the table when it holds those bytes. */
+function interned(bytes: Buffer, start: number, end: number): string {
+  const len = end - start;
+  let h = 0x811c9dc5 ^ len; // FNV-1a
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX_BYTES;
+  const cached = internString[slot];
+  if (cached !== undefined && internLength[slot] === len) {
+    let i = 0;
+    while (i < len && internBytes[base + i] === bytes[start + i]) i++;
+    if (i === len) return cached;
+  }
+  const decoded = bytes.toString('utf8', start, end);
+  for (let i = 0; i < len; i++) internBytes[base + i] = bytes[start + i]!;
+  internLength[slot] = len;
+  internString[slot] = decoded;
+  return decoded;
+}
