@@ -97,6 +97,35 @@ describe('GenAI span -> call record', () => {
     });
   });
 
+  it('a catalogue-priced breakdown is the JSON of the catalogue breakdown, byte for byte', () => {
+    const usages = [
+      { input_tokens: 1_234, output_tokens: 567 },
+      { input_tokens: 10_000, output_tokens: 1, cache_read_tokens: 9_999 },
+      { input_tokens: 3, output_tokens: 7, reasoning_tokens: 5 },
+    ];
+    for (const u of usages) {
+      const r = map(
+        span({
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': u.input_tokens,
+          'gen_ai.usage.output_tokens': u.output_tokens,
+          'gen_ai.usage.cache_read.input_tokens': u.cache_read_tokens,
+          'gen_ai.usage.reasoning.output_tokens': u.reasoning_tokens,
+        }),
+      );
+      const priced = catalogue.price({
+        ...u,
+        model: 'gpt-4o',
+        provider: 'openai',
+        at: r.started_at,
+      });
+      if (priced.unpriced) throw new Error('gpt-4o should be priced');
+      expect(r.cost_breakdown).toBe(JSON.stringify(priced.breakdown));
+    }
+  });
+
   it('cache_creation counts every cache write; the 1-hour share is taken out of it, not billed twice', () => {
     const r = map(
       span({

@@ -120,17 +120,17 @@ export class AiMetrics {
       const imageResolution = r.image_count ? (r.image_resolution ?? r.image_size) : null;
       const videoResolution = r.video_seconds ? r.video_resolution : null;
       const audio = r.video_audio === null ? 'unknown' : String(r.video_audio);
-      const key = seriesKey(
-        r.provider,
-        model,
-        r.project,
-        r.call_type,
-        r.status,
-        errorType,
-        imageResolution,
-        videoResolution,
-        audio,
-      );
+      // Concatenated here, not through seriesKey's rest array: this runs once per record.
+      const key =
+        labelPart(r.provider) +
+        labelPart(model) +
+        labelPart(r.project) +
+        labelPart(r.call_type) +
+        labelPart(r.status) +
+        labelPart(errorType) +
+        labelPart(imageResolution) +
+        labelPart(videoResolution) +
+        labelPart(audio);
       let at = index.get(key);
       if (at === undefined) {
         at = series.length;
@@ -261,9 +261,11 @@ export interface PendingMetrics {
 /** Label values as one string; each is length-prefixed (null apart from ''), so no two sets share one. */
 function seriesKey(...values: (string | null)[]): string {
   let key = '';
-  for (const v of values) key += v === null ? '-|' : `${v.length}:${v}|`;
+  for (const v of values) key += labelPart(v);
   return key;
 }
+
+const labelPart = (v: string | null): string => (v === null ? '-|' : `${v.length}:${v}|`);
 
 type Base = { provider: string; model: string; project: string };
 
