@@ -224,6 +224,7 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
     }
     return i;
   };
+  const part = (v: string | null): number => (v === null || v === '' ? -1 : str(v));
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     // Ids of any other length than 16 + 8 bytes never reach here: the decoders refuse them.
@@ -271,8 +272,9 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
     texts[t + 4] = r.attributes;
     const hour = Math.floor(r.started_at / HOUR_MS) * HOUR_MS;
     const model = r.response_model ?? r.request_model ?? '';
-    // Length-prefixed parts: no two keys share one string.
-    const key = `${hour}|${part(r.project)}${part(r.user)}${part(r.account)}${part(r.provider)}${part(model)}${part(r.call_type)}${part(r.status)}`;
+    // The parts by their index in the batch's strings (just taken above), so the key is
+    // short and built from numbers; '' and null are the same part, as in the group itself.
+    const key = `${hour}|${part(r.project)}|${part(r.user)}|${part(r.account)}|${part(r.provider)}|${part(model)}|${part(r.call_type)}|${part(r.status)}`;
     let g = groupIndex.get(key);
     if (g === undefined) {
       g = groups.length;
@@ -292,5 +294,3 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
   }
   return { count: n, ids, values, strings, texts, groups };
 }
-
-const part = (s: string | null) => (s === null || s === '' ? '0:|' : `${s.length}:${s}|`);
