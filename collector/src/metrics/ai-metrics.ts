@@ -120,6 +120,25 @@ export class AiMetrics {
       const imageResolution = r.image_count ? (r.image_resolution ?? r.image_size) : null;
       const videoResolution = r.video_seconds ? r.video_resolution : null;
       const audio = r.video_audio === null ? 'unknown' : String(r.video_audio);
+      // Spans of one export mostly share their labels: the series of the record before,
+      // when every label is the same, needs no key.
+      const last = i > 0 ? series[seriesOf[i - 1]!]! : undefined;
+      if (
+        last !== undefined &&
+        last.provider === r.provider &&
+        last.model === model &&
+        last.project === r.project &&
+        last.callType === r.call_type &&
+        last.status === r.status &&
+        last.errorType === errorType &&
+        last.imageResolution === imageResolution &&
+        last.videoResolution === videoResolution &&
+        last.audio === audio
+      ) {
+        seriesOf[i] = seriesOf[i - 1]!;
+        this.#values(r, values, i);
+        continue;
+      }
       // Concatenated here, not through seriesKey's rest array: this runs once per record.
       const key =
         labelPart(r.provider) +
@@ -148,14 +167,19 @@ export class AiMetrics {
         index.set(key, at);
       }
       seriesOf[i] = at;
-      const v = i * PER_RECORD;
-      values[v] = r.cost_pusd ?? Number.NaN;
-      for (let t = 0; t < TOKEN_FIELDS.length; t++) values[v + 1 + t] = r[TOKEN_FIELDS[t]![1]] ?? 0;
-      values[v + DURATION] = r.duration_ms / 1000;
-      values[v + IMAGES] = r.image_count ?? 0;
-      values[v + VIDEO] = r.video_seconds ?? 0;
+      this.#values(r, values, i);
     }
     return { series, seriesOf, values };
+  }
+
+  /** Record i's numbers, into its PER_RECORD slots. */
+  #values(r: CallRecord, values: Float64Array, i: number): void {
+    const v = i * PER_RECORD;
+    values[v] = r.cost_pusd ?? Number.NaN;
+    for (let t = 0; t < TOKEN_FIELDS.length; t++) values[v + 1 + t] = r[TOKEN_FIELDS[t]![1]] ?? 0;
+    values[v + DURATION] = r.duration_ms / 1000;
+    values[v + IMAGES] = r.image_count ?? 0;
+    values[v + VIDEO] = r.video_seconds ?? 0;
   }
 
   /**
