@@ -4,6 +4,28 @@ export type Attrs = Record<string, unknown>;
 // Each reader takes up to five names, tried in order: fixed parameters, not a rest
 // array, because they run some thirty times per span.
 
+/** The first of the named attributes that `read` accepts, or null. */
+function first<T>(
+  read: (v: unknown) => T | null,
+  a: Attrs,
+  k1: string,
+  k2?: string,
+  k3?: string,
+  k4?: string,
+  k5?: string,
+): T | null {
+  let v = read(a[k1]);
+  if (v !== null || k2 === undefined) return v;
+  v = read(a[k2]);
+  if (v !== null || k3 === undefined) return v;
+  v = read(a[k3]);
+  if (v !== null || k4 === undefined) return v;
+  v = read(a[k4]);
+  if (v !== null || k5 === undefined) return v;
+  return read(a[k5]);
+}
+
+/** A non-empty string. */
 export function str(
   a: Attrs,
   k1: string,
@@ -12,18 +34,7 @@ export function str(
   k4?: string,
   k5?: string,
 ): string | null {
-  return (
-    strOf(a[k1]) ??
-    (k2 === undefined
-      ? null
-      : (strOf(a[k2]) ??
-        (k3 === undefined
-          ? null
-          : (strOf(a[k3]) ??
-            (k4 === undefined
-              ? null
-              : (strOf(a[k4]) ?? (k5 === undefined ? null : strOf(a[k5]))))))))
-  );
+  return first(strOf, a, k1, k2, k3, k4, k5);
 }
 
 function strOf(v: unknown): string | null {
@@ -39,18 +50,7 @@ export function int(
   k4?: string,
   k5?: string,
 ): number | null {
-  return (
-    intOf(a[k1]) ??
-    (k2 === undefined
-      ? null
-      : (intOf(a[k2]) ??
-        (k3 === undefined
-          ? null
-          : (intOf(a[k3]) ??
-            (k4 === undefined
-              ? null
-              : (intOf(a[k4]) ?? (k5 === undefined ? null : intOf(a[k5]))))))))
-  );
+  return first(intOf, a, k1, k2, k3, k4, k5);
 }
 
 function intOf(v: unknown): number | null {
