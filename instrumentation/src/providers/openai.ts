@@ -1,7 +1,8 @@
-import { Call, type CallRequest } from '../call.js';
+import { Call, type CallRequest, type CallTracker } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
+import type { CallOutcome } from '../types.js';
 import { asString, isObject, serverOf } from '../util.js';
 import { observeSdkStream, runCall } from '../wrap.js';
 import {
@@ -54,89 +55,16 @@ function requestOf(
   };
 }
 
-function patchChat(proto: object | undefined, kit: PatchKit): void {
-  kit.patcher.method(
-    proto,
-    'create',
-    (original: AnyFunction) =>
-      function create(this: Resource, body: unknown, ...rest: unknown[]) {
-        const tracker = kit.tracker();
-        if (!tracker || !isObject(body)) return original.call(this, body, ...rest);
-        const stream = body.stream === true;
-        const options = isObject(body.stream_options) ? body.stream_options : undefined;
-        // Ask for the usage chunk the caller did not ask for, and keep it from them.
-        const addUsage =
-          stream && tracker.config.requestStreamUsage && options?.include_usage === undefined;
-        const sent = addUsage
-          ? { ...body, stream_options: { ...options, include_usage: true } }
-          : body;
-        return runCall(
-          tracker,
-          () =>
-            requestOf(this, body, 'chat', 'text', {
-              stream,
-              prompt: body.messages,
-            }),
-          () => original.call(this, sent, ...rest),
-          (call, value) => {
-            if (!stream) {
-              call.update(chatCompletionOutcome(value));
-              call.end();
-              return;
-            }
-            const state = newChatStreamState();
-            observeSdkStream(value, call, {
-              onChunk: (chunk) => accumulateChatChunk(state, chunk),
-              outcome: () => chatStreamOutcome(state),
-              hide: addUsage ? isUsageOnlyChunk : undefined,
-            });
-          },
-        );
-      },
-  );
-}
+/** What a patched method does with its call: `send(body)` runs the SDK's own method. */
+type Observe = (
+  resource: Resource,
+  tracker: CallTracker,
+  body: Obj,
+  send: (body: Obj) => unknown,
+) => unknown;
 
-function patchResponses(proto: object | undefined, kit: PatchKit): void {
-  kit.patcher.method(
-    proto,
-    'create',
-    (original: AnyFunction) =>
-      function create(this: Resource, body: unknown, ...rest: unknown[]) {
-        const tracker = kit.tracker();
-        if (!tracker || !isObject(body)) return original.call(this, body, ...rest);
-        const stream = body.stream === true;
-        return runCall(
-          tracker,
-          () => requestOf(this, body, 'chat', 'text', { stream, prompt: body.input }),
-          () => original.call(this, body, ...rest),
-          (call, value) => {
-            if (!stream) {
-              call.update(responseOutcome(value));
-              call.end();
-              return;
-            }
-            // The events that carry the whole response say the most; the last one wins.
-            let last: unknown;
-            observeSdkStream(value, call, {
-              onChunk: (event) => {
-                if (isObject(event) && isObject(event.response)) last = event;
-              },
-              outcome: () => (last === undefined ? undefined : responseEventOutcome(last)),
-            });
-          },
-        );
-      },
-  );
-}
-
-/** A method whose whole answer is one JSON body. */
-function patchPlain(
-  proto: object | undefined,
-  name: string,
-  kit: PatchKit,
-  describe: (resource: Resource, body: Obj) => CallRequest,
-  outcome: (value: unknown, body: Obj) => ReturnType<typeof embeddingOutcome>,
-): void {
+/** Wraps a resource method that takes a body first; the SDK runs untouched when disabled. */
+function wrapBodyMethod(proto: object | undefined, name: string, kit: PatchKit, observe: Observe) {
   kit.patcher.method(
     proto,
     name,
@@ -144,17 +72,77 @@ function patchPlain(
       function observed(this: Resource, body: unknown, ...rest: unknown[]) {
         const tracker = kit.tracker();
         if (!tracker || !isObject(body)) return original.call(this, body, ...rest);
-        return runCall(
-          tracker,
-          () => describe(this, body),
-          () => original.call(this, body, ...rest),
-          (call, value) => {
-            call.update(outcome(value, body));
-            call.end();
-          },
-        );
+        return observe(this, tracker, body, (sent) => original.call(this, sent, ...rest));
       },
   );
+}
+
+const chatCreate: Observe = (resource, tracker, body, send) => {
+  const stream = body.stream === true;
+  const options = isObject(body.stream_options) ? body.stream_options : undefined;
+  // Ask for the usage chunk the caller did not ask for, and keep it from them.
+  const addUsage =
+    stream && tracker.config.requestStreamUsage && options?.include_usage === undefined;
+  const sent = addUsage ? { ...body, stream_options: { ...options, include_usage: true } } : body;
+  return runCall(
+    tracker,
+    () => requestOf(resource, body, 'chat', 'text', { stream, prompt: body.messages }),
+    () => send(sent),
+    (call, value) => {
+      if (!stream) {
+        call.update(chatCompletionOutcome(value));
+        call.end();
+        return;
+      }
+      const state = newChatStreamState();
+      observeSdkStream(value, call, {
+        onChunk: (chunk) => accumulateChatChunk(state, chunk),
+        outcome: () => chatStreamOutcome(state),
+        hide: addUsage ? isUsageOnlyChunk : undefined,
+      });
+    },
+  );
+};
+
+const responsesCreate: Observe = (resource, tracker, body, send) => {
+  const stream = body.stream === true;
+  return runCall(
+    tracker,
+    () => requestOf(resource, body, 'chat', 'text', { stream, prompt: body.input }),
+    () => send(body),
+    (call, value) => {
+      if (!stream) {
+        call.update(responseOutcome(value));
+        call.end();
+        return;
+      }
+      // The events that carry the whole response say the most; the last one wins.
+      let last: unknown;
+      observeSdkStream(value, call, {
+        onChunk: (event) => {
+          if (isObject(event) && isObject(event.response)) last = event;
+        },
+        outcome: () => (last === undefined ? undefined : responseEventOutcome(last)),
+      });
+    },
+  );
+};
+
+/** A method whose whole answer is one JSON body. */
+function plain(
+  describe: (resource: Resource, body: Obj) => CallRequest,
+  outcome: (value: unknown, body: Obj) => CallOutcome,
+): Observe {
+  return (resource, tracker, body, send) =>
+    runCall(
+      tracker,
+      () => describe(resource, body),
+      () => send(body),
+      (call, value) => {
+        call.update(outcome(value, body));
+        call.end();
+      },
+    );
 }
 
 /** Each retry of the SDK's own retry loop counts on the call it belongs to. */
@@ -178,38 +166,40 @@ export const openaiModule: ProviderModule = {
     if (!OpenAI) throw new Error('the openai module exports no OpenAI client class');
     const classes = OpenAI as Record<string, { prototype?: object } & Obj>;
     const Chat = classes.Chat as Obj | undefined;
-    patchChat((Chat?.Completions as { prototype?: object } | undefined)?.prototype, kit);
-    patchResponses(classes.Responses?.prototype, kit);
-    patchPlain(
+    const ChatCompletions = Chat?.Completions as { prototype?: object } | undefined;
+    wrapBodyMethod(ChatCompletions?.prototype, 'create', kit, chatCreate);
+    wrapBodyMethod(classes.Responses?.prototype, 'create', kit, responsesCreate);
+    wrapBodyMethod(
       classes.Embeddings?.prototype,
       'create',
       kit,
-      (r, body) => requestOf(r, body, 'embeddings', 'embedding', { prompt: body.input }),
-      (value) => embeddingOutcome(value),
+      plain(
+        (r, body) => requestOf(r, body, 'embeddings', 'embedding', { prompt: body.input }),
+        (value) => embeddingOutcome(value),
+      ),
     );
-    for (const method of ['generate', 'edit']) {
-      patchPlain(
-        classes.Images?.prototype,
-        method,
-        kit,
-        (r, body) =>
-          requestOf(r, body, 'image_generation', 'image', {
-            usage: imageRequestUsage(body),
-            prompt: body.prompt,
-          }),
-        (value, body) => imageOutcome(value, body),
-      );
-    }
-    patchPlain(
+    const images = plain(
+      (r, body) =>
+        requestOf(r, body, 'image_generation', 'image', {
+          usage: imageRequestUsage(body),
+          prompt: body.prompt,
+        }),
+      (value, body) => imageOutcome(value, body),
+    );
+    wrapBodyMethod(classes.Images?.prototype, 'generate', kit, images);
+    wrapBodyMethod(classes.Images?.prototype, 'edit', kit, images);
+    wrapBodyMethod(
       classes.Videos?.prototype,
       'create',
       kit,
-      (r, body) =>
-        requestOf(r, body, 'video_generation', 'video', {
-          usage: videoRequestUsage(body),
-          prompt: body.prompt,
-        }),
-      (value) => videoOutcome(value),
+      plain(
+        (r, body) =>
+          requestOf(r, body, 'video_generation', 'video', {
+            usage: videoRequestUsage(body),
+            prompt: body.prompt,
+          }),
+        (value) => videoOutcome(value),
+      ),
     );
     patchRetries(OpenAI, kit);
   },
