@@ -49,17 +49,23 @@ export function runCall<R>(
     call.fail(err);
     throw err;
   }
-  if (isStainlessPromise(result)) {
-    observeApiPromise(call, result, observe as (call: Call, value: unknown) => void);
-  } else if (isThenable(result)) {
-    // A second reader of the SDK's promise: the caller's own `await` still gets
-    // the very same object and outcome.
-    result.then(
-      (value) => settle(call, value as Awaited<R>, observe),
-      (err: unknown) => call.fail(err),
-    );
-  } else {
-    settle(call, result as Awaited<R>, observe);
+  try {
+    if (isStainlessPromise(result)) {
+      observeApiPromise(call, result, observe as (call: Call, value: unknown) => void);
+    } else if (isThenable(result)) {
+      // A second reader of the SDK's promise: the caller's own `await` still gets
+      // the very same object and outcome.
+      result.then(
+        (value) => settle(call, value as Awaited<R>, observe),
+        (err: unknown) => call.fail(err),
+      );
+    } else {
+      settle(call, result as Awaited<R>, observe);
+    }
+  } catch (err) {
+    // The SDK's call is under way: it must reach the caller whatever happened here.
+    diag.error('costlens: could not watch a response; the call is recorded without it', err);
+    call.end();
   }
   return result;
 }

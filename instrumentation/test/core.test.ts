@@ -112,6 +112,26 @@ describe('telemetry never breaks the call', () => {
     expect(t.spans()).toHaveLength(1);
   });
 
+  it('a response that cannot be watched still reaches the caller', async () => {
+    // A thenable whose then() throws the first time (as a broken SDK object might).
+    let calls = 0;
+    const odd = {
+      // biome-ignore lint/suspicious/noThenProperty: a deliberately broken thenable
+      then(resolve: (v: string) => void) {
+        if (calls++ === 0) throw new Error('then() broke');
+        resolve('ok');
+      },
+    };
+    const value = runCall(
+      tracker(),
+      request,
+      () => odd,
+      (call) => call.end(),
+    );
+    expect(await value).toBe('ok');
+    expect(t.spans()).toHaveLength(1);
+  });
+
   it('a request that cannot even be described runs unobserved', () => {
     const value = runCall(
       tracker(),
