@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context } from '@opentelemetry/api';
+import { context, diag } from '@opentelemetry/api';
 import type { Call, CallTracker } from './call.js';
 import type { CallType } from './semconv.js';
 import type { TrackedCall, TrackMeta } from './types.js';
@@ -47,39 +47,48 @@ export async function runTracked<T>(
   if (typeof fn !== 'function')
     throw new TypeError('track(meta, fn): fn must be the function that makes the call');
   const callType = meta.callType ?? 'text';
-  const call = tracker.start({
-    provider: meta.provider,
-    model: meta.model,
-    operation: meta.operation ?? OPERATION_OF[callType],
-    callType,
-    stream: meta.stream,
-    serverAddress: meta.serverAddress,
-    serverPort: meta.serverPort,
-    usage: meta.usage,
-    prompt: meta.prompt,
-    attribution: meta.attribution,
-  });
-  const handle = handleOf(call);
+  let call: Call | undefined;
+  try {
+    call = tracker.start({
+      provider: meta.provider,
+      model: meta.model,
+      operation: meta.operation ?? OPERATION_OF[callType],
+      callType,
+      stream: meta.stream,
+      serverAddress: meta.serverAddress,
+      serverPort: meta.serverPort,
+      usage: meta.usage,
+      prompt: meta.prompt,
+      attribution: meta.attribution,
+    });
+  } catch (err) {
+    // Telemetry never stops the call: it runs (and retries) unrecorded.
+    diag.error('costlens: could not start a tracked call; running it unrecorded', err);
+  }
+  const handle = call ? handleOf(call) : UNRECORDED;
+  const run = call ? () => context.with(call.context, () => fn(handle)) : () => fn(handle);
   const attempts = meta.retry?.attempts ?? 1;
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await context.with(call.context, () => fn(handle));
-      if (meta.extract) safely('track extract', () => call.update(meta.extract!(result)));
-      call.end();
+      const result = await run();
+      if (call && meta.extract) safely('track extract', () => call.update(meta.extract!(result)));
+      call?.end();
       return result;
     } catch (err) {
       const retryOn = meta.retry?.retryOn ?? (() => true);
       if (attempt >= attempts || !retryOn(err)) {
-        call.fail(err);
+        call?.fail(err);
         throw err;
       }
       const delay = meta.retry?.delayMs;
       const ms = typeof delay === 'function' ? delay(attempt + 1) : (delay ?? 0);
       if (ms > 0) await sleep(ms);
-      call.attempt();
+      call?.attempt();
     }
   }
 }
+
+const UNRECORDED: TrackedCall = { attempt() {}, report() {}, firstChunk() {} };
 
 function handleOf(call: Call): TrackedCall {
   return {
