@@ -1,4 +1,4 @@
-import type { Catalogue, PriceResult, Usage } from '@costlens/pricing';
+import { type Catalogue, type PriceResult, USAGE_COUNTS, type Usage } from '@costlens/pricing';
 import {
   type Attributes,
   type Context,
@@ -36,17 +36,6 @@ export interface CallRequest {
 }
 
 const CALL_KEY = createContextKey('costlens.call');
-
-/** Usage fields that are counts: a call that reported none of them used nothing billable. */
-const COUNTS = [
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_1h_tokens',
-  'images',
-  'video_seconds',
-] as const satisfies readonly (keyof Usage)[];
 
 /**
  * One AI call: its span, what the response said, and the one place where a call
@@ -229,7 +218,7 @@ export class Call {
     const u = this.usage;
     let reported = false;
     let used = false;
-    for (const k of COUNTS) {
+    for (const k of USAGE_COUNTS) {
       const v = u[k];
       if (typeof v === 'number') {
         reported = true;

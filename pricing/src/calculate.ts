@@ -8,7 +8,8 @@ export type Computed =
   | { ok: true; pusd: Amounts; tierAbove?: number }
   | { ok: false; reason: string };
 
-const COUNT_FIELDS = [
+/** Every count a Usage can carry (tokens, images, video seconds): what can be summed or checked. */
+export const USAGE_COUNTS = [
   'input_tokens',
   'output_tokens',
   'cache_read_tokens',
@@ -22,7 +23,7 @@ const COUNT_FIELDS = [
 
 /** Throws RangeError for counts no call can report, naming the field. */
 export function checkUsage(u: Usage): void {
-  for (const f of COUNT_FIELDS) {
+  for (const f of USAGE_COUNTS) {
     const v = u[f];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {

@@ -1,4 +1,4 @@
-export { normalizeSize } from './calculate.js';
+export { normalizeSize, USAGE_COUNTS } from './calculate.js';
 export type { ListOptions, Match } from './catalogue.js';
 export { BUNDLED_CATALOGUE_PATH, Catalogue, loadCatalogue } from './catalogue.js';
 export { candidateNames, normalizeProvider, providerChain } from './model-id.js';

@@ -1,4 +1,4 @@
-import { fromGeminiUsage, type Usage } from '@costlens/pricing';
+import { fromGeminiUsage, USAGE_COUNTS, type Usage } from '@costlens/pricing';
 import type { CallOutcome } from '../types.js';
 import { asNumber, asString, isObject } from '../util.js';
 
@@ -100,23 +100,12 @@ export function contentOutcome(response: unknown): CallOutcome {
   };
 }
 
-const COUNT_FIELDS = [
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'output_image_tokens',
-  'images',
-] as const;
-
 /** Usage of several requests made for one call (automatic function calling): counts add up. */
 export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
   if (!a) return b && { ...b };
   if (!b) return { ...a };
   const out: Usage = { ...a, ...b };
-  for (const k of COUNT_FIELDS) {
+  for (const k of USAGE_COUNTS) {
     if (a[k] !== undefined || b[k] !== undefined) out[k] = (a[k] ?? 0) + (b[k] ?? 0);
   }
   return out;
