@@ -1,5 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { type FakeServer, type Handler, sendJson, sendSse, startServer } from './harness.js';
+import OpenAI, * as openaiModule from 'openai';
+import {
+  type FakeServer,
+  type Handler,
+  sendJson,
+  sendSse,
+  setupTelemetry,
+  startServer,
+  type Telemetry,
+} from './harness.js';
 
 /**
  * A local server that answers as OpenAI's API does (JSON bodies, SSE streams,
@@ -223,3 +232,27 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
 }
 
 export { defaultHandler as openaiDefaultHandler };
+
+export const API_KEY = 'sk-test-0123456789abcdefghij';
+
+// gpt-4o-mini at OpenAI's list prices: $0.15 / 1M input, $0.075 / 1M cached input, $0.60 / 1M output.
+export const GPT_4O_MINI_COST = (800 * 0.15 + 200 * 0.075 + 100 * 0.6) / 1e6;
+
+export const costOf = (attrs: Record<string, unknown>) => Number(attrs['costlens.cost.usd']);
+
+/** The fake server, telemetry with the openai module patched, and a real client of it. */
+export async function openaiTestbed(): Promise<{
+  server: FakeOpenAI;
+  t: Telemetry;
+  client: OpenAI;
+}> {
+  const server = await startFakeOpenAI();
+  const t = setupTelemetry({}, { openai: openaiModule });
+  const client = new OpenAI({ apiKey: API_KEY, baseURL: server.baseURL, maxRetries: 2 });
+  return { server, t, client };
+}
+
+export async function closeTestbed(bed: { server: FakeOpenAI; t: Telemetry }): Promise<void> {
+  await bed.t.shutdown();
+  await bed.server.close();
+}
