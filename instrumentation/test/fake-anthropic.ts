@@ -1,4 +1,14 @@
-import { type FakeServer, sendJson, sendSse, startServer } from './harness.js';
+import Anthropic from '@anthropic-ai/sdk';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { expect } from 'vitest';
+import {
+  type FakeServer,
+  sendJson,
+  sendSse,
+  setupTelemetry,
+  startServer,
+  type Telemetry,
+} from './harness.js';
 
 /**
  * A local server that speaks Anthropic's Messages API wire format: each POST
@@ -122,4 +132,53 @@ export function streamEvents(spec: StreamSpec = {}): { event: string; data: unkn
     },
     { event: 'message_stop', data: { type: 'message_stop' } },
   ];
+}
+
+export const ANTHROPIC_KEY = 'sk-ant-api03-test-0123456789abcdefghijklmnop';
+
+export const USER = [{ role: 'user' as const, content: 'Hi' }];
+
+/**
+ * claude-sonnet-4-6 at Anthropic's public prices (USD per 1M tokens): input 3,
+ * output 15, cache read 0.30, 5-minute cache write 3.75, 1-hour cache write 6.
+ * (Sonnet 4.5 costs the same, but the SDK warns on every call that it is deprecated.)
+ */
+export const SONNET_46 = { input: 3, output: 15, cacheRead: 0.3, write5m: 3.75, write1h: 6 };
+
+/** The span's attributes without the ones a test checks apart (cost, timing). */
+export function split(span: ReadableSpan) {
+  const {
+    'costlens.cost.usd': cost,
+    'costlens.cost.breakdown': breakdown,
+    'costlens.pricing.source': source,
+    'gen_ai.response.time_to_first_chunk': ttft,
+    ...rest
+  } = span.attributes;
+  return { cost, breakdown, source, ttft, rest };
+}
+
+/** The fake server, telemetry with the SDK patched, and a real client of it. */
+export async function anthropicTestbed(): Promise<{
+  server: FakeAnthropic;
+  t: Telemetry;
+  client: Anthropic;
+}> {
+  const server = await startFakeAnthropic();
+  const t = setupTelemetry({}, { anthropic: await import('@anthropic-ai/sdk') });
+  const client = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: server.url, maxRetries: 2 });
+  return { server, t, client };
+}
+
+export async function closeAnthropicTestbed(bed: { server: FakeAnthropic; t: Telemetry }) {
+  await bed.t.shutdown();
+  await bed.server.close();
+}
+
+/** Whatever a test did, the key never reaches a span (attributes, status, events). */
+export function expectNoKeyRecorded(t: Telemetry): void {
+  for (const span of t.spans()) {
+    const recorded = JSON.stringify([span.attributes, span.status, span.events]);
+    expect(recorded).not.toContain(ANTHROPIC_KEY);
+    expect(recorded).not.toContain(ANTHROPIC_KEY.slice(8));
+  }
 }
