@@ -1,5 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import { type FakeServer, type Handler, sendJson, sendSse, startServer } from './harness.js';
+import * as googleGenAI from '@google/genai';
+import { expect } from 'vitest';
+import {
+  type FakeServer,
+  type Handler,
+  sendJson,
+  sendSse,
+  setupTelemetry,
+  startServer,
+  type Telemetry,
+} from './harness.js';
 
 /**
  * A local server that answers as the Gemini API (`/v1beta/models/{model}:method`)
@@ -232,3 +242,52 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     },
   };
 }
+
+export type GenAI = InstanceType<typeof googleGenAI.GoogleGenAI>;
+
+/** Vertex AI without Google sign-in: an auth client that hands out a fixed token. */
+const fakeAuthClient = {
+  getRequestHeaders: async () => new Headers({ authorization: 'Bearer ya29.fake-test-token' }),
+};
+
+/** The fake server, telemetry with the SDK patched, and real Gemini API and Vertex AI clients. */
+export async function googleTestbed(): Promise<{
+  server: FakeGoogle;
+  t: Telemetry;
+  gemini: GenAI;
+  vertex: GenAI;
+}> {
+  const server = await startFakeGoogle();
+  const t = setupTelemetry({}, { googleGenAI });
+  const { GoogleGenAI } = googleGenAI;
+  const gemini = new GoogleGenAI({ apiKey: 'test-key', httpOptions: { baseUrl: server.url } });
+  const vertex = new GoogleGenAI({
+    vertexai: true,
+    project: 'p',
+    location: 'us-central1',
+    googleAuthOptions: { authClient: fakeAuthClient as never },
+    httpOptions: { baseUrl: server.url },
+  });
+  return { server, t, gemini, vertex };
+}
+
+export function resetGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }): void {
+  bed.t.reset();
+  bed.server.requests.length = 0;
+  bed.server.pendingPolls = 0;
+}
+
+export async function closeGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }) {
+  await bed.t.shutdown();
+  await bed.server.close();
+}
+
+/** The cost attributes of a priced call. */
+export const priced = (usd: number) => ({
+  'costlens.cost.usd': expect.closeTo(usd, 12),
+  'costlens.cost.breakdown': expect.any(String),
+  'costlens.pricing.source': expect.stringMatching(/^\d{4}\.\d{2}\.\d{2}-/),
+});
+
+export const breakdown = (attrs: Record<string, unknown>) =>
+  JSON.parse(String(attrs['costlens.cost.breakdown'])) as Record<string, number>;
