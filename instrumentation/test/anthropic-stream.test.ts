@@ -2,18 +2,17 @@ import type Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/streaming';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   anthropicTestbed,
-  closeAnthropicTestbed,
+  checkedReset,
   errorBody,
-  expectNoKeyRecorded,
   type FakeAnthropic,
   split,
   streamEvents,
   USER,
 } from './fake-anthropic.js';
-import { onlySpan, type Telemetry, waitForSpans } from './harness.js';
+import { onlySpan, type Telemetry, useTestbed, waitForSpans } from './harness.js';
 
 // Streamed messages through the real @anthropic-ai/sdk: `stream: true` and the
 // messages.stream() helper, broken off, dropped and failing streams.
@@ -22,14 +21,13 @@ let server: FakeAnthropic;
 let t: Telemetry;
 let client: Anthropic;
 
-beforeAll(async () => {
-  ({ server, t, client } = await anthropicTestbed());
-});
-afterEach(() => {
-  expectNoKeyRecorded(t);
-  t.reset();
-});
-afterAll(() => closeAnthropicTestbed({ server, t }));
+useTestbed(
+  anthropicTestbed,
+  (bed) => {
+    ({ server, t, client } = bed);
+  },
+  checkedReset,
+);
 
 const at = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
 

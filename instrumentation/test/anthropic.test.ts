@@ -2,33 +2,31 @@ import { createRequire } from 'node:module';
 import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ANTHROPIC_KEY as API_KEY,
   anthropicTestbed,
-  closeAnthropicTestbed,
+  checkedReset,
   errorBody,
-  expectNoKeyRecorded,
   type FakeAnthropic,
   message,
   SONNET_46,
   split,
   USER,
 } from './fake-anthropic.js';
-import { onlySpan, type Telemetry, waitForSpans } from './harness.js';
+import { onlySpan, type Telemetry, useTestbed, waitForSpans } from './harness.js';
 
 let server: FakeAnthropic;
 let t: Telemetry;
 let client: Anthropic;
 
-beforeAll(async () => {
-  ({ server, t, client } = await anthropicTestbed());
-});
-afterEach(() => {
-  expectNoKeyRecorded(t);
-  t.reset();
-});
-afterAll(() => closeAnthropicTestbed({ server, t }));
+useTestbed(
+  anthropicTestbed,
+  (bed) => {
+    ({ server, t, client } = bed);
+  },
+  checkedReset,
+);
 
 const at = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
 

@@ -169,16 +169,13 @@ export async function anthropicTestbed(): Promise<{
   return { server, t, client };
 }
 
-export async function closeAnthropicTestbed(bed: { server: FakeAnthropic; t: Telemetry }) {
-  await bed.t.shutdown();
-  await bed.server.close();
-}
-
-/** Whatever a test did, the key never reaches a span (attributes, status, events). */
-export function expectNoKeyRecorded(t: Telemetry): void {
+/** After each test: whatever it did, the key never reached a span (attributes, status, events). */
+export function checkedReset(bed: { t: Telemetry }): void {
+  const { t } = bed;
   for (const span of t.spans()) {
     const recorded = JSON.stringify([span.attributes, span.status, span.events]);
     expect(recorded).not.toContain(ANTHROPIC_KEY);
     expect(recorded).not.toContain(ANTHROPIC_KEY.slice(8));
   }
+  t.reset();
 }

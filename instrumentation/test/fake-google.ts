@@ -277,11 +277,6 @@ export function resetGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }): v
   bed.server.pendingPolls = 0;
 }
 
-export async function closeGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }) {
-  await bed.t.shutdown();
-  await bed.server.close();
-}
-
 /** The cost attributes of a priced call. */
 export const priced = (usd: number) => ({
   'costlens.cost.usd': expect.closeTo(usd, 12),

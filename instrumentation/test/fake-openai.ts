@@ -251,8 +251,3 @@ export async function openaiTestbed(): Promise<{
   const client = new OpenAI({ apiKey: API_KEY, baseURL: server.baseURL, maxRetries: 2 });
   return { server, t, client };
 }
-
-export async function closeTestbed(bed: { server: FakeOpenAI; t: Telemetry }): Promise<void> {
-  await bed.t.shutdown();
-  await bed.server.close();
-}

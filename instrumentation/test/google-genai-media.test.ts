@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   breakdown,
-  closeGoogleTestbed,
   type FakeGoogle,
   type GenAI,
   googleTestbed,
@@ -9,7 +8,7 @@ import {
   resetGoogleTestbed,
   VEO_OPERATION,
 } from './fake-google.js';
-import { onlySpan, type Telemetry } from './harness.js';
+import { onlySpan, type Telemetry, useTestbed } from './harness.js';
 
 // Image and video generation through the real @google/genai SDK: Gemini image
 // models by resolution, Imagen, and Veo's long-running operations.
@@ -19,15 +18,15 @@ let t: Telemetry;
 let gemini: GenAI;
 let vertex: GenAI;
 
-beforeAll(async () => {
-  ({ server, t, gemini, vertex } = await googleTestbed());
-});
-afterEach(() => resetGoogleTestbed({ server, t }));
-afterAll(() => closeGoogleTestbed({ server, t }));
+useTestbed(
+  googleTestbed,
+  (bed) => {
+    ({ server, t, gemini, vertex } = bed);
+  },
+  resetGoogleTestbed,
+);
 
 const at = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
-
-const _lastPath = () => server.requests.at(-1)?.path ?? '';
 
 describe('images', () => {
   const imageCall = (imageSize: string, media: number, aspectRatio: string) => ({

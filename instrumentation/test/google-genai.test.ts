@@ -2,10 +2,9 @@ import { createRequire } from 'node:module';
 import type { CallableTool, FunctionCall, Part } from '@google/genai';
 import * as googleGenAI from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   breakdown,
-  closeGoogleTestbed,
   type FakeGoogle,
   GEMINI_TEXT,
   type GenAI,
@@ -17,7 +16,14 @@ import {
   sendError,
   VERTEX_TEXT,
 } from './fake-google.js';
-import { onlySpan, sendJson, sendSse, type Telemetry, waitForSpans } from './harness.js';
+import {
+  onlySpan,
+  sendJson,
+  sendSse,
+  type Telemetry,
+  useTestbed,
+  waitForSpans,
+} from './harness.js';
 
 const { GoogleGenAI } = googleGenAI;
 
@@ -26,11 +32,13 @@ let t: Telemetry;
 let gemini: GenAI;
 let vertex: GenAI;
 
-beforeAll(async () => {
-  ({ server, t, gemini, vertex } = await googleTestbed());
-});
-afterEach(() => resetGoogleTestbed({ server, t }));
-afterAll(() => closeGoogleTestbed({ server, t }));
+useTestbed(
+  googleTestbed,
+  (bed) => {
+    ({ server, t, gemini, vertex } = bed);
+  },
+  resetGoogleTestbed,
+);
 
 const at = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
 

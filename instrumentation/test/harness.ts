@@ -14,6 +14,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { CostlensInstrumentation } from '../src/instrumentation.js';
 import type { CostlensInstrumentationConfig } from '../src/types.js';
 
@@ -165,4 +166,28 @@ export async function sendSse(
   }
   if (opts.done) res.write('data: [DONE]\n\n');
   res.end();
+}
+
+/**
+ * Registers a test file's lifecycle around a testbed (a fake provider server and
+ * telemetry): made once before the tests, handed to `assign`, checked and reset
+ * after each test by `afterEachTest` (default: reset the telemetry), closed at the end.
+ */
+export function useTestbed<B extends { t: Telemetry; server: FakeServer }>(
+  make: () => Promise<B>,
+  assign: (bed: B) => void,
+  afterEachTest: (bed: B) => void = (bed) => bed.t.reset(),
+): void {
+  let bed: B | undefined;
+  beforeAll(async () => {
+    bed = await make();
+    assign(bed);
+  });
+  afterEach(() => {
+    if (bed) afterEachTest(bed);
+  });
+  afterAll(async () => {
+    await bed?.t.shutdown();
+    await bed?.server.close();
+  });
 }

@@ -1,19 +1,25 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI, * as openaiModule from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withAttributes } from '../src/attribution.js';
 import {
   API_KEY,
   CHAT_COMPLETION,
   chatChunks,
-  closeTestbed,
   costOf,
   type FakeOpenAI,
   GPT_4O_MINI_COST,
   openaiTestbed,
   sendError,
 } from './fake-openai.js';
-import { onlySpan, sendJson, sendSse, type Telemetry, waitForSpans } from './harness.js';
+import {
+  onlySpan,
+  sendJson,
+  sendSse,
+  type Telemetry,
+  useTestbed,
+  waitForSpans,
+} from './harness.js';
 
 // Chat completions through the real openai SDK: plain, streamed, and the SDK's
 // own promise and stream objects kept as they are.
@@ -22,11 +28,9 @@ let server: FakeOpenAI;
 let t: Telemetry;
 let client: OpenAI;
 
-beforeAll(async () => {
-  ({ server, t, client } = await openaiTestbed());
+useTestbed(openaiTestbed, (bed) => {
+  ({ server, t, client } = bed);
 });
-afterEach(() => t.reset());
-afterAll(() => closeTestbed({ server, t }));
 
 const server_ = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
 

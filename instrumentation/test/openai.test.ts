@@ -1,16 +1,15 @@
 import type OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import * as openai6Module from 'openai6';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   API_KEY,
-  closeTestbed,
   costOf,
   type FakeOpenAI,
   GPT_4O_MINI_COST,
   openaiTestbed,
 } from './fake-openai.js';
-import { onlySpan, type Telemetry, waitForSpans } from './harness.js';
+import { onlySpan, type Telemetry, useTestbed, waitForSpans } from './harness.js';
 
 // The other OpenAI APIs (Responses, embeddings, images, videos), the metrics, the
 // disabled state and openai 6, through the real SDK.
@@ -19,13 +18,9 @@ let server: FakeOpenAI;
 let t: Telemetry;
 let client: OpenAI;
 
-beforeAll(async () => {
-  ({ server, t, client } = await openaiTestbed());
+useTestbed(openaiTestbed, (bed) => {
+  ({ server, t, client } = bed);
 });
-afterEach(() => t.reset());
-afterAll(() => closeTestbed({ server, t }));
-
-const _server_ = () => ({ 'server.address': '127.0.0.1', 'server.port': server.port });
 
 describe('responses, embeddings, images, videos', () => {
   it('the Responses API: usage with cached and reasoning tokens', async () => {
