@@ -1,11 +1,9 @@
-import { multiply, pusdToUsd } from './money.js';
+import { multiply } from './money.js';
 import type { Rates, TokenRates } from './rates.js';
 import type { CostBreakdown, Usage } from './types.js';
 
-export type Amounts = { [K in keyof CostBreakdown]: number };
-
 export type Computed =
-  | { ok: true; pusd: Amounts; tierAbove?: number }
+  | { ok: true; pusd: CostBreakdown; tierAbove?: number }
   | { ok: false; reason: string };
 
 /** Every count a Usage can carry (tokens, images, video seconds): what can be summed or checked. */
@@ -119,7 +117,7 @@ export function compute(rates: Rates, u: Usage): Computed {
 
   const uncached = input - cacheRead - cacheWrite - cacheWrite1h;
   // A provider that publishes no cache price does not discount: cached tokens cost what input costs.
-  const amounts: Amounts = {
+  const amounts: CostBreakdown = {
     input: charge(uncached, r.input, 'input'),
     cache_read: charge(cacheRead, r.cache_read ?? r.input, 'cache read'),
     cache_write:
@@ -178,23 +176,12 @@ export function compute(rates: Rates, u: Usage): Computed {
     : { ok: true, pusd: amounts, tierAbove };
 }
 
-export function scale(amounts: Amounts, multiplier: number): Amounts {
+export function scale(amounts: CostBreakdown, multiplier: number): CostBreakdown {
   const out = { ...amounts };
-  for (const k of Object.keys(out) as (keyof Amounts)[]) out[k] = Math.round(out[k] * multiplier);
+  for (const k of Object.keys(out) as (keyof CostBreakdown)[]) out[k] = Math.round(out[k] * multiplier);
   return out;
 }
 
-export function total(a: Amounts): number {
+export function total(a: CostBreakdown): number {
   return a.input + a.output + a.cache_read + a.cache_write + a.reasoning + a.media;
-}
-
-export function toBreakdown(a: Amounts): CostBreakdown {
-  return {
-    input: pusdToUsd(a.input),
-    output: pusdToUsd(a.output),
-    cache_read: pusdToUsd(a.cache_read),
-    cache_write: pusdToUsd(a.cache_write),
-    reasoning: pusdToUsd(a.reasoning),
-    media: pusdToUsd(a.media),
-  };
 }

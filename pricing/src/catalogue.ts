@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { checkUsage, compute, scale, toBreakdown, total } from './calculate.js';
+import { checkUsage, compute, scale, total } from './calculate.js';
 import { candidateNames, normalizeProvider, providerChain } from './model-id.js';
-import { pusdToUsd } from './money.js';
 import { pricesAt, RateCache } from './rates.js';
 import type { CatalogueData, ModelEntry, PriceRequest, PriceResult, Usage } from './types.js';
 
@@ -130,9 +129,8 @@ export class Catalogue {
     const totalPusd = total(pusd);
     return {
       unpriced: false,
-      cost_usd: pusdToUsd(totalPusd),
       cost_pusd: totalPusd,
-      breakdown: toBreakdown(pusd),
+      breakdown_pusd: pusd,
       source: entry.source === 'override' ? 'override' : this.version,
       model,
       ...(result.tierAbove === undefined ? {} : { tier_above: result.tierAbove }),
@@ -170,9 +168,8 @@ export class Catalogue {
   #unpriced(model: { provider: string; id: string } | null, reason: string): PriceResult {
     return {
       unpriced: true,
-      cost_usd: null,
       cost_pusd: null,
-      breakdown: null,
+      breakdown_pusd: null,
       source: this.version,
       model,
       reason,

@@ -1,8 +1,16 @@
 export { normalizeSize, USAGE_COUNTS } from './calculate.js';
+export { OPERATION_DURATION_BUCKETS, TOKEN_USAGE_BUCKETS } from './conventions.js';
 export type { ListOptions, Match } from './catalogue.js';
 export { BUNDLED_CATALOGUE_PATH, Catalogue, loadCatalogue } from './catalogue.js';
 export { candidateNames, normalizeProvider, providerChain } from './model-id.js';
-export { formatUsd, MoneySum, PUSD_PER_USD, pusdToUsd, usdToPusd } from './money.js';
+export {
+  breakdownToUsd,
+  formatUsd,
+  MoneySum,
+  PUSD_PER_USD,
+  pusdToUsd,
+  usdToPusd,
+} from './money.js';
 export type { Discount, ModelOverride, Overrides } from './overrides.js';
 export {
   applyOverrides,
@@ -17,4 +25,5 @@ export {
   fromGeminiUsage,
   fromOpenAIUsage,
   inputIncludesCache,
+  isUnbilledFailure,
 } from './usage.js';

@@ -1,3 +1,5 @@
+import type { CostBreakdown } from './types.js';
+
 /**
  * Money is counted in integer pico-dollars (1e-12 USD). A token priced at
  * $0.0375 per million costs 37,500 pUSD, so every per-token, per-image and
@@ -16,8 +18,21 @@ export function usdToPusd(usd: number): number {
   return Math.round(usd * PUSD_PER_USD);
 }
 
+/** pUSD -> USD: the one conversion, made where an amount leaves the program (a span attribute, an API answer, /metrics, the terminal). */
 export function pusdToUsd(pusd: number): number {
   return pusd / PUSD_PER_USD;
+}
+
+/** A breakdown in pUSD, each component in USD (for a span attribute or a JSON answer). */
+export function breakdownToUsd(b: CostBreakdown): CostBreakdown {
+  return {
+    input: pusdToUsd(b.input),
+    output: pusdToUsd(b.output),
+    cache_read: pusdToUsd(b.cache_read),
+    cache_write: pusdToUsd(b.cache_write),
+    reasoning: pusdToUsd(b.reasoning),
+    media: pusdToUsd(b.media),
+  };
 }
 
 /** count * rate, exact even past 2^53 (falls back to BigInt). Fractional counts (seconds) round to the pUSD. */

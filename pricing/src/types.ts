@@ -150,7 +150,7 @@ export interface PriceRequest extends Usage {
   at?: Date | string | number;
 }
 
-/** Cost by component, in USD. The components add up to the total. */
+/** Cost by component, in integer pico-dollars (pricing's money module turns them into USD). The components add up to the total. */
 export interface CostBreakdown {
   input: number;
   output: number;
@@ -162,10 +162,10 @@ export interface CostBreakdown {
 
 export interface PricedResult {
   unpriced: false;
-  cost_usd: number;
-  /** The exact total in pico-dollars (1e-12 USD), for summing without drift. */
+  /** The exact total in integer pico-dollars (1e-12 USD): sums never drift. `pusdToUsd` shows it in USD. */
   cost_pusd: number;
-  breakdown: CostBreakdown;
+  /** The total by component, in pico-dollars; they add up to `cost_pusd`. */
+  breakdown_pusd: CostBreakdown;
   /** Catalogue version, or `override` when a user's price file decided any part of it. */
   source: string;
   model: { provider: string; id: string };
@@ -176,9 +176,8 @@ export interface PricedResult {
 
 export interface UnpricedResult {
   unpriced: true;
-  cost_usd: null;
   cost_pusd: null;
-  breakdown: null;
+  breakdown_pusd: null;
   source: string;
   model: { provider: string; id: string } | null;
   /** A sentence saying why no price applies. */

@@ -1,3 +1,4 @@
+import { USAGE_COUNTS } from './calculate.js';
 import type { Usage } from './types.js';
 
 /**
@@ -82,4 +83,17 @@ export function fromGeminiUsage(usageMetadata: unknown): Usage {
 export function inputIncludesCache(provider: string): boolean {
   const p = provider.toLowerCase();
   return !(p === 'anthropic' || p.endsWith('.anthropic'));
+}
+
+/**
+ * Whether a call is not billed: it failed and reported no count above zero. Such
+ * a call costs $0, whatever its model; a failed call that did use tokens is billed them.
+ */
+export function isUnbilledFailure(failed: boolean, usage: Usage): boolean {
+  if (!failed) return false;
+  for (const k of USAGE_COUNTS) {
+    const v = usage[k];
+    if (typeof v === 'number' && v > 0) return false;
+  }
+  return true;
 }

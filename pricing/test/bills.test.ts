@@ -3,9 +3,11 @@ import { loadCatalogue } from '../src/catalogue.js';
 import { applyOverrides, parseOverrides } from '../src/overrides.js';
 import type { CostBreakdown, PriceRequest } from '../src/types.js';
 import { fromAnthropicUsage, fromOpenAIUsage } from '../src/usage.js';
+import { usdToPusd } from '../src/money.js';
 
 // Real bills, worked out by hand from the providers' published prices, checked
-// against the committed catalogue. Amounts in USD.
+// against the committed catalogue. Amounts in USD here; the catalogue answers in
+// whole pico-dollars, so each is compared exactly.
 const catalogue = loadCatalogue();
 const zero: CostBreakdown = {
   input: 0,
@@ -238,8 +240,16 @@ describe('real bills', () => {
   it.each(BILLS)('%s', (_name, request, total, parts) => {
     const r = catalogue.price(request);
     if (r.unpriced) throw new Error(r.reason);
-    expect(r.cost_usd).toBeCloseTo(total, 12);
-    expect(r.breakdown).toEqual({ ...zero, ...parts });
+    expect(r.cost_pusd).toBe(usdToPusd(total));
+    const usd = { ...zero, ...parts };
+    expect(r.breakdown_pusd).toEqual({
+      input: usdToPusd(usd.input),
+      output: usdToPusd(usd.output),
+      cache_read: usdToPusd(usd.cache_read),
+      cache_write: usdToPusd(usd.cache_write),
+      reasoning: usdToPusd(usd.reasoning),
+      media: usdToPusd(usd.media),
+    });
     expect(r.source).toBe(catalogue.version);
   });
 
@@ -252,7 +262,7 @@ describe('real bills', () => {
       output_tokens: 500,
     });
     const r = catalogue.price({ provider: 'anthropic', model: 'claude-sonnet-4-5', ...usage });
-    expect(r.cost_usd).toBeCloseTo(0.09525, 12);
+    expect(r.cost_pusd).toBe(usdToPusd(0.09525));
   });
 
   it('an OpenAI usage payload with cached tokens', () => {
@@ -261,9 +271,8 @@ describe('real bills', () => {
       completion_tokens: 500,
       prompt_tokens_details: { cached_tokens: 8_000 },
     });
-    expect(catalogue.price({ provider: 'openai', model: 'gpt-4o', ...usage }).cost_usd).toBeCloseTo(
-      0.02,
-      12,
+    expect(catalogue.price({ provider: 'openai', model: 'gpt-4o', ...usage }).cost_pusd).toBe(
+      usdToPusd(0.02),
     );
   });
 
@@ -275,14 +284,14 @@ describe('real bills', () => {
       input_tokens: 1_000_000,
       output_tokens: 1_000_000,
     };
-    expect(catalogue.price({ ...call, at: '2025-06-09T23:59:59Z' }).cost_usd).toBe(50);
-    expect(catalogue.price({ ...call, at: '2025-06-10T00:00:00Z' }).cost_usd).toBe(10);
+    expect(catalogue.price({ ...call, at: '2025-06-09T23:59:59Z' }).cost_pusd).toBe(usdToPusd(50));
+    expect(catalogue.price({ ...call, at: '2025-06-10T00:00:00Z' }).cost_pusd).toBe(usdToPusd(10));
   });
 
   it('prices by the time of day where the provider does (DeepSeek off-peak)', () => {
     const call = { provider: 'deepseek', model: 'deepseek-chat', input_tokens: 1_000_000 };
-    expect(catalogue.price({ ...call, at: '2026-03-02T10:00:00Z' }).cost_usd).toBe(0.27);
-    expect(catalogue.price({ ...call, at: '2026-03-02T20:00:00Z' }).cost_usd).toBe(0.135);
+    expect(catalogue.price({ ...call, at: '2026-03-02T10:00:00Z' }).cost_pusd).toBe(usdToPusd(0.27));
+    expect(catalogue.price({ ...call, at: '2026-03-02T20:00:00Z' }).cost_pusd).toBe(usdToPusd(0.135));
   });
 
   it('a price override with a discount', () => {
@@ -297,16 +306,15 @@ describe('real bills', () => {
       input_tokens: 100_000,
       output_tokens: 100_000,
     });
-    expect(r).toMatchObject({ unpriced: false, cost_usd: 1.44, source: 'override' });
+    expect(r).toMatchObject({ unpriced: false, cost_pusd: usdToPusd(1.44), source: 'override' });
   });
 
   it('an unknown model is unpriced with the reason, never 0', () => {
     const r = catalogue.price({ provider: 'openai', model: 'gpt-99-turbo', input_tokens: 100 });
     expect(r).toEqual({
       unpriced: true,
-      cost_usd: null,
       cost_pusd: null,
-      breakdown: null,
+      breakdown_pusd: null,
       source: catalogue.version,
       model: null,
       reason: `unknown model "gpt-99-turbo" for provider openai in catalogue ${catalogue.version} (tried gpt-99-turbo); add it with a price override file`,
@@ -354,7 +362,7 @@ describe('real bills', () => {
     });
     const full = catalogue.price({ provider: 'openai', model: 'gpt-4o', input_tokens: 1_000_000 });
     expect(mini.model?.id).toBe('gpt-4o-mini');
-    expect(mini.cost_usd).not.toBe(full.cost_usd);
+    expect(mini.cost_pusd).not.toBe(full.cost_pusd);
     expect(catalogue.price({ provider: 'openai', model: 'gpt-4o-mini-super' }).unpriced).toBe(true);
   });
 

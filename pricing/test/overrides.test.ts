@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Catalogue } from '../src/catalogue.js';
+import { usdToPusd } from '../src/money.js';
 import { applyOverrides, OverrideFileError, parseOverrides } from '../src/overrides.js';
 import type { CatalogueData } from '../src/types.js';
 
@@ -48,7 +49,7 @@ describe('price override files', () => {
       input_tokens: 1_000_000,
       output_tokens: 1_000_000,
     });
-    expect(r).toMatchObject({ unpriced: false, cost_usd: 1.5, source: 'override' });
+    expect(r).toMatchObject({ unpriced: false, cost_pusd: usdToPusd(1.5), source: 'override' });
   });
 
   it('replaces one price of a known model and keeps the others (JSON)', () => {
@@ -63,8 +64,8 @@ describe('price override files', () => {
       output_tokens: 1_000_000,
     });
     expect(r).toMatchObject({
-      cost_usd: 10.5,
-      breakdown: { input: 2.5, output: 8 },
+      cost_pusd: usdToPusd(10.5),
+      breakdown_pusd: { input: usdToPusd(2.5), output: usdToPusd(8) },
       source: 'override',
     });
   });
@@ -76,14 +77,14 @@ describe('price override files', () => {
     const c = applyOverrides(base, o);
     expect(
       c.price({ provider: 'openai', model: 'gpt-4o-2024-08-06', input_tokens: 1_000_000 }),
-    ).toMatchObject({ cost_usd: 2, source: 'override' });
+    ).toMatchObject({ cost_pusd: usdToPusd(2), source: 'override' });
     expect(
       c.price({ provider: 'anthropic', model: 'claude-sonnet-4-5', output_tokens: 1_000_000 }),
-    ).toMatchObject({ cost_usd: 7.5 });
+    ).toMatchObject({ cost_pusd: usdToPusd(7.5) });
     // The base catalogue is unchanged.
     expect(
       base.price({ provider: 'openai', model: 'gpt-4o', input_tokens: 1_000_000 }),
-    ).toMatchObject({ cost_usd: 2.5 });
+    ).toMatchObject({ cost_pusd: usdToPusd(2.5) });
   });
 
   it('prices that start on a date leave earlier calls alone', () => {
@@ -92,9 +93,9 @@ describe('price override files', () => {
     );
     const c = applyOverrides(base, o);
     const at = (d: string) =>
-      c.price({ provider: 'openai', model: 'gpt-4o', input_tokens: 1_000_000, at: d }).cost_usd;
-    expect(at('2026-05-31T23:59:59Z')).toBe(2.5);
-    expect(at('2026-06-01T00:00:00Z')).toBe(2);
+      c.price({ provider: 'openai', model: 'gpt-4o', input_tokens: 1_000_000, at: d }).cost_pusd;
+    expect(at('2026-05-31T23:59:59Z')).toBe(usdToPusd(2.5));
+    expect(at('2026-06-01T00:00:00Z')).toBe(usdToPusd(2));
   });
 
   it('names the line and the key of a typo, with the key it meant', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fromAnthropicUsage, fromGeminiUsage, fromOpenAIUsage } from '../src/usage.js';
+import {
+  fromAnthropicUsage,
+  fromGeminiUsage,
+  fromOpenAIUsage,
+  inputIncludesCache,
+  isUnbilledFailure,
+} from '../src/usage.js';
 
 // Usage objects as the providers' APIs return them.
 describe('provider usage -> OpenTelemetry convention', () => {
@@ -91,5 +97,24 @@ describe('provider usage -> OpenTelemetry convention', () => {
   it('ignores what is missing or not a count', () => {
     expect(fromOpenAIUsage(undefined)).toEqual({});
     expect(fromGeminiUsage({ promptTokenCount: -1 })).toEqual({});
+  });
+});
+
+describe('rules every part of costlens follows', () => {
+  it('a failed call that reported no count above zero is not billed; one that used tokens is', () => {
+    expect(isUnbilledFailure(true, {})).toBe(true);
+    expect(isUnbilledFailure(true, { input_tokens: 0, output_tokens: 0 })).toBe(true);
+    expect(isUnbilledFailure(true, { input_tokens: 12 })).toBe(false);
+    expect(isUnbilledFailure(true, { images: 1 })).toBe(false);
+    expect(isUnbilledFailure(true, { video_seconds: 0.5 })).toBe(false);
+    expect(isUnbilledFailure(false, {})).toBe(false);
+  });
+
+  it('only Anthropic (direct, Bedrock, Vertex) reports input without its cache tokens', () => {
+    expect(inputIncludesCache('anthropic')).toBe(false);
+    expect(inputIncludesCache('aws.bedrock.anthropic')).toBe(false);
+    expect(inputIncludesCache('Anthropic')).toBe(false);
+    expect(inputIncludesCache('openai')).toBe(true);
+    expect(inputIncludesCache('gcp.gemini')).toBe(true);
   });
 });
