@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-const SOURCES = fileURLToPath(new URL('../../../shared/pricing-sources/', import.meta.url));
+const SOURCES = fileURLToPath(new URL('../../pricing/sources/', import.meta.url));
 const BUNDLED = fileURLToPath(new URL('../../pricing/data/catalogue.json', import.meta.url));
 
 const run = runCli;
@@ -34,7 +34,7 @@ describe('costlens pricing update', () => {
     litellm = JSON.parse(readFileSync(join(SOURCES, 'litellm_model_prices.json'), 'utf8'));
   });
 
-  it('rebuilds the committed catalogue byte for byte from the shared sources', async () => {
+  it('rebuilds the committed catalogue byte for byte from the sources in pricing/sources', async () => {
     const out = join(dir, 'same.json');
     const r = await run(...args(join(SOURCES, 'litellm_model_prices.json'), out));
     expect(r.stderr).toBe('');

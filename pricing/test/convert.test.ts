@@ -3,7 +3,7 @@ import { convertGenaiPrices } from '../src/build/genai-prices.js';
 import { convertLitellm } from '../src/build/litellm.js';
 import { SourceFormatError } from '../src/build/providers.js';
 
-// Entries copied from the source files in ../shared/pricing-sources (cost fields only).
+// Entries copied from the source files in pricing/sources/ (cost fields only).
 const LITELLM = {
   sample_spec: {
     litellm_provider: 'one of https://docs.litellm.ai/docs/providers',

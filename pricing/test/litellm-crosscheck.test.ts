@@ -6,10 +6,7 @@ import { loadCatalogue } from '../src/catalogue.js';
 // equals LiteLLM's own formula for the same usage:
 //   (prompt - cached - created) * input + cached * cache_read (input when absent)
 //   + created * cache_creation (input when absent) + completion * output
-const LITELLM = new URL(
-  '../../../shared/pricing-sources/litellm_model_prices.json',
-  import.meta.url,
-);
+const LITELLM = new URL('../sources/litellm_model_prices.json', import.meta.url);
 const raw = JSON.parse(readFileSync(LITELLM, 'utf8')) as Record<string, Record<string, unknown>>;
 const catalogue = loadCatalogue();
 
