@@ -178,7 +178,8 @@ export function compute(rates: Rates, u: Usage): Computed {
 
 export function scale(amounts: CostBreakdown, multiplier: number): CostBreakdown {
   const out = { ...amounts };
-  for (const k of Object.keys(out) as (keyof CostBreakdown)[]) out[k] = Math.round(out[k] * multiplier);
+  for (const k of Object.keys(out) as (keyof CostBreakdown)[])
+    out[k] = Math.round(out[k] * multiplier);
   return out;
 }
 

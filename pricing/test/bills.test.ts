@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../src/catalogue.js';
+import { usdToPusd } from '../src/money.js';
 import { applyOverrides, parseOverrides } from '../src/overrides.js';
 import type { CostBreakdown, PriceRequest } from '../src/types.js';
 import { fromAnthropicUsage, fromOpenAIUsage } from '../src/usage.js';
-import { usdToPusd } from '../src/money.js';
 
 // Real bills, worked out by hand from the providers' published prices, checked
 // against the committed catalogue. Amounts in USD here; the catalogue answers in
@@ -290,8 +290,12 @@ describe('real bills', () => {
 
   it('prices by the time of day where the provider does (DeepSeek off-peak)', () => {
     const call = { provider: 'deepseek', model: 'deepseek-chat', input_tokens: 1_000_000 };
-    expect(catalogue.price({ ...call, at: '2026-03-02T10:00:00Z' }).cost_pusd).toBe(usdToPusd(0.27));
-    expect(catalogue.price({ ...call, at: '2026-03-02T20:00:00Z' }).cost_pusd).toBe(usdToPusd(0.135));
+    expect(catalogue.price({ ...call, at: '2026-03-02T10:00:00Z' }).cost_pusd).toBe(
+      usdToPusd(0.27),
+    );
+    expect(catalogue.price({ ...call, at: '2026-03-02T20:00:00Z' }).cost_pusd).toBe(
+      usdToPusd(0.135),
+    );
   });
 
   it('a price override with a discount', () => {
