@@ -1,4 +1,11 @@
-import { formatUsd, type PriceRequest, type PriceResult } from '@costlens/pricing';
+import {
+  breakdownToUsd,
+  type CostBreakdown,
+  formatUsd,
+  type PriceRequest,
+  type PriceResult,
+  pusdToUsd,
+} from '@costlens/pricing';
 import { bool, count, date, oneOf, parse, seconds, size } from './args.js';
 import { openCatalogue } from './catalogue.js';
 import { EXIT, type Io, UsageError } from './io.js';
@@ -55,7 +62,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const LABELS: [keyof NonNullable<PriceResult['breakdown']>, string][] = [
+const LABELS: [keyof CostBreakdown, string][] = [
   ['input', 'input'],
   ['cache_read', 'cache read'],
   ['cache_write', 'cache write'],
@@ -92,15 +99,29 @@ function request(v: ReturnType<typeof parse<typeof OPTIONS>>): PriceRequest {
 
 function text(req: PriceRequest, r: PriceResult): string {
   if (r.unpriced) return `unpriced: ${r.reason}\n`;
+  const breakdown = breakdownToUsd(r.breakdown_pusd);
   const lines = [`${r.model.provider} ${r.model.id}  (prices: ${r.source})`];
   for (const [k, label] of LABELS) {
-    if (r.breakdown[k] !== 0) lines.push(`  ${label.padEnd(12)} $${formatUsd(r.breakdown[k])}`);
+    if (breakdown[k] !== 0) lines.push(`  ${label.padEnd(12)} $${formatUsd(breakdown[k])}`);
   }
   if (r.tier_above !== undefined)
     lines.push(`  (long-context prices: input above ${r.tier_above} tokens)`);
-  lines.push(`  ${'total'.padEnd(12)} $${formatUsd(r.cost_usd)}`);
+  lines.push(`  ${'total'.padEnd(12)} $${formatUsd(pusdToUsd(r.cost_pusd))}`);
   if (req.model.toLowerCase() !== r.model.id) lines[0] += `  [asked for ${req.model}]`;
   return `${lines.join('\n')}\n`;
+}
+
+/** The --json answer: the result with its money in USD (cost_usd is null when unpriced). */
+function json(r: PriceResult): string {
+  return JSON.stringify({
+    unpriced: r.unpriced,
+    cost_usd: r.unpriced ? null : pusdToUsd(r.cost_pusd),
+    breakdown: r.unpriced ? null : breakdownToUsd(r.breakdown_pusd),
+    source: r.source,
+    model: r.model,
+    ...(r.unpriced || r.tier_above === undefined ? {} : { tier_above: r.tier_above }),
+    reason: r.reason,
+  });
 }
 
 export function priceCommand(args: string[], io: Io): number {
@@ -119,8 +140,7 @@ export function priceCommand(args: string[], io: Io): number {
     throw err;
   }
   if (v.json) {
-    const { cost_pusd: _, ...shown } = result;
-    io.stdout.write(`${JSON.stringify(shown)}\n`);
+    io.stdout.write(`${json(result)}\n`);
   } else if (result.unpriced) {
     io.stderr.write(text(req, result));
   } else {
