@@ -1,4 +1,12 @@
-import { type Catalogue, type PriceResult, USAGE_COUNTS, type Usage } from '@costlens/pricing';
+import {
+  breakdownToUsd,
+  type Catalogue,
+  isUnbilledFailure,
+  type PriceResult,
+  pusdToUsd,
+  USAGE_COUNTS,
+  type Usage,
+} from '@costlens/pricing';
 import {
   type Attributes,
   type Context,
@@ -165,7 +173,7 @@ export class Call {
         durationSeconds: seconds,
         inputTokens: this.usage.input_tokens,
         outputTokens: this.usage.output_tokens,
-        costUsd: price.costUsd,
+        costPusd: price.costPusd,
       });
     } catch (err) {
       diag.error('costlens: could not record a call', err);
@@ -213,24 +221,20 @@ export class Call {
     return a;
   }
 
-  /** The cost attributes; a failed call that reported no usage was not billed (0). */
-  private price(failed: boolean): { attributes: Attributes; costUsd: number | undefined } {
+  /**
+   * The cost attributes (USD, converted here where they leave) and the cost in
+   * pUSD for the metrics; a failed call that reported no usage was not billed (0).
+   */
+  private price(failed: boolean): { attributes: Attributes; costPusd: number | undefined } {
     const u = this.usage;
-    let reported = false;
-    let used = false;
-    for (const k of USAGE_COUNTS) {
-      const v = u[k];
-      if (typeof v === 'number') {
-        reported = true;
-        if (v > 0) used = true;
-      }
-    }
-    if (failed && !used) {
-      return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costUsd: 0 };
+    if (isUnbilledFailure(failed, u)) {
+      return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costPusd: 0 };
     }
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
-    if (!reported) return unpriced('the response reported no usage');
+    if (!USAGE_COUNTS.some((k) => typeof u[k] === 'number')) {
+      return unpriced('the response reported no usage');
+    }
     // The answer's model is the more exact (a dated snapshot); the requested one stands in.
     const answered = this.outcome.responseModel;
     const requested = this.request.model;
@@ -255,11 +259,11 @@ export class Call {
     if (!result || result.unpriced) return unpriced(reason);
     return {
       attributes: {
-        [S.ATTR_COSTLENS_COST_USD]: result.cost_usd,
-        [S.ATTR_COSTLENS_COST_BREAKDOWN]: JSON.stringify(result.breakdown),
+        [S.ATTR_COSTLENS_COST_USD]: pusdToUsd(result.cost_pusd),
+        [S.ATTR_COSTLENS_COST_BREAKDOWN]: JSON.stringify(breakdownToUsd(result.breakdown_pusd)),
         [S.ATTR_COSTLENS_PRICING_SOURCE]: result.source,
       },
-      costUsd: result.cost_usd,
+      costPusd: result.cost_pusd,
     };
   }
 
@@ -274,13 +278,13 @@ export class Call {
   }
 }
 
-function unpriced(reason: string): { attributes: Attributes; costUsd: undefined } {
+function unpriced(reason: string): { attributes: Attributes; costPusd: undefined } {
   return {
     attributes: {
       [S.ATTR_COSTLENS_COST_UNPRICED]: true,
       [S.ATTR_COSTLENS_COST_UNPRICED_REASON]: reason,
     },
-    costUsd: undefined,
+    costPusd: undefined,
   };
 }
 

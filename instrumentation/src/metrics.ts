@@ -1,3 +1,4 @@
+import { pusdToUsd } from '@costlens/pricing';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
@@ -16,8 +17,8 @@ export interface CallMeasurement {
   durationSeconds: number;
   inputTokens: number | undefined;
   outputTokens: number | undefined;
-  /** Absent when the call is unpriced: it adds nothing rather than a false 0. */
-  costUsd: number | undefined;
+  /** In pUSD; absent when the call is unpriced: it adds nothing rather than a false 0. */
+  costPusd: number | undefined;
 }
 
 /** The instruments of one meter; made once per meter, recorded on every call. */
@@ -60,6 +61,9 @@ export class CallMetrics {
         [ATTR_GEN_AI_TOKEN_TYPE]: 'output',
       });
     }
-    if (m.costUsd !== undefined && m.costUsd > 0) this.cost.add(m.costUsd, m.attributes);
+    // The counter is in USD: the amount leaves the program here.
+    if (m.costPusd !== undefined && m.costPusd > 0) {
+      this.cost.add(pusdToUsd(m.costPusd), m.attributes);
+    }
   }
 }

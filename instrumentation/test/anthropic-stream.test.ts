@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/streaming';
+import { pusdToUsd } from '@costlens/pricing';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,6 +9,7 @@ import {
   checkedReset,
   errorBody,
   type FakeAnthropic,
+  SONNET_46,
   split,
   streamEvents,
   USER,
@@ -97,7 +99,8 @@ describe('streaming', () => {
     });
     expect(ttft).toBeGreaterThan(0);
     expect(ttft).toBeLessThan((span.duration[0] * 1e9 + span.duration[1]) / 1e9);
-    expect(cost).toBeCloseTo((10 * 3 + 2000 * 0.3 + 42 * 15) / 1e6, 12);
+    const p = SONNET_46;
+    expect(cost).toBe(pusdToUsd(10 * p.input + 2000 * p.cacheRead + 42 * p.output));
   });
 
   it('messages.stream() with finalMessage(): one span, with the final usage', async () => {
@@ -199,7 +202,7 @@ describe('streaming', () => {
       'costlens.retry.count': 0,
       'error.type': (caught as Error).constructor.name,
     });
-    expect(cost).toBeCloseTo((25 * 3) / 1e6, 12);
+    expect(cost).toBe(pusdToUsd(25 * SONNET_46.input));
   });
 
   it("an error event in the stream fails the span with the SDK's error class", async () => {

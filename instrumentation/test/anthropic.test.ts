@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
+import { breakdownToUsd, pusdToUsd } from '@costlens/pricing';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
@@ -77,24 +78,18 @@ describe('messages.create', () => {
     expect(ttft).toBeUndefined();
     const p = SONNET_46;
     const expected = {
-      input: (100 * p.input) / 1e6,
-      cache_read: (2000 * p.cacheRead) / 1e6,
-      cache_write: (1000 * p.write5m + 500 * p.write1h) / 1e6,
-      output: (50 * p.output) / 1e6,
-    };
-    expect(cost).toBeCloseTo(0.0084, 12);
-    expect(cost).toBeCloseTo(
-      expected.input + expected.cache_read + expected.cache_write + expected.output,
-      12,
-    );
-    expect(JSON.parse(String(breakdown))).toEqual({
-      input: expect.closeTo(expected.input, 12),
-      cache_read: expect.closeTo(expected.cache_read, 12),
-      cache_write: expect.closeTo(expected.cache_write, 12),
-      output: expect.closeTo(expected.output, 12),
+      input: 100 * p.input,
+      output: 50 * p.output,
+      cache_read: 2000 * p.cacheRead,
+      cache_write: 1000 * p.write5m + 500 * p.write1h,
       reasoning: 0,
       media: 0,
-    });
+    };
+    expect(cost).toBeCloseTo(0.0084, 12);
+    expect(cost).toBe(
+      pusdToUsd(expected.input + expected.cache_read + expected.cache_write + expected.output),
+    );
+    expect(JSON.parse(String(breakdown))).toEqual(breakdownToUsd(expected));
     expect(String(source)).toMatch(/^\d{4}\.\d{2}\.\d{2}-/);
 
     const sent = JSON.parse(server.requests.at(-1)!.body);

@@ -140,10 +140,17 @@ export const USER = [{ role: 'user' as const, content: 'Hi' }];
 
 /**
  * claude-sonnet-4-6 at Anthropic's public prices (USD per 1M tokens): input 3,
- * output 15, cache read 0.30, 5-minute cache write 3.75, 1-hour cache write 6.
+ * output 15, cache read 0.30, 5-minute cache write 3.75, 1-hour cache write 6;
+ * here in pUSD a token ($1 per 1M is 1,000,000 pUSD a token).
  * (Sonnet 4.5 costs the same, but the SDK warns on every call that it is deprecated.)
  */
-export const SONNET_46 = { input: 3, output: 15, cacheRead: 0.3, write5m: 3.75, write1h: 6 };
+export const SONNET_46 = {
+  input: 3_000_000,
+  output: 15_000_000,
+  cacheRead: 300_000,
+  write5m: 3_750_000,
+  write1h: 6_000_000,
+};
 
 /** The span's attributes without the ones a test checks apart (cost, timing). */
 export function split(span: ReadableSpan) {

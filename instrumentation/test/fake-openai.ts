@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { pusdToUsd } from '@costlens/pricing';
 import OpenAI, * as openaiModule from 'openai';
 import {
   type FakeServer,
@@ -235,8 +236,9 @@ export { defaultHandler as openaiDefaultHandler };
 
 export const API_KEY = 'sk-test-0123456789abcdefghij';
 
-// gpt-4o-mini at OpenAI's list prices: $0.15 / 1M input, $0.075 / 1M cached input, $0.60 / 1M output.
-export const GPT_4O_MINI_COST = (800 * 0.15 + 200 * 0.075 + 100 * 0.6) / 1e6;
+// gpt-4o-mini at OpenAI's list prices, in pUSD a token: $0.15 / 1M input (150,000),
+// $0.075 / 1M cached input (75,000), $0.60 / 1M output (600,000); in USD as the span says it.
+export const GPT_4O_MINI_COST = pusdToUsd(800 * 150_000 + 200 * 75_000 + 100 * 600_000);
 
 export const costOf = (attrs: Record<string, unknown>) => Number(attrs['costlens.cost.usd']);
 

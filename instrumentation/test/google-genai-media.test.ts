@@ -1,3 +1,4 @@
+import { pusdToUsd, usdToPusd } from '@costlens/pricing';
 import { describe, expect, it } from 'vitest';
 import {
   breakdown,
@@ -47,8 +48,9 @@ describe('images', () => {
     'costlens.image.resolution': imageSize,
     'costlens.aspect_ratio': aspectRatio,
     'costlens.retry.count': 0,
-    // The image at its resolution's price, 12 input tokens at $2/M, 200 output at $12/M.
-    ...priced(media + 12 * 2e-6 + 200 * 12e-6),
+    // The image at its resolution's price, 12 input tokens at $2/M, 200 output at $12/M
+    // (2,000,000 and 12,000,000 pUSD a token).
+    ...priced(pusdToUsd(usdToPusd(media) + 12 * 2_000_000 + 200 * 12_000_000)),
   });
 
   for (const [size, media] of [

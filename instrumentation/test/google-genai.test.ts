@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pusdToUsd } from '@costlens/pricing';
 import type { CallableTool, FunctionCall, Part } from '@google/genai';
 import * as googleGenAI from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -170,7 +171,8 @@ describe('generateContent', () => {
       'gen_ai.response.id': 'round-2',
       'gen_ai.usage.input_tokens': 230,
       'gen_ai.usage.output_tokens': 19,
-      ...priced((230 * 0.3 + 19 * 2.5) / 1e6),
+      // $0.30 / 1M in, $2.50 / 1M out: 300,000 and 2,500,000 pUSD a token
+      ...priced(pusdToUsd(230 * 300_000 + 19 * 2_500_000)),
     });
   });
 });

@@ -1,3 +1,4 @@
+import { pusdToUsd } from '@costlens/pricing';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI, * as openaiModule from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -66,8 +67,9 @@ describe('chat completions', () => {
       'gen_ai.usage.cache_read.input_tokens': 200,
       'costlens.retry.count': 0,
     });
-    expect(cost).toBeCloseTo(GPT_4O_MINI_COST, 12);
-    expect(JSON.parse(String(breakdown))).toMatchObject({ cache_read: 0.000015 });
+    expect(cost).toBe(GPT_4O_MINI_COST);
+    // 200 cached input tokens at 75,000 pUSD each
+    expect(JSON.parse(String(breakdown))).toMatchObject({ cache_read: pusdToUsd(200 * 75_000) });
     expect(String(source)).toMatch(/^\d{4}\.\d{2}\.\d{2}-/);
   });
 
@@ -154,7 +156,7 @@ describe('chat completions', () => {
     });
     expect(ttft).toBeGreaterThan(0);
     expect(ttft).toBeLessThan(span.duration[0] + span.duration[1] / 1e9 + 1e-9);
-    expect(costOf(span.attributes)).toBeCloseTo(GPT_4O_MINI_COST, 12);
+    expect(costOf(span.attributes)).toBe(GPT_4O_MINI_COST);
   });
 
   it('the chat.completions.stream() helper: one span with the usage', async () => {

@@ -1,3 +1,4 @@
+import { pusdToUsd, usdToPusd } from '@costlens/pricing';
 import type OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import * as openai6Module from 'openai6';
@@ -69,8 +70,8 @@ describe('responses, embeddings, images, videos', () => {
       'costlens.call_type': 'embedding',
       'gen_ai.usage.input_tokens': 8,
     });
-    // $0.02 per 1M tokens
-    expect(costOf(a)).toBeCloseTo((8 * 0.02) / 1e6, 12);
+    // $0.02 per 1M tokens: 20,000 pUSD a token
+    expect(costOf(a)).toBe(pusdToUsd(8 * 20_000));
   });
 
   it('gpt-image-1, high quality 1024x1536: per-image price plus the text prompt, image tokens not billed twice', async () => {
@@ -90,8 +91,8 @@ describe('responses, embeddings, images, videos', () => {
       'gen_ai.usage.input_tokens': 50,
     });
     expect(a['gen_ai.usage.output_tokens']).toBeUndefined();
-    // $0.25 per high 1024x1536 image, $5 / 1M text input tokens
-    expect(costOf(a)).toBeCloseTo(0.25 + (50 * 5) / 1e6, 12);
+    // $0.25 per high 1024x1536 image, $5 / 1M text input tokens (5,000,000 pUSD a token)
+    expect(costOf(a)).toBe(pusdToUsd(usdToPusd(0.25) + 50 * 5_000_000));
   });
 
   it('Sora video: seconds and size of the job', async () => {
@@ -176,8 +177,6 @@ describe('disabled, and openai 6', () => {
     for await (const _ of stream);
     const spans = await waitForSpans(t, 2);
     expect(spans.map((s) => s.attributes['gen_ai.usage.input_tokens'])).toEqual([1000, 1000]);
-    expect(spans.map((s) => costOf(s.attributes))).toEqual(
-      [GPT_4O_MINI_COST, GPT_4O_MINI_COST].map((c) => expect.closeTo(c, 12)),
-    );
+    expect(spans.map((s) => costOf(s.attributes))).toEqual([GPT_4O_MINI_COST, GPT_4O_MINI_COST]);
   });
 });
