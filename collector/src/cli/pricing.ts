@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import {
   BUNDLED_CATALOGUE_PATH,
   type CatalogueData,
+  describePrices,
   loadCatalogue,
   type ModelEntry,
+  type PriceKind,
   type PriceSet,
 } from '@costlens/pricing';
 import {
@@ -36,25 +38,15 @@ export const MAX_LOSS = 0.3;
 
 const money = (v: number | undefined) => (v === undefined ? '-' : String(v));
 
-function extras(p: PriceSet | undefined): string {
-  if (!p) return '';
-  const out: string[] = [];
-  if (p.cache_read !== undefined) out.push(`cache read ${p.cache_read}`);
-  if (p.cache_write !== undefined) out.push(`cache write ${p.cache_write}`);
-  if (p.cache_write_1h !== undefined) out.push(`1h write ${p.cache_write_1h}`);
-  for (const t of p.tiers ?? [])
-    out.push(`>${t.above / 1000}k: ${money(t.input)}/${money(t.output)}`);
-  for (const i of p.images ?? []) {
-    out.push(
-      `image ${[i.quality, i.size, i.resolution].filter(Boolean).join(' ') || 'each'} $${i.usd}`,
-    );
-  }
-  for (const v of p.video ?? []) {
-    const what = [v.resolution, v.size, v.audio === undefined ? '' : v.audio ? 'audio' : 'silent'];
-    out.push(`video ${what.filter(Boolean).join(' ') || 'any'} $${v.usd_per_second}/s`);
-  }
-  return out.join('; ');
-}
+/** What the "other prices" column shows: cache, long-context and media prices (input and output have columns). */
+const OTHER_PRICES = [
+  'cache_read',
+  'cache_write',
+  'cache_write_1h',
+  'tiers',
+  'images',
+  'video',
+] as const satisfies readonly PriceKind[];
 
 function current(m: ModelEntry): PriceSet | undefined {
   const undated = m.prices.filter(
@@ -79,7 +71,15 @@ function list(args: string[], io: Io): number {
   }
   const rows = models.map((m) => {
     const p = current(m);
-    return [m.provider, m.id, m.mode, money(p?.input), money(p?.output), extras(p), m.source];
+    return [
+      m.provider,
+      m.id,
+      m.mode,
+      money(p?.input),
+      money(p?.output),
+      describePrices(p, OTHER_PRICES),
+      m.source,
+    ];
   });
   const head = ['provider', 'model', 'mode', 'input/1M', 'output/1M', 'other prices', 'source'];
   const widths = head.map((h, i) =>

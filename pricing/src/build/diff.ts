@@ -1,12 +1,6 @@
+import { describePrice, PRICE_KINDS } from '../describe.js';
 import { pricesAt } from '../rates.js';
-import type {
-  CatalogueData,
-  ImagePrice,
-  ModelEntry,
-  PriceSet,
-  Tier,
-  VideoPrice,
-} from '../types.js';
+import type { CatalogueData, ModelEntry, PriceSet } from '../types.js';
 
 export interface CatalogueDiff {
   added: string[];
@@ -17,45 +11,19 @@ export interface CatalogueDiff {
 
 const name = (m: ModelEntry) => `${m.provider} ${m.id}`;
 
-function describe(key: string, v: unknown): string {
-  if (v === undefined) return 'none';
-  if (key === 'images' && Array.isArray(v)) {
-    return (v as ImagePrice[])
-      .map(
-        (i) => `${[i.quality, i.size, i.resolution].filter(Boolean).join(' ') || 'each'} $${i.usd}`,
-      )
-      .join(', ');
-  }
-  if (key === 'video' && Array.isArray(v)) {
-    return (v as VideoPrice[])
-      .map(
-        (x) =>
-          `${[x.resolution, x.size, x.audio === undefined ? '' : x.audio ? 'audio' : 'silent'].filter(Boolean).join(' ') || 'any'} $${x.usd_per_second}/s`,
-      )
-      .join(', ');
-  }
-  if (key === 'tiers' && Array.isArray(v)) {
-    return (v as Tier[]).map((t) => `>${t.above}: ${t.input ?? '-'}/${t.output ?? '-'}`).join(', ');
-  }
-  return String(v);
-}
-
-/** Only the price kinds that changed: `input 0.5, images ...` before and after. */
+/** Only the price kinds that changed, described as `costlens pricing list` shows them, before and after; null when none did. */
 function changes(
   a: PriceSet | undefined,
   b: PriceSet | undefined,
-): { before: string; after: string } {
-  const keys = [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].sort();
+): { before: string; after: string } | null {
   const before: string[] = [];
   const after: string[] = [];
-  for (const k of keys) {
-    const x = (a as Record<string, unknown> | undefined)?.[k];
-    const y = (b as Record<string, unknown> | undefined)?.[k];
-    if (JSON.stringify(x) === JSON.stringify(y)) continue;
-    before.push(`${k} ${describe(k, x)}`);
-    after.push(`${k} ${describe(k, y)}`);
+  for (const k of PRICE_KINDS) {
+    if (JSON.stringify(a?.[k]) === JSON.stringify(b?.[k])) continue;
+    before.push(describePrice(a, k));
+    after.push(describePrice(b, k));
   }
-  return { before: before.join('; ') || 'none', after: after.join('; ') || 'none' };
+  return before.length ? { before: before.join('; '), after: after.join('; ') } : null;
 }
 
 export function diffCatalogues(
@@ -68,10 +36,12 @@ export function diffCatalogues(
   const diff: CatalogueDiff = { added: [], removed: [], repriced: [] };
   for (const [n, m] of next) {
     const was = old.get(n);
-    if (!was) diff.added.push(n);
-    else if (JSON.stringify(pricesAt(was, at)) !== JSON.stringify(pricesAt(m, at))) {
-      diff.repriced.push({ model: n, ...changes(pricesAt(was, at), pricesAt(m, at)) });
+    if (!was) {
+      diff.added.push(n);
+      continue;
     }
+    const changed = changes(pricesAt(was, at), pricesAt(m, at));
+    if (changed) diff.repriced.push({ model: n, ...changed });
   }
   for (const n of old.keys()) if (!next.has(n)) diff.removed.push(n);
   diff.added.sort();
