@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../src/catalogue.js';
+import { pusdToUsd } from '../src/money.js';
 
 // For every token-priced chat model the catalogue took from LiteLLM, our price
 // equals LiteLLM's own formula for the same usage:
@@ -50,10 +51,9 @@ describe('cross-check with LiteLLM', () => {
         output_tokens: USAGE.completion,
       });
       const theirs = litellmFormula(e);
-      if (ours.unpriced || Math.abs(ours.cost_usd - theirs) > 1e-12) {
-        wrong.push(
-          `${m.provider} ${m.id}: ours ${ours.cost_usd ?? ours.reason}, LiteLLM ${theirs}`,
-        );
+      if (ours.unpriced || Math.abs(pusdToUsd(ours.cost_pusd) - theirs) > 1e-12) {
+        const shown = ours.unpriced ? ours.reason : pusdToUsd(ours.cost_pusd);
+        wrong.push(`${m.provider} ${m.id}: ours ${shown}, LiteLLM ${theirs}`);
       }
       checked++;
     }
