@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type AppParts, createApp } from '../collector/src/service/app.js';
 import { type Config, DEFAULT_CONFIG } from '../collector/src/service/config.js';
 import { buildParts } from '../collector/src/service/parts.js';
+import { SOURCE_WRITER_ENTRY } from '../collector/test/support/store.js';
 
 export interface RunningCollector {
   url: string;
@@ -16,7 +17,10 @@ export interface RunningCollector {
 /** A collector on a free loopback port with a temp database and a fresh registry. */
 export async function startCollector(overrides: Partial<Config> = {}): Promise<RunningCollector> {
   const db = join(mkdtempSync(join(tmpdir(), 'costlens-e2e-')), 'costlens.db');
-  const parts = buildParts({ ...structuredClone(DEFAULT_CONFIG), db, ...overrides });
+  const parts = buildParts(
+    { ...structuredClone(DEFAULT_CONFIG), db, ...overrides },
+    { writerEntry: SOURCE_WRITER_ENTRY },
+  );
   const app = createApp(parts);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,4 +1,4 @@
-import { loadCatalogue } from '@costlens/pricing';
+import { loadCatalogue, usdToPusd } from '@costlens/pricing';
 import { describe, expect, it } from 'vitest';
 import { isGenAiSpan, recordFromSpan, type SpanInput } from '../src/records/from-span.js';
 
@@ -76,16 +76,15 @@ describe('GenAI span -> call record', () => {
       error_type: null,
       error_message: null,
       retry_count: 1,
-      cost_usd: 0.02,
       cost_pusd: 20_000_000_000,
-      cost_breakdown: JSON.stringify({
-        input: 0.005,
-        output: 0.005,
-        cache_read: 0.01,
+      cost_breakdown_pusd: {
+        input: 5_000_000_000,
+        output: 5_000_000_000,
+        cache_read: 10_000_000_000,
         cache_write: 0,
         reasoning: 0,
         media: 0,
-      }),
+      },
       pricing_source: catalogue.version,
       unpriced_reason: null,
       prompt: null,
@@ -97,7 +96,7 @@ describe('GenAI span -> call record', () => {
     });
   });
 
-  it('a catalogue-priced breakdown is the JSON of the catalogue breakdown, byte for byte', () => {
+  it('a catalogue-priced call keeps the catalogue breakdown in pico-dollars, as it was computed', () => {
     const usages = [
       { input_tokens: 1_234, output_tokens: 567 },
       { input_tokens: 10_000, output_tokens: 1, cache_read_tokens: 9_999 },
@@ -122,7 +121,8 @@ describe('GenAI span -> call record', () => {
         at: r.started_at,
       });
       if (priced.unpriced) throw new Error('gpt-4o should be priced');
-      expect(r.cost_breakdown).toBe(JSON.stringify(priced.breakdown));
+      expect(r.cost_breakdown_pusd).toEqual(priced.breakdown_pusd);
+      expect(r.cost_pusd).toBe(priced.cost_pusd);
     }
   });
 
@@ -148,7 +148,7 @@ describe('GenAI span -> call record', () => {
     });
     // claude-sonnet-4-5: $3 input, $0.30 cache read, $3.75 5-minute and $6 1-hour cache write, $15 output per 1M
     const expected = (21 * 3 + 12_000 * 0.3 + 3_000 * 3.75 + 1_000 * 6 + 393 * 15) / 1e6;
-    expect(r.cost_usd).toBeCloseTo(expected, 12);
+    expect(r.cost_pusd).toBe(usdToPusd(expected));
   });
 
   it('keeps the cost the instrumentation computed', () => {
@@ -162,10 +162,46 @@ describe('GenAI span -> call record', () => {
       }),
     );
     expect(r).toMatchObject({
-      cost_usd: 0.0123,
       cost_pusd: 12_300_000_000,
+      cost_breakdown_pusd: null,
       pricing_source: 'override',
     });
+  });
+
+  it("reads the instrumentation's breakdown (USD) into pico-dollars; one that is not six amounts is none", () => {
+    const given = (breakdown: string) =>
+      map(
+        span({
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'x',
+          'costlens.cost.usd': 0.0035,
+          'costlens.cost.breakdown': breakdown,
+        }),
+      );
+    const whole =
+      '{"input":0.0025,"output":0.001,"cache_read":0,"cache_write":0,"reasoning":0,"media":0}';
+    expect(given(whole)).toMatchObject({
+      cost_pusd: 3_500_000_000,
+      cost_breakdown_pusd: {
+        input: 2_500_000_000,
+        output: 1_000_000_000,
+        cache_read: 0,
+        cache_write: 0,
+        reasoning: 0,
+        media: 0,
+      },
+    });
+    for (const odd of [
+      'null',
+      '5',
+      '[1,2]',
+      'not json',
+      '{"input":"x","output":0.002}',
+      '{"input":0.1}',
+    ]) {
+      expect(given(odd)).toMatchObject({ cost_pusd: 3_500_000_000, cost_breakdown_pusd: null });
+    }
   });
 
   it('an unknown model is stored unpriced with the reason, never 0', () => {
@@ -177,7 +213,7 @@ describe('GenAI span -> call record', () => {
         'gen_ai.usage.input_tokens': 5,
       }),
     );
-    expect(r.cost_usd).toBeNull();
+    expect(r.cost_pusd).toBeNull();
     expect(r.unpriced_reason).toMatch(/^unknown model "gpt-77"/);
   });
 
@@ -198,7 +234,7 @@ describe('GenAI span -> call record', () => {
       status: 'error',
       error_type: 'RateLimitError',
       error_message: 'Rate limit reached for gpt-4o',
-      cost_usd: 0,
+      cost_pusd: 0,
       pricing_source: 'not billed',
     });
     const some = map(
@@ -213,7 +249,11 @@ describe('GenAI span -> call record', () => {
         err,
       ),
     );
-    expect(some).toMatchObject({ status: 'error', error_type: 'error', cost_usd: 0.0026 });
+    expect(some).toMatchObject({
+      status: 'error',
+      error_type: 'error',
+      cost_pusd: usdToPusd(0.0026),
+    });
   });
 
   it('older semconv: gen_ai.system and prompt/completion tokens', () => {
@@ -229,7 +269,7 @@ describe('GenAI span -> call record', () => {
       provider: 'openai',
       input_tokens: 1_000_000,
       output_tokens: 0,
-      cost_usd: 0.15,
+      cost_pusd: usdToPusd(0.15),
     });
   });
 
@@ -250,7 +290,7 @@ describe('GenAI span -> call record', () => {
       cache_read_tokens: 20_000,
       cache_write_tokens: 5_000,
     });
-    expect(r.cost_usd).toBeCloseTo(100 * 3e-6 + 20_000 * 0.3e-6 + 5_000 * 3.75e-6, 12);
+    expect(r.cost_pusd).toBe(100 * 3_000_000 + 20_000 * 300_000 + 5_000 * 3_750_000);
     // Already including them: not added twice.
     const incl = map(
       span({
@@ -276,7 +316,7 @@ describe('GenAI span -> call record', () => {
     expect(r).toMatchObject({
       input_tokens: 1_000_000,
       cache_read_tokens: 1_000_000,
-      cost_usd: 1.25,
+      cost_pusd: usdToPusd(1.25),
     });
   });
 
@@ -296,7 +336,7 @@ describe('GenAI span -> call record', () => {
       call_type: 'text',
       input_tokens: 2_000,
       cache_read_tokens: 1_000,
-      cost_usd: 0.00475,
+      cost_pusd: usdToPusd(0.00475),
     });
   });
 
@@ -308,11 +348,11 @@ describe('GenAI span -> call record', () => {
       'gen_ai.usage.input_tokens': 1_000_000,
     };
     expect(map(span({ ...base, 'gen_ai.usage.cost': 2.4 }))).toMatchObject({
-      cost_usd: 2.4,
+      cost_pusd: usdToPusd(2.4),
       pricing_source: 'openlit',
     });
     expect(map(span({ ...base, 'gen_ai.usage.cost': 0 }))).toMatchObject({
-      cost_usd: 2.5,
+      cost_pusd: usdToPusd(2.5),
       pricing_source: catalogue.version,
     });
   });
@@ -334,7 +374,7 @@ describe('GenAI span -> call record', () => {
       request_model: 'gemini-2.5-flash',
       operation: 'chat',
       input_tokens: 1_000_000,
-      cost_usd: 0.3,
+      cost_pusd: usdToPusd(0.3),
     });
   });
 
@@ -353,7 +393,7 @@ describe('GenAI span -> call record', () => {
       call_type: 'video',
       video_seconds: 8,
       video_audio: true,
-      cost_usd: 3.2,
+      cost_pusd: usdToPusd(3.2),
     });
     const img = map(
       span({
@@ -365,7 +405,7 @@ describe('GenAI span -> call record', () => {
         'costlens.image.quality': 'high',
       }),
     );
-    expect(img).toMatchObject({ call_type: 'image', image_count: 2, cost_usd: 0.5 });
+    expect(img).toMatchObject({ call_type: 'image', image_count: 2, cost_pusd: usdToPusd(0.5) });
   });
 
   it('non-GenAI spans are not calls', () => {

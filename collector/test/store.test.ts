@@ -8,6 +8,7 @@ import { migrate, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { LatencySketch } from '../src/store/sketch.js';
 import { Store } from '../src/store/store.js';
 import { callRecord } from './call-record.js';
+import { insertRecords } from './support/store.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
@@ -63,16 +64,15 @@ describe('Store', () => {
     const s = tempStore();
     const batch = [
       ...Array.from({ length: 50 }, (_, i) => call(i)),
-      call(50, { status: 'error', error_type: 'RateLimitError', cost_usd: 0, cost_pusd: 0 }),
+      call(50, { status: 'error', error_type: 'RateLimitError', cost_pusd: 0 }),
       call(51, {
-        cost_usd: null,
         cost_pusd: null,
         unpriced_reason: 'unknown model',
         response_model: 'x-1',
       }),
       call(52, { started_at: T0 + 2 * HOUR }),
     ];
-    expect(s.insertBatch(batch)).toEqual({ inserted: batch, duplicates: 0 });
+    expect(insertRecords(s, batch)).toEqual({ inserted: batch, duplicates: 0 });
     expect(rollupTotals(s)).toEqual(callTotals(s));
     expect(callTotals(s)).toEqual({
       calls: 53,
@@ -106,8 +106,28 @@ describe('Store', () => {
       error_type: 'APIError',
       error_message: 'boom',
       retry_count: 2,
-      cost_usd: 0.25,
       cost_pusd: 250_000_000_000,
+      cost_breakdown_pusd: {
+        input: 10_000_000_000,
+        output: 20_000_000_000,
+        cache_read: 30_000_000_000,
+        cache_write: 40_000_000_000,
+        reasoning: 50_000_000_000,
+        media: 100_000_000_000,
+      },
+      unpriced_reason: null,
+      prompt: 'hi',
+      output_path: '/tmp/x.png',
+      attributes: '{"a":1}',
+    });
+    insertRecords(s, [full]);
+    const back = s.db.prepare('SELECT * FROM call_records').get() as Record<string, unknown>;
+    const { cost_breakdown_pusd: _b, ...rest } = full;
+    expect(back).toEqual({
+      ...rest,
+      video_audio: 1,
+      // Money leaves the store in USD here, once, from the stored pico-dollars.
+      cost_usd: 0.25,
       cost_breakdown: JSON.stringify({
         input: 0.01,
         output: 0.02,
@@ -116,17 +136,6 @@ describe('Store', () => {
         reasoning: 0.05,
         media: 0.1,
       }),
-      unpriced_reason: null,
-      prompt: 'hi',
-      output_path: '/tmp/x.png',
-      attributes: '{"a":1}',
-    });
-    s.insertBatch([full]);
-    const back = s.db.prepare('SELECT * FROM call_records').get() as Record<string, unknown>;
-    const { cost_breakdown: _b, ...rest } = full;
-    expect(back).toEqual({
-      ...rest,
-      video_audio: 1,
       cost_input: 10_000_000_000,
       cost_output: 20_000_000_000,
       cost_cache_read: 30_000_000_000,
@@ -136,25 +145,12 @@ describe('Store', () => {
     });
   });
 
-  it('2c. a cost breakdown that is not an object (an instrumentation sent JSON null) is stored as none', () => {
-    const s = tempStore();
-    const odd = ['null', '5', '[1,2]', 'not json', '{"input":"x","output":0.002}'];
-    s.insertBatch(odd.map((b, i) => call(i, { cost_breakdown: b })));
-    const rows = s.db
-      .prepare('SELECT cost_input i, cost_output o, cost_pusd c FROM calls ORDER BY rowid')
-      .all();
-    expect(rows).toEqual([
-      ...odd.slice(0, 4).map(() => ({ i: null, o: null, c: 3_500_000_000 })),
-      { i: null, o: 2_000_000_000, c: 3_500_000_000 },
-    ]);
-  });
-
   it('3. a retried export changes nothing: not the records, not the rollups', () => {
     const s = tempStore();
     const batch = Array.from({ length: 20 }, (_, i) => call(i));
-    s.insertBatch(batch);
+    insertRecords(s, batch);
     const before = s.db.prepare('SELECT * FROM rollups_hourly ORDER BY user').all();
-    const again = s.insertBatch([...batch.slice(5), call(20)]);
+    const again = insertRecords(s, [...batch.slice(5), call(20)]);
     expect(again.duplicates).toBe(15);
     expect(again.inserted.map((r) => r.id)).toEqual([call(20).id]);
     const after = s.db.prepare('SELECT * FROM rollups_hourly ORDER BY user').all() as {
@@ -168,14 +164,15 @@ describe('Store', () => {
   it('4. a batch that fails half-way leaves nothing behind', () => {
     const s = tempStore();
     const bad = call(2, { call_type: null as unknown as 'text' });
-    expect(() => s.insertBatch([call(1), bad])).toThrow(/NOT NULL/);
+    expect(() => insertRecords(s, [call(1), bad])).toThrow(/NOT NULL/);
     expect(callTotals(s)).toMatchObject({ calls: 0 });
     expect(s.db.prepare('SELECT count(*) n FROM rollups_hourly').get()).toEqual({ n: 0 });
   });
 
   it('5. retention removes old raw calls in chunks and keeps the rollups', () => {
     const s = tempStore();
-    s.insertBatch(
+    insertRecords(
+      s,
       Array.from({ length: 30 }, (_, i) => call(i, { started_at: T0 - (30 - i) * HOUR })),
     );
     const rollupsBefore = rollupTotals(s);
@@ -201,7 +198,15 @@ describe('Store', () => {
     expect(() => migrate(db)).toThrow(
       `the database is at schema version ${SCHEMA_VERSION + 1}, newer than this costlens`,
     );
-    expect(migrate(new Database(':memory:'))).toEqual([1]);
+    expect(migrate(new Database(':memory:'))).toEqual([1, 2]);
+  });
+
+  it('7. says whether it is ready: null while the database answers, why not once it does not', () => {
+    const s = tempStore();
+    expect(s.unready()).toBeNull();
+    s.close();
+    open.splice(open.indexOf(s), 1);
+    expect(s.unready()).toMatch(/not open/);
   });
 });
 

@@ -7,6 +7,7 @@ import { LatencySketch } from '../src/store/sketch.js';
 import { Store } from '../src/store/store.js';
 import { type BatchWriter, InlineWriter, openWriter, ThreadWriter } from '../src/store/writer.js';
 import { callRecord } from './call-record.js';
+import { SOURCE_WRITER_ENTRY, writeRecords } from './support/store.js';
 
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 
@@ -22,14 +23,14 @@ function call(i: number, over: Partial<CallRecord> = {}): CallRecord {
     duration_ms: 100 + i,
     input_tokens: 1000 + i,
     cost_pusd: 3_500_000_000 + i,
-    cost_breakdown: JSON.stringify({
-      input: (2_500_000_000 + i) / 1e12,
-      output: 1e-3,
+    cost_breakdown_pusd: {
+      input: 2_500_000_000 + i,
+      output: 1_000_000_000,
       cache_read: 0,
       cache_write: 0,
       reasoning: 0,
       media: 0,
-    }),
+    },
     ...over,
   });
 }
@@ -37,7 +38,7 @@ function call(i: number, over: Partial<CallRecord> = {}): CallRecord {
 const opened: { store: Store; writer: BatchWriter }[] = [];
 function temp(): { store: Store; writer: BatchWriter } {
   const store = new Store(join(mkdtempSync(join(tmpdir(), 'costlens-writer-')), 'c.db'));
-  const writer = openWriter(store);
+  const writer = openWriter(store, SOURCE_WRITER_ENTRY);
   opened.push({ store, writer });
   return { store, writer };
 }
@@ -53,7 +54,7 @@ describe('ThreadWriter: export batches stored on a thread of their own', () => {
     const { store, writer } = temp();
     expect(writer).toBeInstanceOf(ThreadWriter);
     const batch = Array.from({ length: 20 }, (_, i) => call(i));
-    const result = await writer.insertBatch(batch);
+    const result = await writeRecords(writer, batch);
     expect(result.duplicates).toBe(0);
     expect(result.inserted).toHaveLength(20);
     // The caller's objects, not copies.
@@ -64,9 +65,9 @@ describe('ThreadWriter: export batches stored on a thread of their own', () => {
   it('2. a retried export: only the new records come back, nothing is counted twice', async () => {
     const { store, writer } = temp();
     const batch = Array.from({ length: 10 }, (_, i) => call(i));
-    await writer.insertBatch(batch);
+    await writeRecords(writer, batch);
     const again = [batch[3]!, call(10), batch[7]!, call(11)];
-    const result = await writer.insertBatch(again);
+    const result = await writeRecords(writer, again);
     expect(result.duplicates).toBe(2);
     expect(result.inserted).toEqual([again[1], again[3]]);
     expect(result.inserted[0]).toBe(again[1]);
@@ -78,9 +79,12 @@ describe('ThreadWriter: export batches stored on a thread of their own', () => {
     const batch = Array.from({ length: 512 }, (_, i) =>
       call(i, i % 10 === 0 ? { status: 'error', error_type: 'Timeout' } : {}),
     );
-    await writer.insertBatch(batch);
+    await writeRecords(writer, batch);
     // A second request adds to the same rows.
-    await writer.insertBatch(Array.from({ length: 100 }, (_, i) => call(512 + i)));
+    await writeRecords(
+      writer,
+      Array.from({ length: 100 }, (_, i) => call(512 + i)),
+    );
     const rollups = store.db
       .prepare(
         'SELECT status, calls, failures, input_tokens, cost_pusd, latency FROM rollups_hourly ORDER BY status',
@@ -119,19 +123,22 @@ describe('ThreadWriter: export batches stored on a thread of their own', () => {
   it('4. a batch that fails stores nothing and rejects with the SQLite error; the next one is stored', async () => {
     const { store, writer } = temp();
     const bad = call(2, { call_type: null as unknown as 'text' });
-    await expect(writer.insertBatch([call(1), bad])).rejects.toMatchObject({
+    await expect(writeRecords(writer, [call(1), bad])).rejects.toMatchObject({
       message: expect.stringMatching(/NOT NULL/),
       code: 'SQLITE_CONSTRAINT_NOTNULL',
     });
     expect(store.db.prepare('SELECT count(*) n FROM calls').get()).toEqual({ n: 0 });
-    await writer.insertBatch([call(1)]);
+    await writeRecords(writer, [call(1)]);
     expect(store.db.prepare('SELECT count(*) n FROM calls').get()).toEqual({ n: 1 });
   });
 
   it('5. batches handed over together are stored in order, and close() waits for them', async () => {
     const { store, writer } = temp();
     const pending = Array.from({ length: 8 }, (_, b) =>
-      writer.insertBatch(Array.from({ length: 64 }, (_, i) => call(b * 64 + i))),
+      writeRecords(
+        writer,
+        Array.from({ length: 64 }, (_, i) => call(b * 64 + i)),
+      ),
     );
     const closed = writer.close();
     const results = await Promise.all(pending);
@@ -139,14 +146,14 @@ describe('ThreadWriter: export batches stored on a thread of their own', () => {
     expect(results.map((r) => r.inserted.length)).toEqual(Array(8).fill(64));
     const order = store.db.prepare('SELECT started_at FROM calls ORDER BY rowid').pluck().all();
     expect(order).toEqual(Array.from({ length: 512 }, (_, i) => T0 + i));
-    await expect(writer.insertBatch([call(999)])).rejects.toThrow(/closed/);
+    await expect(writeRecords(writer, [call(999)])).rejects.toThrow(/closed/);
   });
 
   it('6. an in-memory database is written on the caller thread', async () => {
     const store = new Store(':memory:');
     const writer = openWriter(store);
     expect(writer).toBeInstanceOf(InlineWriter);
-    expect((await writer.insertBatch([call(1)])).inserted).toHaveLength(1);
+    expect((await writeRecords(writer, [call(1)])).inserted).toHaveLength(1);
     store.close();
   });
 });

@@ -1,14 +1,9 @@
+import { OPERATION_DURATION_BUCKETS, pusdToUsd } from '@costlens/pricing';
 import { Counter, Histogram, type Registry, type RegistryContentType } from 'prom-client';
-
-type AnyRegistry = Registry<RegistryContentType>;
-
 import type { CallRecord } from '../records/call-record.js';
 import { LabelCap } from './label-cap.js';
 
-/** The conventions' duration buckets (gen_ai.client.operation.duration), in seconds. */
-const DURATION_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
+type AnyRegistry = Registry<RegistryContentType>;
 
 const TOKEN_FIELDS = [
   ['input', 'input_tokens'],
@@ -57,7 +52,7 @@ export class AiMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { labels, pusd } of costs.values()) this.inc(labels, Number(pusd) / 1e12);
+        for (const { labels, pusd } of costs.values()) this.inc(labels, pusdToUsd(Number(pusd)));
       },
     });
     this.#calls = new Counter({
@@ -76,7 +71,7 @@ export class AiMetrics {
       name: 'costlens_call_duration_seconds',
       help: 'Duration of stored AI calls',
       labelNames: ['provider', 'model', 'call_type', 'status'],
-      buckets: DURATION_BUCKETS,
+      buckets: [...OPERATION_DURATION_BUCKETS],
       registers,
     });
     this.#images = new Counter({
@@ -97,11 +92,6 @@ export class AiMetrics {
       labelNames: ['provider', 'model', 'project'],
       registers,
     });
-  }
-
-  /** Records that are committed: prepare() and commit() in one. */
-  record(records: readonly CallRecord[]): void {
-    this.commit(this.prepare(records), null);
   }
 
   /**
@@ -184,15 +174,15 @@ export class AiMetrics {
 
   /**
    * Call once the records are committed, with the positions of the ones that were
-   * new (null: all of them). A request is summed per series first, so each counter
+   * new. A request is summed per series first, so each counter
    * moves once per series, not once per call.
    */
-  commit(pending: PendingMetrics, fresh: readonly number[] | null): void {
+  commit(pending: PendingMetrics, fresh: readonly number[]): void {
     const { series, seriesOf, values } = pending;
     const groups: (Group | undefined)[] = new Array(series.length);
-    const count = fresh === null ? seriesOf.length : fresh.length;
+    const count = fresh.length;
     for (let k = 0; k < count; k++) {
-      const i = fresh === null ? k : fresh[k]!;
+      const i = fresh[k]!;
       const at = seriesOf[i]!;
       let g = groups[at];
       if (g === undefined) {

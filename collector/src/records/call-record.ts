@@ -1,4 +1,6 @@
-/** One AI call as the collector stores it (DESIGN.md "Call record"). */
+import type { CostBreakdown } from '@costlens/pricing';
+
+/** One AI call as the collector stores it (docs/architecture.md, "The call record"). */
 export interface CallRecord {
   /** trace_id + span_id, hex. */
   id: string;
@@ -36,11 +38,13 @@ export interface CallRecord {
   error_type: string | null;
   error_message: string | null;
   retry_count: number;
-  /** USD; null when no price is known, 0 for a failed call that is not billed. */
-  cost_usd: number | null;
-  /** Exact pico-dollars behind cost_usd, so totals never drift. */
+  /**
+   * Whole pico-dollars (1e-12 USD), so totals never drift; null when no price is
+   * known, 0 for a failed call that was not billed. USD only where it leaves the collector.
+   */
   cost_pusd: number | null;
-  cost_breakdown: string | null;
+  /** The cost by component in pico-dollars, when it is known. */
+  cost_breakdown_pusd: CostBreakdown | null;
   pricing_source: string | null;
   /** Why cost_usd is null. */
   unpriced_reason: string | null;
@@ -51,11 +55,3 @@ export interface CallRecord {
 }
 
 export type CallType = 'text' | 'embedding' | 'image' | 'video' | 'audio' | 'other';
-
-/**
- * The cost breakdown of records priced from the catalogue, in whole pico-dollars
- * (input, output, cache_read, cache_write, reasoning, media): the store's columns,
- * kept beside the record so the store need not parse cost_breakdown back. A record
- * without an entry is read from its cost_breakdown JSON.
- */
-export const breakdownPusd = new WeakMap<CallRecord, readonly number[]>();

@@ -1,4 +1,4 @@
-import { normalizeProvider, type Usage } from '@costlens/pricing';
+import { inputIncludesCache, normalizeProvider, type Usage } from '@costlens/pricing';
 import { type Attrs, int, str } from './attrs.js';
 import type { CallType } from './call-record.js';
 
@@ -119,7 +119,15 @@ export function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage
     'ai.usage.reasoningTokens',
   );
   const cached = (cacheRead ?? 0) + (cacheWrite ?? 0) + (cacheWrite1h ?? 0);
-  if (!ours && provider === 'anthropic' && input !== null && input < cached) input += cached;
+  // Anthropic's own count leaves cache tokens out; our instrumentation has already added them.
+  if (
+    !ours &&
+    provider !== null &&
+    !inputIncludesCache(provider) &&
+    input !== null &&
+    input < cached
+  )
+    input += cached;
   if (cached > (input ?? 0)) input = cached; // missing or inconsistent input: never bill negative input
   if (reasoning !== null && output !== null && reasoning > output) reasoning = output;
   const u: Usage = {};

@@ -1,6 +1,12 @@
-import type { Catalogue, CostBreakdown, Usage } from '@costlens/pricing';
+import {
+  type Catalogue,
+  type CostBreakdown,
+  isUnbilledFailure,
+  type Usage,
+  usdToPusd,
+} from '@costlens/pricing';
 import { type Attrs, bool, int, isSecretKey, num, str, truncate } from './attrs.js';
-import { breakdownPusd, type CallRecord } from './call-record.js';
+import type { CallRecord } from './call-record.js';
 import { callTypeOf, operationOf, providerOf, usageOf } from './conventions.js';
 
 export { isGenAiSpan } from './conventions.js';
@@ -195,26 +201,28 @@ export function recordFromSpan(
     error_type: failed ? (str(a, 'error.type') ?? 'error') : null,
     error_message: failed ? truncate(span.status.message || null, 500) : null,
     retry_count: int(a, 'costlens.retry.count') ?? 0,
-    cost_usd: cost.cost_usd,
     cost_pusd: cost.cost_pusd,
-    cost_breakdown: cost.cost_breakdown,
+    cost_breakdown_pusd: cost.cost_breakdown_pusd,
     pricing_source: cost.pricing_source,
     unpriced_reason: cost.unpriced_reason,
     prompt: truncate(str(a, 'costlens.prompt'), max),
     output_path: str(a, 'costlens.output.path'),
     attributes: restOf(a, max),
   };
-  if (cost.pusd) breakdownPusd.set(record, cost.pusd);
   return record;
 }
 
 type Cost = Pick<
   CallRecord,
-  'cost_usd' | 'cost_pusd' | 'cost_breakdown' | 'pricing_source' | 'unpriced_reason'
-> & {
-  /** The breakdown in pico-dollars when the catalogue priced the call (see breakdownPusd). */
-  pusd?: readonly number[];
-};
+  'cost_pusd' | 'cost_breakdown_pusd' | 'pricing_source' | 'unpriced_reason'
+>;
+
+const unpriced = (reason: string, source: string | null = null): Cost => ({
+  cost_pusd: null,
+  cost_breakdown_pusd: null,
+  pricing_source: source,
+  unpriced_reason: reason,
+});
 
 function costOf(
   a: Attrs,
@@ -230,24 +238,16 @@ function costOf(
   const given = num(a, 'costlens.cost.usd');
   if (given !== null && given >= 0) {
     return {
-      cost_usd: given,
-      cost_pusd: Math.round(given * 1e12),
-      cost_breakdown: str(a, 'costlens.cost.breakdown'),
+      cost_pusd: usdToPusd(given),
+      cost_breakdown_pusd: breakdownOf(str(a, 'costlens.cost.breakdown')),
       pricing_source: str(a, 'costlens.pricing.source') ?? 'instrumentation',
       unpriced_reason: null,
     };
   }
-  // A failed call that reported no usage was not billed, whatever its model.
-  let nothingUsed = true;
-  for (const k in usage) {
-    const v = usage[k as keyof Usage];
-    if (typeof v === 'number' && v !== 0) nothingUsed = false;
-  }
-  if (call.failed && nothingUsed) {
+  if (isUnbilledFailure(call.failed, usage)) {
     return {
-      cost_usd: 0,
       cost_pusd: 0,
-      cost_breakdown: null,
+      cost_breakdown_pusd: null,
       pricing_source: 'not billed',
       unpriced_reason: null,
     };
@@ -256,22 +256,13 @@ function costOf(
   const openlit = num(a, 'gen_ai.usage.cost');
   if (openlit !== null && openlit > 0) {
     return {
-      cost_usd: openlit,
-      cost_pusd: Math.round(openlit * 1e12),
-      cost_breakdown: null,
+      cost_pusd: usdToPusd(openlit),
+      cost_breakdown_pusd: null,
       pricing_source: 'openlit',
       unpriced_reason: null,
     };
   }
-  if (call.model === null) {
-    return {
-      cost_usd: null,
-      cost_pusd: null,
-      cost_breakdown: null,
-      pricing_source: null,
-      unpriced_reason: 'the span names no model',
-    };
-  }
+  if (call.model === null) return unpriced('the span names no model');
   let r: ReturnType<Catalogue['price']>;
   try {
     r = call.catalogue.price({
@@ -281,43 +272,44 @@ function costOf(
       at: call.at,
     });
   } catch (err) {
-    return {
-      cost_usd: null,
-      cost_pusd: null,
-      cost_breakdown: null,
-      pricing_source: null,
-      unpriced_reason: (err as Error).message,
-    };
+    return unpriced((err as Error).message);
   }
-  if (r.unpriced) {
-    return {
-      cost_usd: null,
-      cost_pusd: null,
-      cost_breakdown: null,
-      pricing_source: r.source,
-      unpriced_reason: r.reason,
-    };
-  }
-  const b = r.breakdown;
+  if (r.unpriced) return unpriced(r.reason, r.source);
   return {
-    cost_usd: r.cost_usd,
     cost_pusd: r.cost_pusd,
-    cost_breakdown: breakdownJson(b),
+    cost_breakdown_pusd: r.breakdown_pusd,
     pricing_source: r.source,
     unpriced_reason: null,
-    // What the store would read back from that JSON (its round trip is exact).
-    pusd: [b.input, b.output, b.cache_read, b.cache_write, b.reasoning, b.media].map((usd) =>
-      Math.round(usd * 1e12),
-    ),
   };
 }
 
-const jsonNumber = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
+const BREAKDOWN_KEYS = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'reasoning',
+  'media',
+] as const satisfies readonly (keyof CostBreakdown)[];
 
 /**
- * JSON.stringify(b) for the breakdown's fixed six fields, in the catalogue's order:
- * the same text, written directly (a quarter of JSON.stringify's time, once per span).
+ * The span's `costlens.cost.breakdown` (JSON, USD per component) in pico-dollars;
+ * null when it is absent or not an object of the six non-negative amounts.
  */
-function breakdownJson(b: CostBreakdown): string {
-  return `{"input":${jsonNumber(b.input)},"output":${jsonNumber(b.output)},"cache_read":${jsonNumber(b.cache_read)},"cache_write":${jsonNumber(b.cache_write)},"reasoning":${jsonNumber(b.reasoning)},"media":${jsonNumber(b.media)}}`;
+function breakdownOf(json: string | null): CostBreakdown | null {
+  if (json === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  const out = { input: 0, output: 0, cache_read: 0, cache_write: 0, reasoning: 0, media: 0 };
+  for (const k of BREAKDOWN_KEYS) {
+    const v = (parsed as Record<string, unknown>)[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return null;
+    out[k] = usdToPusd(v);
+  }
+  return out;
 }

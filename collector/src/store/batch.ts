@@ -1,4 +1,4 @@
-import { type CallRecord, breakdownPusd as knownBreakdown } from '../records/call-record.js';
+import type { CallRecord } from '../records/call-record.js';
 
 /**
  * One export request's records in the form the writer stores them: numbers in one
@@ -107,14 +107,20 @@ export const DURATION_MS = CALL_COLUMNS.length;
 export const GROUP = DURATION_MS + 1;
 export const WIDTH = GROUP + 1;
 
-export const BREAKDOWN = [
-  'input',
-  'output',
-  'cache_read',
-  'cache_write',
-  'reasoning',
-  'media',
-] as const;
+/**
+ * The usage counts of a call: its column in `calls` and its sum in `rollups_hourly`.
+ * The one list the batch, the store and the rollups walk.
+ */
+export const USAGE_COLUMNS = [
+  ['input_tokens', 'input_tokens'],
+  ['output_tokens', 'output_tokens'],
+  ['cache_read_tokens', 'cache_read_tokens'],
+  ['cache_write_tokens', 'cache_write_tokens'],
+  ['cache_write_1h_tokens', 'cache_write_1h_tokens'],
+  ['reasoning_tokens', 'reasoning_tokens'],
+  ['image_count', 'images'],
+  ['video_seconds', 'video_seconds'],
+] as const satisfies readonly (readonly [Column & keyof CallRecord, string])[];
 
 export const ROLLUP_KEY = [
   'hour',
@@ -134,53 +140,25 @@ export type RollupKey = { hour: number } & Record<
 
 const HOUR_MS = 3_600_000;
 
-/**
- * The breakdown's USD amounts back to the whole pico-dollars they were computed
- * in, into `out` at `at` in BREAKDOWN order; NaN (NULL) for a missing amount.
- */
-function breakdownPusd(r: CallRecord, out: Float64Array, at: number): void {
-  const known = knownBreakdown.get(r);
-  if (known !== undefined) {
-    for (let i = 0; i < BREAKDOWN.length; i++) out[at + i] = known[i]!;
-    return;
-  }
-  const json = r.cost_breakdown;
-  let parsed: unknown = null;
-  if (json) {
-    try {
-      parsed = JSON.parse(json);
-    } catch {
-      parsed = null;
-    }
-  }
-  for (let i = 0; i < BREAKDOWN.length; i++) {
-    const v =
-      parsed !== null && typeof parsed === 'object'
-        ? (parsed as Record<string, unknown>)[BREAKDOWN[i]!]
-        : undefined;
-    out[at + i] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v * 1e12) : Number.NaN;
-  }
-}
-
 const num = (v: number | null) => (v === null ? Number.NaN : v);
 
 const C = {
   started_at: col('started_at'),
   duration_us: col('duration_us'),
   ttft_us: col('ttft_us'),
-  input_tokens: col('input_tokens'),
-  output_tokens: col('output_tokens'),
-  cache_read_tokens: col('cache_read_tokens'),
-  cache_write_tokens: col('cache_write_tokens'),
-  cache_write_1h_tokens: col('cache_write_1h_tokens'),
-  reasoning_tokens: col('reasoning_tokens'),
-  image_count: col('image_count'),
-  video_seconds: col('video_seconds'),
   video_audio: col('video_audio'),
   retry_count: col('retry_count'),
   cost_pusd: col('cost_pusd'),
   cost_input: col('cost_input'),
+  cost_output: col('cost_output'),
+  cost_cache_read: col('cost_cache_read'),
+  cost_cache_write: col('cost_cache_write'),
+  cost_reasoning: col('cost_reasoning'),
+  cost_media: col('cost_media'),
 };
+
+/** Where each usage count is, in USAGE_COLUMNS order. */
+export const USAGE_AT = USAGE_COLUMNS.map(([c]) => col(c));
 
 /** Where each string column is, read by name (one property read per column, no lookup by key). */
 const S = {
@@ -234,18 +212,21 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
     values[v + C.started_at] = r.started_at;
     values[v + C.duration_us] = Math.round(r.duration_ms * 1000);
     values[v + C.ttft_us] = r.ttft_ms === null ? Number.NaN : Math.round(r.ttft_ms * 1000);
-    values[v + C.input_tokens] = num(r.input_tokens);
-    values[v + C.output_tokens] = num(r.output_tokens);
-    values[v + C.cache_read_tokens] = num(r.cache_read_tokens);
-    values[v + C.cache_write_tokens] = num(r.cache_write_tokens);
-    values[v + C.cache_write_1h_tokens] = num(r.cache_write_1h_tokens);
-    values[v + C.reasoning_tokens] = num(r.reasoning_tokens);
-    values[v + C.image_count] = num(r.image_count);
-    values[v + C.video_seconds] = num(r.video_seconds);
+    for (let u = 0; u < USAGE_COLUMNS.length; u++) {
+      values[v + USAGE_AT[u]!] = num(r[USAGE_COLUMNS[u]![0]]);
+    }
     values[v + C.video_audio] = r.video_audio === null ? Number.NaN : r.video_audio ? 1 : 0;
     values[v + C.retry_count] = r.retry_count;
     values[v + C.cost_pusd] = num(r.cost_pusd);
-    breakdownPusd(r, values, v + C.cost_input);
+    const b = r.cost_breakdown_pusd;
+    if (b !== null) {
+      values[v + C.cost_input] = b.input;
+      values[v + C.cost_output] = b.output;
+      values[v + C.cost_cache_read] = b.cache_read;
+      values[v + C.cost_cache_write] = b.cache_write;
+      values[v + C.cost_reasoning] = b.reasoning;
+      values[v + C.cost_media] = b.media;
+    }
     values[v + S.service] = str(r.service);
     values[v + S.project] = str(r.project);
     values[v + S.user] = str(r.user);

@@ -1,4 +1,8 @@
+import { PUSD_PER_USD } from '@costlens/pricing';
 import type Database from 'better-sqlite3';
+
+/** pUSD -> USD in SQL: pricing's constant, as a REAL so the division is not an integer one. */
+const USD = `${PUSD_PER_USD}.0`;
 
 /**
  * Versioned schema. Each step runs once, in its own transaction, and is
@@ -63,7 +67,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         (SELECT value FROM strings WHERE id = c.status) AS status,
         (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
         error_message, retry_count,
-        cost_pusd, cost_pusd / 1e12 AS cost_usd,
+        cost_pusd, cost_pusd / ${USD} AS cost_usd,
         cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
         (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
         unpriced_reason, prompt, output_path, attributes
@@ -82,6 +86,48 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         latency BLOB NOT NULL,
         PRIMARY KEY (hour, project, user, account, provider, model, call_type, status)
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    name: 'call_records shows the cost breakdown in USD',
+    sql: `
+      DROP VIEW call_records;
+      CREATE VIEW call_records AS SELECT
+        lower(hex(trace_id)) || lower(hex(span_id)) AS id,
+        lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
+        started_at, started_at + duration_us / 1000 AS finished_at,
+        duration_us / 1000.0 AS duration_ms, ttft_us / 1000.0 AS ttft_ms,
+        (SELECT value FROM strings WHERE id = c.service) AS service,
+        (SELECT value FROM strings WHERE id = c.project) AS project,
+        (SELECT value FROM strings WHERE id = c.user) AS user,
+        (SELECT value FROM strings WHERE id = c.account) AS account,
+        (SELECT value FROM strings WHERE id = c.provider) AS provider,
+        (SELECT value FROM strings WHERE id = c.operation) AS operation,
+        (SELECT value FROM strings WHERE id = c.call_type) AS call_type,
+        (SELECT value FROM strings WHERE id = c.request_model) AS request_model,
+        (SELECT value FROM strings WHERE id = c.response_model) AS response_model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+        reasoning_tokens, image_count,
+        (SELECT value FROM strings WHERE id = c.image_size) AS image_size,
+        (SELECT value FROM strings WHERE id = c.image_resolution) AS image_resolution,
+        (SELECT value FROM strings WHERE id = c.image_quality) AS image_quality,
+        video_seconds,
+        (SELECT value FROM strings WHERE id = c.video_resolution) AS video_resolution,
+        video_audio,
+        (SELECT value FROM strings WHERE id = c.aspect_ratio) AS aspect_ratio,
+        (SELECT value FROM strings WHERE id = c.status) AS status,
+        (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
+        error_message, retry_count,
+        cost_pusd, cost_pusd / ${USD} AS cost_usd,
+        CASE WHEN cost_input IS NULL THEN NULL ELSE json_object(
+          'input', cost_input / ${USD}, 'output', cost_output / ${USD},
+          'cache_read', cost_cache_read / ${USD}, 'cache_write', cost_cache_write / ${USD},
+          'reasoning', cost_reasoning / ${USD}, 'media', cost_media / ${USD}) END AS cost_breakdown,
+        cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
+        (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
+        unpriced_reason, prompt, output_path, attributes
+      FROM calls AS c;
     `,
   },
 ];

@@ -1,48 +1,38 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CallRecord } from '../records/call-record.js';
 import {
   CALL_COLUMNS,
   col,
   DURATION_MS,
   GROUP,
   type PreparedBatch,
-  prepareBatch,
   ROLLUP_KEY,
   STRING_COLUMNS,
   TEXT_COLUMNS,
+  USAGE_AT,
+  USAGE_COLUMNS,
   WIDTH,
 } from './batch.js';
 import { migrate } from './migrations.js';
 import { LatencySketch } from './sketch.js';
 
-export interface InsertResult {
-  /** The records that were new, in input order; only these may advance counters. */
-  inserted: CallRecord[];
-  /** Records already stored (a retried export). */
-  duplicates: number;
-}
-
 /** Strings remembered per store before the cache starts over (the table keeps them all). */
 const STRING_CACHE_LIMIT = 100_000;
 
+/** The rollup's sums: the calls, then the usage counts (USAGE_COLUMNS order), then the cost. */
 const ROLLUP_SUMS = [
   'calls',
   'failures',
   'unpriced',
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'cache_write_1h_tokens',
-  'reasoning_tokens',
-  'images',
-  'video_seconds',
+  ...USAGE_COLUMNS.map(([, sum]) => sum),
   'cost_pusd',
-] as const;
-
-type RollupSums = Record<(typeof ROLLUP_SUMS)[number], number>;
+];
+const CALLS = 0;
+const FAILURES = 1;
+const UNPRICED = 2;
+const FIRST_USAGE = 3;
+const COST_SUM = FIRST_USAGE + USAGE_COLUMNS.length;
 
 const TEXT_AT = TEXT_COLUMNS.map(col);
 const STRING_AT = CALL_COLUMNS.flatMap((c, i) => (STRING_COLUMNS.has(c) ? [i] : []));
@@ -50,16 +40,6 @@ const NUMBER_AT = CALL_COLUMNS.flatMap((c, i) =>
   i < 2 || STRING_COLUMNS.has(c) || (TEXT_COLUMNS as readonly string[]).includes(c) ? [] : [i],
 );
 const COST = col('cost_pusd');
-const SUMMED = {
-  input_tokens: col('input_tokens'),
-  output_tokens: col('output_tokens'),
-  cache_read_tokens: col('cache_read_tokens'),
-  cache_write_tokens: col('cache_write_tokens'),
-  cache_write_1h_tokens: col('cache_write_1h_tokens'),
-  reasoning_tokens: col('reasoning_tokens'),
-  image_count: col('image_count'),
-  video_seconds: col('video_seconds'),
-};
 
 /**
  * The SQLite store: one record per call, idempotent on (trace_id, span_id), and
@@ -75,6 +55,7 @@ export class Store {
   readonly #prune: Database.Statement;
   readonly #addString: Database.Statement;
   readonly #getString: Database.Statement;
+  readonly #ready: Database.Statement;
   readonly #strings = new Map<string, number>();
 
   constructor(path: string) {
@@ -106,6 +87,7 @@ export class Store {
       'INSERT INTO strings (value) VALUES (?) ON CONFLICT (value) DO NOTHING',
     );
     this.#getString = this.db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
+    this.#ready = this.db.prepare('SELECT 1 FROM schema_migrations LIMIT 1');
   }
 
   /** The id of a string in the strings table, adding it when new (inside the caller's transaction). */
@@ -120,16 +102,11 @@ export class Store {
     return id;
   }
 
-  /** Stores a batch in ONE transaction: all of it is on disk when this returns, or none of it. */
-  insertBatch(records: CallRecord[]): InsertResult {
-    const fresh = this.insertPrepared(prepareBatch(records));
-    return {
-      inserted: fresh.map((i) => records[i]!),
-      duplicates: records.length - fresh.length,
-    };
-  }
-
-  /** insertBatch of a batch prepareBatch() built (maybe on another thread); returns the positions of the new records. */
+  /**
+   * Stores a batch prepareBatch() built (maybe on another thread) in ONE transaction:
+   * all of it is on disk when this returns, or none of it. Returns the positions of
+   * the records that were new; the others were stored before (a retried export).
+   */
   insertPrepared(batch: PreparedBatch): number[] {
     try {
       return this.#insertBatch(batch);
@@ -162,41 +139,35 @@ export class Store {
       if (this.#insertCall.run(row).changes === 1) fresh.push(i);
     }
     // Sum the new records per rollup row first: one read and one write per row.
-    const groups = new Map<number, { sums: RollupSums; latency: LatencySketch }>();
+    const groups = new Map<number, { sums: Float64Array; latency: LatencySketch }>();
     for (const i of fresh) {
       const v = i * WIDTH;
       const at = values[v + GROUP]!;
       let g = groups.get(at);
       if (!g) {
-        const sums = Object.fromEntries(ROLLUP_SUMS.map((s) => [s, 0])) as RollupSums;
-        g = { sums, latency: new LatencySketch() };
+        g = { sums: new Float64Array(ROLLUP_SUMS.length), latency: new LatencySketch() };
         groups.set(at, g);
       }
       const s = g.sums;
-      const or0 = (c: number) => {
-        const x = values[v + c]!;
-        return Number.isNaN(x) ? 0 : x;
-      };
-      s.calls++;
-      if (Number.isNaN(values[v + COST]!)) s.unpriced++;
-      s.input_tokens += or0(SUMMED.input_tokens);
-      s.output_tokens += or0(SUMMED.output_tokens);
-      s.cache_read_tokens += or0(SUMMED.cache_read_tokens);
-      s.cache_write_tokens += or0(SUMMED.cache_write_tokens);
-      s.cache_write_1h_tokens += or0(SUMMED.cache_write_1h_tokens);
-      s.reasoning_tokens += or0(SUMMED.reasoning_tokens);
-      s.images += or0(SUMMED.image_count);
-      s.video_seconds += or0(SUMMED.video_seconds);
-      s.cost_pusd += or0(COST);
+      s[CALLS]!++;
+      for (let u = 0; u < USAGE_AT.length; u++) {
+        const x = values[v + USAGE_AT[u]!]!;
+        if (!Number.isNaN(x)) s[FIRST_USAGE + u]! += x;
+      }
+      const cost = values[v + COST]!;
+      if (Number.isNaN(cost)) s[UNPRICED]!++;
+      else s[COST_SUM]! += cost;
       g.latency.add(values[v + DURATION_MS]!);
     }
     for (const [at, g] of groups) {
       const key = batch.groups[at]!;
       // The status is part of the key: a row of failed calls counts every call as a failure.
-      if (key.status === 'error') g.sums.failures = g.sums.calls;
+      if (key.status === 'error') g.sums[FAILURES] = g.sums[CALLS]!;
       const existing = this.#getRollup.get(key) as { latency: Uint8Array } | undefined;
       const latency = LatencySketch.decode(existing?.latency).merge(g.latency);
-      this.#upsertRollup.run({ ...key, ...g.sums, latency: latency.encode() });
+      const row: Record<string, unknown> = { ...key, latency: latency.encode() };
+      for (let k = 0; k < ROLLUP_SUMS.length; k++) row[ROLLUP_SUMS[k]!] = g.sums[k];
+      this.#upsertRollup.run(row);
     }
     return fresh;
   }
@@ -208,6 +179,16 @@ export class Store {
    */
   pruneCalls(cutoffMs: number, limit = 5000): number {
     return this.#prune.run(cutoffMs, limit).changes;
+  }
+
+  /** Whether the database answers: null when it does, else why not (for /readyz). */
+  unready(): string | null {
+    try {
+      this.#ready.get();
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** Bytes on disk: the database file and its write-ahead log. */

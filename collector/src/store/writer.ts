@@ -1,50 +1,18 @@
 import { Worker } from 'node:worker_threads';
-import type { CallRecord } from '../records/call-record.js';
-import { type PreparedBatch, prepareBatch } from './batch.js';
-import type { InsertResult, Store } from './store.js';
+import type { PreparedBatch } from './batch.js';
+import type { Store } from './store.js';
 import type { WriterAnswer, WriterRequest } from './writer-worker.js';
 
 /** Stores export batches: one transaction each, resolved only once committed. */
 export interface BatchWriter {
-  insertBatch(records: CallRecord[]): Promise<InsertResult>;
-  /** insertBatch of a batch prepareBatch() built: the positions of the records that were new. */
+  /** Stores a batch prepareBatch() built in one transaction: the positions of the records that were new. */
   insertPrepared(batch: PreparedBatch): Promise<number[]>;
   /** Finishes the batches already handed over, then lets go of the database. */
   close(): Promise<void>;
 }
 
-/**
- * Run from the TypeScript sources (the tests), the worker is TypeScript too: Node
- * strips its types, and this hook finds the `.ts` file behind each `./x.js` import.
- */
-const sourceBoot = (entry: string) => `
-const { registerHooks } = require('node:module');
-registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (err) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js') && context.parentURL?.endsWith('.ts'))
-        return next(specifier.slice(0, -3) + '.ts', context);
-      throw err;
-    }
-  },
-});
-import(${JSON.stringify(entry)});
-`;
-
-function spawn(path: string): Worker {
-  const here = import.meta.url;
-  // The writer allocates little and keeps nothing: a small young generation is enough.
-  const options = { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
-  if (here.endsWith('.ts')) {
-    return new Worker(sourceBoot(new URL('./writer-worker.ts', here).href), {
-      ...options,
-      eval: true,
-    });
-  }
-  return new Worker(new URL('./writer-worker.js', here), options);
-}
+/** The writer thread's entry: the compiled worker beside this file. */
+export const WRITER_WORKER_URL = new URL('./writer-worker.js', import.meta.url);
 
 interface Pending {
   resolve: (fresh: number[]) => void;
@@ -62,18 +30,25 @@ interface Pending {
  */
 export class ThreadWriter implements BatchWriter {
   readonly path: string;
+  readonly #entry: URL;
   #worker: Worker | null = null;
   #next = 0;
   readonly #pending = new Map<number, Pending>();
   #closing: Promise<void> | null = null;
 
-  constructor(path: string) {
+  /** `entry` is the worker's script (tests that run the TypeScript sources pass their own). */
+  constructor(path: string, entry: URL = WRITER_WORKER_URL) {
     this.path = path;
+    this.#entry = entry;
     this.#start();
   }
 
   #start(): Worker {
-    const worker = spawn(this.path);
+    const worker = new Worker(this.#entry, {
+      workerData: { path: this.path },
+      // The writer allocates little and keeps nothing: a small young generation is enough.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     // Never the reason the process stays up: the HTTP server is.
     worker.unref();
     worker.on('message', (a: WriterAnswer) => {
@@ -98,11 +73,6 @@ export class ThreadWriter implements BatchWriter {
     );
     this.#worker = worker;
     return worker;
-  }
-
-  async insertBatch(records: CallRecord[]): Promise<InsertResult> {
-    const fresh = await this.insertPrepared(prepareBatch(records));
-    return { inserted: fresh.map((i) => records[i]!), duplicates: records.length - fresh.length };
   }
 
   insertPrepared(batch: PreparedBatch): Promise<number[]> {
@@ -135,10 +105,6 @@ export class ThreadWriter implements BatchWriter {
 export class InlineWriter implements BatchWriter {
   constructor(readonly store: Store) {}
 
-  async insertBatch(records: CallRecord[]): Promise<InsertResult> {
-    return this.store.insertBatch(records);
-  }
-
   async insertPrepared(batch: PreparedBatch): Promise<number[]> {
     return this.store.insertPrepared(batch);
   }
@@ -147,6 +113,6 @@ export class InlineWriter implements BatchWriter {
 }
 
 /** A writer for the store's database: its own thread, unless the database lives in memory. */
-export function openWriter(store: Store): BatchWriter {
-  return store.path === ':memory:' ? new InlineWriter(store) : new ThreadWriter(store.path);
+export function openWriter(store: Store, entry?: URL): BatchWriter {
+  return store.path === ':memory:' ? new InlineWriter(store) : new ThreadWriter(store.path, entry);
 }
