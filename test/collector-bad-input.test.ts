@@ -48,6 +48,16 @@ async function expectRefused(res: Response, status: number, message: RegExp) {
   expect(body).toMatch(message);
 }
 
+/** The google.rpc.Status code of an OTLP error answer, protobuf or JSON. */
+async function grpcCode(res: Response): Promise<number> {
+  if (res.headers.get('content-type')?.includes('json'))
+    return ((await res.json()) as { code: number }).code;
+  const b = new Uint8Array(await res.arrayBuffer());
+  // Field 1 (code), wire type 0: tag 0x08, then a varint (every code fits one byte).
+  expect(b[0]).toBe(0x08);
+  return b[1]!;
+}
+
 describe('bad export requests get a clear 4xx and change nothing', () => {
   it('truncated protobuf', async () => {
     for (const cut of [1, 7, proto.length / 2, proto.length - 1]) {
@@ -123,6 +133,14 @@ describe('bad export requests get a clear 4xx and change nothing', () => {
     );
   });
 
+  it('error answers carry the gRPC code of the failure, not the HTTP status', async () => {
+    // 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED
+    expect(await grpcCode(await post(proto.subarray(0, 7), PROTO))).toBe(3);
+    expect(await grpcCode(await post('{"resourceSpans": 5}', JSON_CT))).toBe(3);
+    expect(await grpcCode(await post(new Uint8Array(65 * 1024), PROTO))).toBe(8);
+    expect(await grpcCode(await post('x', { 'content-type': 'text/plain' }))).toBe(12);
+  });
+
   it('and then the collector still takes a good export, gzipped', async () => {
     const res = await post(gzipSync(proto), { ...PROTO, 'content-encoding': 'gzip' });
     expect(res.status).toBe(200);
@@ -157,7 +175,8 @@ describe('keys', () => {
     const none = await send({});
     const wrong = await send({ authorization: 'Bearer nope' });
     expect([none.status, wrong.status]).toEqual([401, 401]);
-    expect((await none.text()).length).toBe((await wrong.text()).length);
+    expect((await none.clone().text()).length).toBe((await wrong.clone().text()).length);
+    expect(await grpcCode(none)).toBe(16); // UNAUTHENTICATED
     expect((await fetch(`${secured.url}/metrics`)).status).toBe(401);
     expect(secured.parts.store.db.prepare('SELECT count(*) n FROM call_records').get()).toEqual({
       n: 0,
@@ -201,6 +220,7 @@ describe('saturation', () => {
       });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
+      expect(await grpcCode(res)).toBe(14); // UNAVAILABLE
       const done = new Promise<number>((resolve) =>
         slow.on('response', (r) => resolve(r.statusCode ?? 0)),
       );

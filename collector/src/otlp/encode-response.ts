@@ -126,6 +126,31 @@ export function encodeExportResponse(
     : exportResponseJson(signal, rejected, errorMessage);
 }
 
+/** The google.rpc.Code an OTLP/HTTP error answer carries, by its HTTP status. */
+export function grpcCodeOf(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 5; // NOT_FOUND
+    case 408:
+      return 4; // DEADLINE_EXCEEDED
+    case 413:
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 415:
+      return 12; // UNIMPLEMENTED: an encoding this server does not speak
+    case 503:
+      return 14; // UNAVAILABLE
+    default:
+      return httpStatus >= 400 && httpStatus < 500 ? 9 : 13; // FAILED_PRECONDITION, INTERNAL
+  }
+}
+
 /**
  * google.rpc.Status { code (int32) = 1, message = 2 } in protobuf: the body of
  * an OTLP/HTTP error response. `code` is meant to be a google.rpc.Code (3

@@ -4,6 +4,7 @@ export {
   encodeStatus,
   exportResponseJson,
   exportResponseProto,
+  grpcCodeOf,
   type Signal,
 } from './encode-response.js';
 export { countLogsRequest, countMetricsRequest } from './metrics-logs.js';

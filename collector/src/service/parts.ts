@@ -7,8 +7,16 @@ import { openWriter } from '../store/writer.js';
 import type { AppParts } from './app.js';
 import type { Config } from './config.js';
 
+export interface BuildOptions {
+  /** The catalogue to price with before the config's overrides (default: the bundled one). */
+  catalogue?: Catalogue;
+  /** The writer thread's script (default: the compiled one; tests of the sources pass theirs). */
+  writerEntry?: URL;
+}
+
 /** Builds the collector's parts from a config: its database, catalogue (with the user's prices) and metrics. */
-export function buildParts(config: Config, catalogue: Catalogue = loadCatalogue()): AppParts {
+export function buildParts(config: Config, options: BuildOptions = {}): AppParts {
+  const catalogue = options.catalogue ?? loadCatalogue();
   const priced =
     config.prices === null ? catalogue : applyOverrides(catalogue, readOverrides(config.prices));
   const store = new Store(config.db);
@@ -18,7 +26,7 @@ export function buildParts(config: Config, catalogue: Catalogue = loadCatalogue(
   return {
     config,
     store,
-    writer: openWriter(store),
+    writer: openWriter(store, options.writerEntry),
     catalogue: priced,
     registry,
     openMetrics,

@@ -1,0 +1,257 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Catalogue } from '@costlens/pricing';
+import type { AiMetrics, PendingMetrics } from '../metrics/ai-metrics.js';
+import type { IngestMetrics, IngestResult } from '../metrics/ingest-metrics.js';
+import {
+  countLogsRequest,
+  countMetricsRequest,
+  DecodeError,
+  decodeTraceRequestJson,
+  decodeTraceRequestProto,
+  encodeExportResponse,
+  encodeStatus,
+  grpcCodeOf,
+  type Signal,
+  type TraceRequest,
+} from '../otlp/index.js';
+import type { CallRecord } from '../records/call-record.js';
+import { isGenAiSpan, recordFromSpan } from '../records/from-span.js';
+import { type PreparedBatch, prepareBatch } from '../store/batch.js';
+import type { BatchWriter } from '../store/writer.js';
+import { type BodyKind, bodyKind, HttpError, readBody } from './body.js';
+import type { Config } from './config.js';
+import { Gate } from './gate.js';
+import type { KeyRing } from './keys.js';
+
+/** What the ingest pipeline is built from. */
+export interface IngestParts {
+  config: Config;
+  writer: BatchWriter;
+  catalogue: Catalogue;
+  aiMetrics: AiMetrics;
+  ingestMetrics: IngestMetrics;
+  /** The keys that may send exports. */
+  keys: KeyRing;
+  /** No keys are configured at all: the collector serves loopback only and asks for none. */
+  open: boolean;
+}
+
+/** Export requests between decoding and commit: one at the writer, one being prepared. */
+const PIPELINE_DEPTH = 2;
+
+/** What became of a request's spans, before they are stored. */
+interface Outcome {
+  notGenai: number;
+  rejected: number;
+  firstRejection: string;
+}
+
+/** A request's records reduced to what is stored and what /metrics needs. */
+interface Prepared {
+  batch: PreparedBatch;
+  metrics: PendingMetrics;
+  outcome: Outcome;
+}
+
+/**
+ * OTLP/HTTP export requests, from the key check to the answer: admission, body,
+ * decode, one record per GenAI span, ONE transaction per request, and only then
+ * the counters and a 200. Every failure becomes an OTLP error answer here.
+ */
+export class Ingest {
+  readonly #parts: IngestParts;
+  readonly #pipeline = new Gate(PIPELINE_DEPTH);
+  #inflight = 0;
+
+  constructor(parts: IngestParts) {
+    this.#parts = parts;
+  }
+
+  /** Handles one export request of `signal` and answers it. Never rejects. */
+  async handle(signal: Signal, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { config, ingestMetrics: metrics } = this.#parts;
+    let kind: BodyKind = 'json';
+    const started = process.hrtime.bigint();
+    this.#inflight++;
+    metrics.inflight.set(this.#inflight);
+    try {
+      kind = bodyKind(req.headers['content-type']);
+      const key = this.#parts.keys.authorize(req, this.#parts.open);
+      if (this.#inflight > config.max_inflight) {
+        throw new HttpError(
+          503,
+          `the collector is busy (${config.max_inflight} exports in progress); retry shortly`,
+          1,
+        );
+      }
+      const body = await readBody(req, config.max_body_bytes);
+      if (signal === 'traces') {
+        const { rejected, message } = await this.#storeTraces(body, kind, key?.project);
+        metrics.requests.inc({ signal, result: rejected ? 'partial' : 'ok' });
+        metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        send(res, kind, 200, encodeExportResponse(signal, kind, rejected, message));
+        return;
+      }
+      // Metrics and logs are accepted and counted: costs come from spans.
+      const counted =
+        signal === 'metrics' ? countMetricsRequest(body, kind) : countLogsRequest(body, kind);
+      metrics.items.inc(
+        { signal },
+        'dataPoints' in counted ? counted.dataPoints : counted.logRecords,
+      );
+      metrics.requests.inc({ signal, result: 'ok' });
+      send(res, kind, 200, encodeExportResponse(signal, kind, 0, ''));
+    } catch (err) {
+      const http = toHttpError(err, signal);
+      if (http.status >= 500 && !(err instanceof HttpError)) console.error(err);
+      metrics.requests.inc({ signal, result: RESULTS[http.status] ?? 'error' });
+      sendError(res, kind, http);
+    } finally {
+      this.#inflight--;
+      metrics.inflight.set(this.#inflight);
+    }
+  }
+
+  /** Decodes, records and commits a trace export; the counters move only after COMMIT. */
+  async #storeTraces(
+    body: Buffer,
+    kind: BodyKind,
+    project: string | undefined,
+  ): Promise<{ rejected: number; message: string }> {
+    const parts = this.#parts;
+    let prepared: Prepared;
+    let fresh: number[];
+    // One request decoded while the one before it commits: no more, so the rest wait as bodies.
+    await this.#pipeline.enter();
+    try {
+      // The records themselves are not kept past this line: what is stored and what
+      // /metrics needs are taken from them first, so waiting holds little memory.
+      prepared = this.#prepare(decode(body, kind), project);
+      // One transaction, committed when this resolves: all on disk, or nothing.
+      fresh = await parts.writer.insertPrepared(prepared.batch);
+    } catch (err) {
+      throw storeError(err);
+    } finally {
+      this.#pipeline.leave();
+    }
+    const { outcome, batch } = prepared;
+    parts.aiMetrics.commit(prepared.metrics, fresh);
+    const spans = parts.ingestMetrics.spans;
+    spans.inc({ result: 'accepted' }, fresh.length);
+    spans.inc({ result: 'duplicate' }, batch.count - fresh.length);
+    spans.inc({ result: 'not_genai' }, outcome.notGenai);
+    spans.inc({ result: 'rejected' }, outcome.rejected);
+    return {
+      rejected: outcome.rejected,
+      message: outcome.rejected
+        ? `${outcome.rejected} GenAI span(s) could not be recorded; first: ${outcome.firstRejection}`
+        : '',
+    };
+  }
+
+  #prepare(request: TraceRequest, project: string | undefined): Prepared {
+    const records: CallRecord[] = [];
+    const outcome: Outcome = { notGenai: 0, rejected: 0, firstRejection: '' };
+    const catalogue = this.#parts.catalogue;
+    for (const rs of request.resourceSpans) {
+      for (const scope of rs.scopes) {
+        for (const span of scope.spans) {
+          if (!isGenAiSpan(span.attributes)) {
+            outcome.notGenai++;
+            continue;
+          }
+          try {
+            const r = recordFromSpan(
+              span,
+              { resource: rs.resource, scopeName: scope.name },
+              { catalogue },
+            );
+            // A key bound to a project decides the project, whatever the span says.
+            if (project !== undefined) r.project = project;
+            records.push(r);
+          } catch (err) {
+            outcome.rejected++;
+            outcome.firstRejection ||= `span ${span.spanId}: ${(err as Error).message}`;
+          }
+        }
+      }
+    }
+    return {
+      batch: prepareBatch(records),
+      metrics: this.#parts.aiMetrics.prepare(records),
+      outcome,
+    };
+  }
+}
+
+function decode(body: Buffer, kind: BodyKind): TraceRequest {
+  return kind === 'protobuf'
+    ? decodeTraceRequestProto(body)
+    : decodeTraceRequestJson(body.toString('utf8'));
+}
+
+/** A database that cannot take writes now is a 503 to retry, not an internal error. */
+function storeError(err: unknown): unknown {
+  const code = (err as { code?: unknown })?.code;
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('SQLITE_BUSY') ||
+      code.startsWith('SQLITE_FULL') ||
+      code.startsWith('SQLITE_IOERR'))
+  ) {
+    return new HttpError(503, `the database cannot take writes now (${code}); retry shortly`, 5);
+  }
+  return err;
+}
+
+function toHttpError(err: unknown, signal: Signal): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DecodeError) {
+    return new HttpError(400, `the ${signal} export request could not be decoded: ${err.message}`);
+  }
+  return new HttpError(500, 'internal error while storing the export; it was not stored, retry');
+}
+
+const RESULTS: Record<number, IngestResult> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  413: 'too_large',
+  415: 'unsupported',
+  503: 'busy',
+};
+
+/**
+ * Answers an OTLP request straight through Node's response: an exporter needs no
+ * ETag or freshness check on a POST, and this runs once per export request.
+ */
+function send(
+  res: ServerResponse,
+  kind: BodyKind,
+  status: number,
+  body: Uint8Array | object,
+): void {
+  const bytes =
+    body instanceof Uint8Array
+      ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+      : Buffer.from(JSON.stringify(body));
+  res.statusCode = status;
+  res.setHeader(
+    'Content-Type',
+    kind === 'protobuf' ? 'application/x-protobuf' : 'application/json; charset=utf-8',
+  );
+  res.setHeader('Content-Length', bytes.byteLength);
+  res.end(bytes);
+}
+
+/** OTLP/HTTP error bodies are a google.rpc.Status, in the request's encoding, with a gRPC code. */
+function sendError(res: ServerResponse, kind: BodyKind, err: HttpError): void {
+  if (err.retryAfterSeconds !== undefined)
+    res.setHeader('Retry-After', String(err.retryAfterSeconds));
+  const code = grpcCodeOf(err.status);
+  send(
+    res,
+    kind,
+    err.status,
+    kind === 'protobuf' ? encodeStatus(code, err.message) : { code, message: err.message },
+  );
+}
