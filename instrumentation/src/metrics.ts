@@ -1,13 +1,11 @@
-import { pusdToUsd } from '@costlens/pricing';
+import { OPERATION_DURATION_BUCKETS, pusdToUsd, TOKEN_USAGE_BUCKETS } from '@costlens/pricing';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
-  DURATION_BUCKETS,
   METRIC_COSTLENS_CLIENT_CALLS,
   METRIC_COSTLENS_CLIENT_COST,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-  TOKEN_USAGE_BUCKETS,
 } from './semconv.js';
 
 /** What one finished call contributes to the metrics. */
@@ -32,12 +30,12 @@ export class CallMetrics {
     this.tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
       description: 'Number of input and output tokens used',
       unit: '{token}',
-      advice: { explicitBucketBoundaries: TOKEN_USAGE_BUCKETS },
+      advice: { explicitBucketBoundaries: [...TOKEN_USAGE_BUCKETS] },
     });
     this.duration = meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
       description: 'GenAI operation duration',
       unit: 's',
-      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
     });
     this.cost = meter.createCounter(METRIC_COSTLENS_CLIENT_COST, {
       description: 'What GenAI calls cost, priced at call time (unpriced calls add nothing)',

@@ -51,15 +51,6 @@ export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.
 export const METRIC_COSTLENS_CLIENT_COST = 'costlens.client.cost';
 export const METRIC_COSTLENS_CLIENT_CALLS = 'costlens.client.calls';
 
-/** The conventions' explicit bucket boundaries for the token usage histogram. */
-export const TOKEN_USAGE_BUCKETS = [
-  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-];
-/** The conventions' explicit bucket boundaries for the operation duration histogram, in seconds. */
-export const DURATION_BUCKETS = [
-  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
-
 export type Operation =
   | 'chat'
   | 'generate_content'

@@ -1,4 +1,10 @@
-import { pusdToUsd, usdToPusd } from '@costlens/pricing';
+import {
+  OPERATION_DURATION_BUCKETS,
+  pusdToUsd,
+  TOKEN_USAGE_BUCKETS,
+  usdToPusd,
+} from '@costlens/pricing';
+import type { DataPoint } from '@opentelemetry/sdk-metrics';
 import type OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import * as openai6Module from 'openai6';
@@ -134,10 +140,13 @@ describe('metrics', () => {
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'gpt-4o-mini',
     });
-    expect((input.value as { buckets: { boundaries: number[] } }).buckets.boundaries).toEqual([
-      1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-    ]);
-    expect(byName('gen_ai.client.operation.duration').descriptor.unit).toBe('s');
+    // The conventions' buckets, as pricing keeps them for the collector too.
+    const boundaries = (p: DataPoint<unknown>) =>
+      (p.value as { buckets: { boundaries: number[] } }).buckets.boundaries;
+    expect(boundaries(input)).toEqual(TOKEN_USAGE_BUCKETS);
+    const duration = byName('gen_ai.client.operation.duration');
+    expect(duration.descriptor.unit).toBe('s');
+    expect(boundaries(duration.dataPoints[0]!)).toEqual(OPERATION_DURATION_BUCKETS);
     const cost = byName('costlens.client.cost');
     expect(cost.dataPoints.reduce((s, p) => s + Number(p.value), 0)).toBeGreaterThan(0);
   });
