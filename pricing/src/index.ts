@@ -19,6 +19,7 @@ export {
   parseOverrides,
   readOverrides,
 } from './overrides.js';
+export { pricesAt } from './rates.js';
 export type * from './types.js';
 export { TOKEN_KINDS } from './types.js';
 export {

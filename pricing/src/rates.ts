@@ -83,12 +83,18 @@ function fromTime(d: DatedPrices): number {
 }
 
 /**
- * The prices in force at `at` (epoch ms): the newest entry whose `from` has
- * passed, then a daily window (off-peak, peak) that has passed too and covers
- * the time of day.
+ * The prices in force at `at` (epoch ms or a Date): the newest entry whose
+ * `from` has passed, then a daily window (off-peak, peak) that has passed too
+ * and covers the time of day. With `{ daily: false }` windows are left out: the
+ * standard prices of that moment, as a price list shows them.
  */
-export function pricesAt(entry: ModelEntry, at: number | Date): PriceSet | undefined {
+export function pricesAt(
+  entry: ModelEntry,
+  at: number | Date,
+  options?: { daily?: boolean },
+): PriceSet | undefined {
   const t = typeof at === 'number' ? at : at.getTime();
+  const windows = options?.daily !== false;
   const only = entry.prices.length === 1 ? entry.prices[0] : undefined;
   if (only && only.from === undefined && !only.daily) return only.prices;
   let current: DatedPrices | undefined;
@@ -98,7 +104,7 @@ export function pricesAt(entry: ModelEntry, at: number | Date): PriceSet | undef
     const from = fromTime(d);
     if (from > t) continue;
     if (d.daily) {
-      if (inDailyWindow(d.daily, t)) window = d;
+      if (windows && inDailyWindow(d.daily, t)) window = d;
     } else if (from >= currentFrom) {
       current = d;
       currentFrom = from;

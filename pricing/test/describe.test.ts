@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffCatalogues } from '../src/build/diff.js';
 import { describePrice, describePrices } from '../src/describe.js';
+import { pricesAt } from '../src/rates.js';
 import type { CatalogueData, ModelEntry, PriceSet } from '../src/types.js';
 
 const sonnet: PriceSet = {
@@ -90,5 +91,41 @@ describe('diffCatalogues', () => {
         after: 'reasoning none; image each $0.02',
       },
     ]);
+  });
+});
+
+describe('pricesAt: the prices in force at a moment', () => {
+  const model = (prices: ModelEntry['prices']): ModelEntry => ({
+    provider: 'deepseek',
+    id: 'deepseek-chat',
+    mode: 'chat',
+    prices,
+    source: 'genai-prices',
+  });
+  const t = (iso: string) => Date.parse(iso);
+
+  it('takes the newest dated entry that has begun, in whatever order the entries come', () => {
+    // applyOverrides appends a user's dated price after the catalogue's own dated ones.
+    const m = model([
+      { prices: { input: 1 } },
+      { from: '2026-06-01', prices: { input: 3 } },
+      { from: '2026-03-01', prices: { input: 2 } },
+    ]);
+    expect(pricesAt(m, t('2026-01-01T00:00:00Z'))).toEqual({ input: 1 });
+    expect(pricesAt(m, t('2026-04-01T00:00:00Z'))).toEqual({ input: 2 });
+    expect(pricesAt(m, new Date('2026-07-01T00:00:00Z'))).toEqual({ input: 3 });
+    expect(pricesAt(model([{ from: '2027-01-01', prices: { input: 9 } }]), t('2026-01-01'))).toBe(
+      undefined,
+    );
+  });
+
+  it('lays a daily window over them, unless asked for the standard prices', () => {
+    const m = model([
+      { prices: { input: 0.27 } },
+      { daily: { start: '16:30', end: '00:30' }, prices: { input: 0.135 } },
+    ]);
+    expect(pricesAt(m, t('2026-01-01T12:00:00Z'))).toEqual({ input: 0.27 });
+    expect(pricesAt(m, t('2026-01-01T17:00:00Z'))).toEqual({ input: 0.135 });
+    expect(pricesAt(m, t('2026-01-01T17:00:00Z'), { daily: false })).toEqual({ input: 0.27 });
   });
 });

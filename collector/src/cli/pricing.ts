@@ -5,9 +5,8 @@ import {
   type CatalogueData,
   describePrices,
   loadCatalogue,
-  type ModelEntry,
   type PriceKind,
-  type PriceSet,
+  pricesAt,
 } from '@costlens/pricing';
 import {
   BUNDLED_OVERLAY_PATH,
@@ -48,13 +47,6 @@ const OTHER_PRICES = [
   'video',
 ] as const satisfies readonly PriceKind[];
 
-function current(m: ModelEntry): PriceSet | undefined {
-  const undated = m.prices.filter(
-    (d) => !d.daily && (d.from === undefined || Date.parse(d.from) <= Date.now()),
-  );
-  return undated.at(-1)?.prices;
-}
-
 function list(args: string[], io: Io): number {
   const v = parse('pricing list', args, {
     provider: { type: 'string' },
@@ -69,8 +61,9 @@ function list(args: string[], io: Io): number {
     io.stdout.write(`${JSON.stringify({ version: catalogue.version, models })}\n`);
     return EXIT.ok;
   }
+  const now = Date.now();
   const rows = models.map((m) => {
-    const p = current(m);
+    const p = pricesAt(m, now, { daily: false });
     return [
       m.provider,
       m.id,
