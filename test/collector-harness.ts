@@ -3,9 +3,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppParts, createApp } from '../collector/src/service/app.js';
-import { type Config, DEFAULT_CONFIG } from '../collector/src/service/config.js';
-import { buildParts } from '../collector/src/service/parts.js';
+// Only what @costlens/collector exports: the harness embeds the collector as a program would.
+import {
+  type AppParts,
+  buildParts,
+  type Config,
+  closeParts,
+  createApp,
+  DEFAULT_CONFIG,
+} from '../collector/src/index.js';
 import { SOURCE_WRITER_ENTRY } from '../collector/test/support/store.js';
 
 export interface RunningCollector {
@@ -32,8 +38,7 @@ export async function startCollector(overrides: Partial<Config> = {}): Promise<R
     parts,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await parts.writer.close();
-      parts.store.close();
+      await closeParts(parts);
     },
   };
 }

@@ -20,7 +20,7 @@ export interface AiMetricsOptions {
 }
 
 /**
- * The per-call metrics of DESIGN.md, advanced only with records that are
+ * The per-call metrics (docs/architecture.md, "Prometheus metrics"), advanced only with records that are
  * committed. Cost is summed in exact pico-dollars and turned into USD at
  * scrape time, so /metrics agrees with the database to the cent.
  */

@@ -34,3 +34,9 @@ export function buildParts(config: Config, options: BuildOptions = {}): AppParts
     ingestMetrics: new IngestMetrics([registry, openMetrics], () => store.sizeBytes()),
   };
 }
+
+/** Lets go of what buildParts opened: the writer finishes the batches it holds, then the database closes. */
+export async function closeParts(parts: AppParts): Promise<void> {
+  await parts.writer.close();
+  parts.store.close();
+}
