@@ -2,7 +2,7 @@
 // same usages, plus each one's load time and memory in a fresh process.
 // Run: scripts/run node bench/pricing.bench.js   (then node bench/publish.js)
 
-import { loadCatalogue } from '@costlens/pricing';
+import { loadCatalogue, pusdToUsd } from '@costlens/pricing';
 import { calcPrice } from '@pydantic/genai-prices';
 import { freshRuns, median, nsPerCall, save } from './lib.js';
 
@@ -55,8 +55,9 @@ for (let i = 0; i < CALLS.length; i++) {
     throw new Error(
       `call ${i} (${CALLS[i][2]}) is not priced by both: ${a.reason ?? 'genai-prices returned null'}`,
     );
-  if (Math.abs(a.cost_usd - b.total_price) > 1e-9) {
-    console.warn(`note: ${CALLS[i][2]}: costlens ${a.cost_usd} vs genai-prices ${b.total_price}`);
+  const usd = pusdToUsd(a.cost_pusd);
+  if (Math.abs(usd - b.total_price) > 1e-9) {
+    console.warn(`note: ${CALLS[i][2]}: costlens ${usd} vs genai-prices ${b.total_price}`);
   }
 }
 
