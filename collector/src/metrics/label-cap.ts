@@ -1,5 +1,5 @@
 /** The value a label takes once its cap of distinct values is reached. */
-export const OVERFLOW = '__other__';
+const OVERFLOW = '__other__';
 
 /**
  * Caps the distinct values of each label, so a typo'd model name or a flood of

@@ -12,7 +12,7 @@ export interface BatchWriter {
 }
 
 /** The writer thread's entry: the compiled worker beside this file. */
-export const WRITER_WORKER_URL = new URL('./writer-worker.js', import.meta.url);
+const WRITER_WORKER_URL = new URL('./writer-worker.js', import.meta.url);
 
 interface Pending {
   resolve: (fresh: number[]) => void;
