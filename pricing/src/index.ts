@@ -3,7 +3,7 @@ export type { ListOptions, Match } from './catalogue.js';
 export { BUNDLED_CATALOGUE_PATH, Catalogue, loadCatalogue } from './catalogue.js';
 export { OPERATION_DURATION_BUCKETS, TOKEN_USAGE_BUCKETS } from './conventions.js';
 export { describePrice, describePrices, PRICE_KINDS, type PriceKind } from './describe.js';
-export { candidateNames, normalizeProvider, providerChain } from './model-id.js';
+export { candidateNames, normalizeProvider, providerChain, stripRouting } from './model-id.js';
 export {
   breakdownToUsd,
   formatUsd,

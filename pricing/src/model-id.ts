@@ -3,18 +3,20 @@
  * explicit rewrites only, tried in order, never a substring search.
  */
 
-/** Prefixes that name where a model is served, not which model it is. */
-const ROUTING_PREFIXES = [
-  'models/',
-  'gemini/',
-  'vertex_ai/',
-  'google/',
-  'openai/',
-  'anthropic/',
-  'azure/',
-  'bedrock/',
-  'cloudflare/',
-];
+/** Path segments that name where a model is served, not which model it is, as apps and SDKs write them. */
+const ROUTES = new Set([
+  'models',
+  'gemini',
+  'vertex_ai',
+  'google',
+  'openai',
+  'anthropic',
+  'azure',
+  'bedrock',
+  'cloudflare',
+]);
+
+const isKnownRoute = (segment: string) => ROUTES.has(segment);
 
 /** Bedrock cross-region inference profiles: `us.anthropic.claude-...`. */
 const BEDROCK_REGION = /^(?:us|eu|apac|us-gov|global|jp|au|ca)\.(?=[a-z0-9-]+\.)/;
@@ -35,22 +37,32 @@ export function normalizeModelName(name: string): string {
   return name.trim().toLowerCase();
 }
 
-/** Strips resource paths and routing prefixes: `projects/p/locations/l/publishers/google/models/x` -> `x`. */
-export function stripRouting(name: string): string {
+/**
+ * `name` without what says where the model is served: a Vertex AI resource path
+ * (`projects/p/locations/l/publishers/google/models/x` -> `x`), then the routing
+ * segments in front of the model (`vertex_ai/google/gemini-2.5-pro` -> `gemini-2.5-pro`).
+ * `isRoute` says which segments route: by default those apps and SDKs write
+ * (`models/`, `gemini/`, `openai/`, ...); the catalogue build passes "names the
+ * provider of this source entry". Each route is removed once, so a model id that
+ * repeats its router's name keeps it (`openrouter/openrouter/auto` -> `openrouter/auto`),
+ * and the last segment is never removed (`models/` stays).
+ */
+export function stripRouting(
+  name: string,
+  isRoute: (segment: string) => boolean = isKnownRoute,
+): string {
   let m = name;
   // Vertex AI resource names: projects/p/locations/l/publishers/google/models/x, publishers/google/models/x.
   const resource = m.lastIndexOf('/models/');
   if (resource >= 0 && (m.startsWith('projects/') || m.startsWith('publishers/'))) {
     m = m.slice(resource + '/models/'.length);
   }
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const prefix of ROUTING_PREFIXES) {
-      if (m.startsWith(prefix) && m.length > prefix.length) {
-        m = m.slice(prefix.length);
-        changed = true;
-      }
-    }
+  const removed = new Set<string>();
+  for (let slash = m.indexOf('/'); slash >= 0 && slash < m.length - 1; slash = m.indexOf('/')) {
+    const segment = m.slice(0, slash);
+    if (removed.has(segment) || !isRoute(segment)) break;
+    removed.add(segment);
+    m = m.slice(slash + 1);
   }
   return m;
 }

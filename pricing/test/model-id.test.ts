@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { convertLitellm } from '../src/build/litellm.js';
 import { candidateNames, providerChain, stripRouting } from '../src/model-id.js';
 
 describe('candidateNames', () => {
@@ -38,7 +39,53 @@ describe('candidateNames', () => {
 describe('stripRouting', () => {
   it('removes stacked routing prefixes but keeps the model', () => {
     expect(stripRouting('openai/gpt-4o')).toBe('gpt-4o');
+    expect(stripRouting('vertex_ai/google/gemini-2.5-pro')).toBe('gemini-2.5-pro');
+    expect(stripRouting('publishers/google/models/gemini-2.0-flash-001')).toBe(
+      'gemini-2.0-flash-001',
+    );
     expect(stripRouting('models/')).toBe('models/');
+  });
+
+  it('stops at the first segment that is not a route', () => {
+    expect(stripRouting('groq/llama-3.1-8b-instant')).toBe('groq/llama-3.1-8b-instant');
+    expect(stripRouting('@cf/meta/llama-3.1-8b-instruct')).toBe('@cf/meta/llama-3.1-8b-instruct');
+    expect(stripRouting('meta/openai/x')).toBe('meta/openai/x');
+  });
+
+  it('takes the routes from the caller, and removes each route once', () => {
+    const openrouter = (s: string) => s === 'openrouter';
+    expect(stripRouting('openrouter/anthropic/claude-3-haiku', openrouter)).toBe(
+      'anthropic/claude-3-haiku',
+    );
+    // OpenRouter's own "auto" model is openrouter/auto: the second openrouter is the model's.
+    expect(stripRouting('openrouter/openrouter/auto', openrouter)).toBe('openrouter/auto');
+    expect(stripRouting('openai/openai/gpt-4o')).toBe('openai/gpt-4o');
+  });
+
+  it('is the rule the LiteLLM conversion strips its keys with', () => {
+    const entry = (litellm_provider: string) => ({
+      litellm_provider,
+      mode: 'chat',
+      input_cost_per_token: 1e-6,
+    });
+    const { models } = convertLitellm({
+      'gemini/gemini-2.5-pro': entry('gemini'),
+      'openrouter/openrouter/auto': entry('openrouter'),
+      'openrouter/openai/gpt-4o': entry('openrouter'),
+      'vertex_ai/openai/gpt-oss-20b-maas': entry('vertex_ai-openai_models'),
+      'bedrock/us-east-1/anthropic.claude-v2': entry('bedrock_converse'),
+      'azure/gpt-35-turbo-instruct': entry('azure_text'),
+      'Groq/Llama-3.1-8B-Instant': entry('groq'),
+    });
+    expect(models.map((m) => `${m.provider} ${m.id}`)).toEqual([
+      'gcp.gemini gemini-2.5-pro',
+      'openrouter openrouter/auto',
+      'openrouter openai/gpt-4o',
+      'gcp.vertex_ai openai/gpt-oss-20b-maas',
+      'aws.bedrock us-east-1/anthropic.claude-v2',
+      'azure_text azure/gpt-35-turbo-instruct',
+      'groq llama-3.1-8b-instant',
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { normalizeModelName, stripRouting } from '../model-id.js';
 import type { ImagePrice, Mode, ModelEntry, PriceSet, Tier, VideoPrice } from '../types.js';
 import {
   type ConvertResult,
@@ -47,18 +48,13 @@ function modeOf(raw: unknown): Mode {
   return MODES[raw] ?? 'other';
 }
 
-/** Strips the routing segment LiteLLM puts in front of a model (`gemini/`, `vertex_ai/`, `azure/`). */
-function modelPath(key: string, litellmProvider: string): string {
-  const k = key.trim().toLowerCase();
-  const slash = k.indexOf('/');
-  if (slash < 0) return k;
-  const first = k.slice(0, slash);
+/** Whether a key's segment is LiteLLM's route to the entry's provider (`gemini/`, `vertex_ai/`, `azure/`), not part of the model id. */
+function routesTo(litellmProvider: string): (segment: string) => boolean {
   const p = litellmProvider.toLowerCase();
-  const routes =
-    first === p ||
-    p.startsWith(`${first}-`) ||
-    providerFromLitellm(first) === providerFromLitellm(p);
-  return routes ? k.slice(slash + 1) : k;
+  return (segment) =>
+    segment === p ||
+    p.startsWith(`${segment}-`) ||
+    providerFromLitellm(segment) === providerFromLitellm(p);
 }
 
 function tokenPrices(e: Record<string, unknown>): PriceSet {
@@ -154,7 +150,7 @@ export function convertLitellm(raw: unknown): ConvertResult {
     }
     seen++;
     const provider = providerFromLitellm(e.litellm_provider);
-    let id = modelPath(key, e.litellm_provider);
+    let id = stripRouting(normalizeModelName(key), routesTo(e.litellm_provider));
     let prices: PriceSet;
     const sized = IMAGE_KEY.exec(id);
     if (sized) {
