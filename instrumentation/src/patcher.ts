@@ -31,9 +31,13 @@ export class Patcher {
     const wrapped = wrap(original as AnyFunction);
     Object.defineProperty(wrapped, WRAPPED, { value: true });
     Object.defineProperty(wrapped, 'length', { value: original.length });
+    // Found on a parent class, the method is put back by removing our copy.
+    const own = Object.hasOwn(t!, name);
     t![name] = wrapped;
     this.undo.push(() => {
-      if (t![name] === wrapped) t![name] = original;
+      if (t![name] !== wrapped) return;
+      if (own) t![name] = original;
+      else delete t![name];
     });
   }
 

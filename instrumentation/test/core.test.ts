@@ -301,6 +301,28 @@ describe('Patcher', () => {
     patcher.restore();
     expect(new Client().create()).toBe(1);
   });
+
+  it('puts back a method found on a parent class by removing the copy it set', () => {
+    class Base {
+      create() {
+        return 1;
+      }
+    }
+    class Client extends Base {}
+    const patcher = new Patcher();
+    patcher.method(
+      Client.prototype,
+      'create',
+      (raw) =>
+        function (this: unknown) {
+          return raw.call(this) + 10;
+        },
+    );
+    expect(new Client().create()).toBe(11);
+    patcher.restore();
+    expect(Object.hasOwn(Client.prototype, 'create')).toBe(false);
+    expect(new Client().create()).toBe(1);
+  });
 });
 
 describe('redact()', () => {
