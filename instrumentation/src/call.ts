@@ -22,6 +22,7 @@ import {
 import { currentAttribution } from './attribution.js';
 import type { ResolvedConfig } from './config.js';
 import type { CallMetrics } from './metrics.js';
+import type { Patcher } from './patcher.js';
 import * as S from './semconv.js';
 import type { Attribution, CallOutcome } from './types.js';
 import { contentText, errorMessage, errorType, truncate } from './util.js';
@@ -290,7 +291,9 @@ function unpriced(reason: string): { attributes: Attributes; costPusd: undefined
 
 /**
  * Starts calls with one tracer, one set of instruments and one catalogue. The
- * instrumentation owns one; nothing here is global.
+ * instrumentation owns one; nothing here is global. What a call patches on its
+ * way (a class first seen in a response) goes through the instrumentation's
+ * patcher, so that disabling puts it back too.
  */
 export class CallTracker {
   constructor(
@@ -298,6 +301,7 @@ export class CallTracker {
     readonly metrics: CallMetrics | undefined,
     readonly catalogue: () => Catalogue,
     readonly config: ResolvedConfig,
+    readonly patcher: Patcher,
   ) {}
 
   /** Starts a call's span; attribution: the request's, then the enclosing scope's, then the config's. */

@@ -123,6 +123,7 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
         this.metrics,
         () => this.priceList(),
         this.resolved,
+        this.patcher,
       );
     }
     return this.callTracker;

@@ -1,5 +1,6 @@
 import { context, diag } from '@opentelemetry/api';
 import type { Call, CallRequest, CallTracker } from './call.js';
+import type { AnyFunction, Patcher } from './patcher.js';
 import type { CallOutcome } from './types.js';
 
 /**
@@ -51,7 +52,12 @@ export function runCall<R>(
   }
   try {
     if (isStainlessPromise(result)) {
-      observeApiPromise(call, result, observe as (call: Call, value: unknown) => void);
+      observeApiPromise(
+        tracker.patcher,
+        call,
+        result,
+        observe as (call: Call, value: unknown) => void,
+      );
     } else if (isThenable(result)) {
       // A second reader of the SDK's promise: the caller's own `await` still gets
       // the very same object and outcome.
@@ -102,7 +108,6 @@ interface Watched {
 
 /** Where the watch hangs: on our own `parseResponse` wrapper, not on the promise. */
 const WATCHED = Symbol('costlens.watched');
-const watchedClasses = new WeakSet<object>();
 
 /**
  * Observes an APIPromise without reading it: reading it ourselves would consume
@@ -114,15 +119,16 @@ const watchedClasses = new WeakSet<object>();
  * No property is added to the promise: a new own property changes the hidden
  * class of every APIPromise and slows the SDK's own code (measured: ~25 µs a
  * call). `parseResponse` (and openai 7's `_thenUnwrap`) are own properties
- * already and are replaced in place; `asResponse` is wrapped once on the class.
+ * already and are replaced in place; `asResponse` is wrapped on the class (see watchClass).
  */
 function observeApiPromise(
+  patcher: Patcher,
   call: Call,
   p: StainlessPromise,
   observe: (call: Call, value: unknown) => void,
 ): void {
   const w: Watched = { call, observe, parsing: false };
-  watchClass(Object.getPrototypeOf(p) as object | null);
+  watchClass(patcher, Object.getPrototypeOf(p) as object | null);
   const parseResponse = p.parseResponse;
   const observedParse = function observedParse(this: unknown, ...args: unknown[]) {
     w.parsing = true;
@@ -154,15 +160,18 @@ function observeApiPromise(
   p.responsePromise.then(undefined, (err: unknown) => call.fail(err));
 }
 
-/** Wraps `asResponse` of an APIPromise class once; it acts only for watched promises. */
-function watchClass(proto: object | null): void {
-  if (!proto || watchedClasses.has(proto)) return;
-  watchedClasses.add(proto);
-  const target = proto as { asResponse?: (this: StainlessPromise) => Promise<unknown> };
-  const asResponse = target.asResponse;
-  if (typeof asResponse !== 'function') return;
-  target.asResponse = function observedAsResponse(this: StainlessPromise) {
-    const raw = asResponse.call(this);
+/**
+ * Wraps `asResponse` of an APIPromise class, through the patcher so that
+ * disabling puts it back; already wrapped, it is left as it is (the patcher's
+ * check, cheap enough for every call). The wrapper acts only for watched promises.
+ */
+function watchClass(patcher: Patcher, proto: object | null): void {
+  if (proto) patcher.method(proto, 'asResponse', observeAsResponse);
+}
+
+function observeAsResponse(asResponse: AnyFunction): AnyFunction {
+  return function observedAsResponse(this: StainlessPromise) {
+    const raw = asResponse.call(this) as Promise<unknown>;
     const w = (this.parseResponse as { [WATCHED]?: Watched })[WATCHED];
     if (w && !w.parsing && this.parsedPromise === undefined) {
       raw.then(
