@@ -198,7 +198,34 @@ describe('Store', () => {
     expect(() => migrate(db)).toThrow(
       `the database is at schema version ${SCHEMA_VERSION + 1}, newer than this costlens`,
     );
-    expect(migrate(new Database(':memory:'))).toEqual([1, 2]);
+    expect(migrate(new Database(':memory:'))).toEqual([1]);
+  });
+
+  it('6b. a database made by an earlier costlens gets the current call_records view', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'costlens-store-')), 'old.db');
+    const old = new Database(path);
+    migrate(old);
+    old.exec('DROP VIEW call_records; CREATE VIEW call_records AS SELECT cost_pusd FROM calls');
+    old.close();
+    const s = new Store(path);
+    open.push(s);
+    insertRecords(s, [
+      call(1, {
+        cost_breakdown_pusd: {
+          input: 1e9,
+          output: 2e9,
+          cache_read: 0,
+          cache_write: 0,
+          reasoning: 0,
+          media: 0,
+        },
+      }),
+    ]);
+    expect(s.db.prepare('SELECT cost_usd, cost_breakdown FROM call_records').get()).toEqual({
+      cost_usd: 0.0035,
+      cost_breakdown:
+        '{"input":0.001,"output":0.002,"cache_read":0.0,"cache_write":0.0,"reasoning":0.0,"media":0.0}',
+    });
   });
 
   it('7. says whether it is ready: null while the database answers, why not once it does not', () => {

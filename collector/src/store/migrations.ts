@@ -7,7 +7,9 @@ const USD = `${PUSD_PER_USD}.0`;
 /**
  * Versioned schema. Each step runs once, in its own transaction, and is
  * recorded in schema_migrations; a database from a newer costlens is refused.
- * Add steps at the end; never edit one that has shipped.
+ * Add steps at the end; never edit one that has shipped. (Step 1 once also
+ * created the call_records view; views hold no data and are now made by
+ * ensureView() on every open, which replaces that one.)
  */
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   {
@@ -41,37 +43,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE UNIQUE INDEX calls_span ON calls (span_id, trace_id);
       CREATE INDEX calls_started ON calls (started_at);
 
-      CREATE VIEW call_records AS SELECT
-        lower(hex(trace_id)) || lower(hex(span_id)) AS id,
-        lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
-        started_at, started_at + duration_us / 1000 AS finished_at,
-        duration_us / 1000.0 AS duration_ms, ttft_us / 1000.0 AS ttft_ms,
-        (SELECT value FROM strings WHERE id = c.service) AS service,
-        (SELECT value FROM strings WHERE id = c.project) AS project,
-        (SELECT value FROM strings WHERE id = c.user) AS user,
-        (SELECT value FROM strings WHERE id = c.account) AS account,
-        (SELECT value FROM strings WHERE id = c.provider) AS provider,
-        (SELECT value FROM strings WHERE id = c.operation) AS operation,
-        (SELECT value FROM strings WHERE id = c.call_type) AS call_type,
-        (SELECT value FROM strings WHERE id = c.request_model) AS request_model,
-        (SELECT value FROM strings WHERE id = c.response_model) AS response_model,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-        reasoning_tokens, image_count,
-        (SELECT value FROM strings WHERE id = c.image_size) AS image_size,
-        (SELECT value FROM strings WHERE id = c.image_resolution) AS image_resolution,
-        (SELECT value FROM strings WHERE id = c.image_quality) AS image_quality,
-        video_seconds,
-        (SELECT value FROM strings WHERE id = c.video_resolution) AS video_resolution,
-        video_audio,
-        (SELECT value FROM strings WHERE id = c.aspect_ratio) AS aspect_ratio,
-        (SELECT value FROM strings WHERE id = c.status) AS status,
-        (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
-        error_message, retry_count,
-        cost_pusd, cost_pusd / ${USD} AS cost_usd,
-        cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
-        (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
-        unpriced_reason, prompt, output_path, attributes
-      FROM calls AS c;
+      -- The call_records view is created by ensureView(), not here (see CALL_RECORDS).
 
       CREATE TABLE rollups_hourly (
         hour INTEGER NOT NULL,
@@ -88,49 +60,50 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
-  {
-    version: 2,
-    name: 'call_records shows the cost breakdown in USD',
-    sql: `
-      DROP VIEW call_records;
-      CREATE VIEW call_records AS SELECT
-        lower(hex(trace_id)) || lower(hex(span_id)) AS id,
-        lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
-        started_at, started_at + duration_us / 1000 AS finished_at,
-        duration_us / 1000.0 AS duration_ms, ttft_us / 1000.0 AS ttft_ms,
-        (SELECT value FROM strings WHERE id = c.service) AS service,
-        (SELECT value FROM strings WHERE id = c.project) AS project,
-        (SELECT value FROM strings WHERE id = c.user) AS user,
-        (SELECT value FROM strings WHERE id = c.account) AS account,
-        (SELECT value FROM strings WHERE id = c.provider) AS provider,
-        (SELECT value FROM strings WHERE id = c.operation) AS operation,
-        (SELECT value FROM strings WHERE id = c.call_type) AS call_type,
-        (SELECT value FROM strings WHERE id = c.request_model) AS request_model,
-        (SELECT value FROM strings WHERE id = c.response_model) AS response_model,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
-        reasoning_tokens, image_count,
-        (SELECT value FROM strings WHERE id = c.image_size) AS image_size,
-        (SELECT value FROM strings WHERE id = c.image_resolution) AS image_resolution,
-        (SELECT value FROM strings WHERE id = c.image_quality) AS image_quality,
-        video_seconds,
-        (SELECT value FROM strings WHERE id = c.video_resolution) AS video_resolution,
-        video_audio,
-        (SELECT value FROM strings WHERE id = c.aspect_ratio) AS aspect_ratio,
-        (SELECT value FROM strings WHERE id = c.status) AS status,
-        (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
-        error_message, retry_count,
-        cost_pusd, cost_pusd / ${USD} AS cost_usd,
-        CASE WHEN cost_input IS NULL THEN NULL ELSE json_object(
-          'input', cost_input / ${USD}, 'output', cost_output / ${USD},
-          'cache_read', cost_cache_read / ${USD}, 'cache_write', cost_cache_write / ${USD},
-          'reasoning', cost_reasoning / ${USD}, 'media', cost_media / ${USD}) END AS cost_breakdown,
-        cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
-        (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
-        unpriced_reason, prompt, output_path, attributes
-      FROM calls AS c;
-    `,
-  },
 ];
+
+/**
+ * How a program reads calls: the call record's fields, text instead of string ids,
+ * hex ids, USD beside the exact pico-dollars. A view holds no data, so it is not a
+ * migration step: it follows the code, and opening a database replaces an older one.
+ */
+const CALL_RECORDS = `
+  SELECT
+    lower(hex(trace_id)) || lower(hex(span_id)) AS id,
+    lower(hex(trace_id)) AS trace_id, lower(hex(span_id)) AS span_id,
+    started_at, started_at + duration_us / 1000 AS finished_at,
+    duration_us / 1000.0 AS duration_ms, ttft_us / 1000.0 AS ttft_ms,
+    (SELECT value FROM strings WHERE id = c.service) AS service,
+    (SELECT value FROM strings WHERE id = c.project) AS project,
+    (SELECT value FROM strings WHERE id = c.user) AS user,
+    (SELECT value FROM strings WHERE id = c.account) AS account,
+    (SELECT value FROM strings WHERE id = c.provider) AS provider,
+    (SELECT value FROM strings WHERE id = c.operation) AS operation,
+    (SELECT value FROM strings WHERE id = c.call_type) AS call_type,
+    (SELECT value FROM strings WHERE id = c.request_model) AS request_model,
+    (SELECT value FROM strings WHERE id = c.response_model) AS response_model,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens,
+    reasoning_tokens, image_count,
+    (SELECT value FROM strings WHERE id = c.image_size) AS image_size,
+    (SELECT value FROM strings WHERE id = c.image_resolution) AS image_resolution,
+    (SELECT value FROM strings WHERE id = c.image_quality) AS image_quality,
+    video_seconds,
+    (SELECT value FROM strings WHERE id = c.video_resolution) AS video_resolution,
+    video_audio,
+    (SELECT value FROM strings WHERE id = c.aspect_ratio) AS aspect_ratio,
+    (SELECT value FROM strings WHERE id = c.status) AS status,
+    (SELECT value FROM strings WHERE id = c.error_type) AS error_type,
+    error_message, retry_count,
+    cost_pusd, cost_pusd / ${USD} AS cost_usd,
+    CASE WHEN cost_input IS NULL THEN NULL ELSE json_object(
+      'input', cost_input / ${USD}, 'output', cost_output / ${USD},
+      'cache_read', cost_cache_read / ${USD}, 'cache_write', cost_cache_write / ${USD},
+      'reasoning', cost_reasoning / ${USD}, 'media', cost_media / ${USD}) END AS cost_breakdown,
+    cost_input, cost_output, cost_cache_read, cost_cache_write, cost_reasoning, cost_media,
+    (SELECT value FROM strings WHERE id = c.pricing_source) AS pricing_source,
+    unpriced_reason, prompt, output_path, attributes
+  FROM calls AS c
+`;
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
 
@@ -159,5 +132,20 @@ export function migrate(db: Database.Database): number[] {
     })();
     applied.push(m.version);
   }
+  ensureView(db, 'call_records', CALL_RECORDS);
   return applied;
+}
+
+/** Creates or replaces a view whose definition is not `select`, in one transaction. */
+function ensureView(db: Database.Database, name: string, select: string): void {
+  const sql = `CREATE VIEW ${name} AS ${select.trim()}`;
+  const current = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?")
+    .pluck()
+    .get(name);
+  if (current === sql) return;
+  db.transaction(() => {
+    db.exec(`DROP VIEW IF EXISTS ${name}`);
+    db.exec(sql);
+  }).immediate();
 }
