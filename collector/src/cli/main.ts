@@ -1,21 +1,86 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, type Io, UsageError } from './io.js';
 import { PRICE_HELP, priceCommand } from './price.js';
-import { pricingCommand } from './pricing.js';
-import { startCommand } from './start.js';
+import {
+  PRICING_HELP,
+  PRICING_LIST_HELP,
+  PRICING_UPDATE_HELP,
+  pricingList,
+  pricingUpdate,
+} from './pricing.js';
+import { START_HELP, startCommand } from './start.js';
 
-const HELP = `costlens: know what every AI call costs
+export const HELP = `costlens: know what every AI call costs
 
 Usage: costlens <command> [options]
 
 Commands:
-  start            run the collector: OTLP in, SQLite, /metrics (costlens start --help)
+  start            run the collector: OTLP in, SQLite, /metrics
   price            what one call costs: costlens price --provider openai --model gpt-4o --input-tokens 1000
   pricing list     what the price catalogue knows
   pricing update   rebuild the catalogue from newer price sources
+  help <command>   a command's options, like 'costlens <command> --help'
 
 Run 'costlens <command> --help' for a command's options.
 `;
+
+interface Command {
+  help: string;
+  /** Runs the command on the arguments after its name; absent for a group of subcommands. */
+  run?: (args: string[], io: Io) => number | Promise<number>;
+  subcommands?: Record<string, Command>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: { help: START_HELP, run: startCommand },
+  price: { help: PRICE_HELP, run: priceCommand },
+  pricing: {
+    help: PRICING_HELP,
+    subcommands: {
+      list: { help: PRICING_LIST_HELP, run: pricingList },
+      update: { help: PRICING_UPDATE_HELP, run: pricingUpdate },
+    },
+  },
+};
+
+const isHelpFlag = (a: string) => a === '--help' || a === '-h';
+
+const orList = (words: string[]) =>
+  words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+
+/** The command the leading words name (`pricing list`), and the arguments after them. */
+function find(words: string[]): { name: string; command: Command; args: string[] } {
+  const [first = '', ...rest] = words;
+  const top = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (!top) throw new UsageError(`unknown command "${first}"; run 'costlens --help' for the list.`);
+  const [sub, ...after] = rest;
+  if (!top.subcommands || sub === undefined || sub.startsWith('-') || sub === 'help') {
+    return { name: first, command: top, args: rest };
+  }
+  const command = Object.hasOwn(top.subcommands, sub) ? top.subcommands[sub] : undefined;
+  if (!command) {
+    const known = Object.keys(top.subcommands).map((k) => `"${k}"`);
+    throw new UsageError(`${first}: unknown subcommand "${sub}"; use ${orList(known)}.`);
+  }
+  return { name: `${first} ${sub}`, command, args: after };
+}
+
+/** `costlens help [command [subcommand]]`. */
+function help(words: string[], io: Io): number {
+  const named = words.filter((w) => !isHelpFlag(w));
+  if (named.length === 0) {
+    io.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const { name, command, args } = find(named);
+  if (args.length > 0 && !(command.subcommands && args[0] === 'help')) {
+    throw new UsageError(
+      `${name}: unknown subcommand "${args[0]}"; run 'costlens help ${name}' for its usage.`,
+    );
+  }
+  io.stdout.write(command.help);
+  return EXIT.ok;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -24,30 +89,35 @@ function version(): string {
   return pkg.version;
 }
 
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stdout.write(HELP);
+    return EXIT.usage;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  if (first === 'help' || isHelpFlag(first)) return help(rest, io);
+  const { name, command, args } = find(argv);
+  // `costlens pricing help list` is `costlens help pricing list`.
+  if (command.subcommands && args[0] === 'help') return help([name, ...args.slice(1)], io);
+  if (args.some(isHelpFlag)) {
+    io.stdout.write(command.help);
+    return EXIT.ok;
+  }
+  if (!command.run) {
+    io.stdout.write(command.help);
+    return EXIT.usage;
+  }
+  return await command.run(args, io);
+}
+
 /** Runs one costlens command and returns its exit status; never calls process.exit. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [command, ...args] = argv;
   try {
-    switch (command) {
-      case 'price':
-        return priceCommand(args, io);
-      case 'pricing':
-        return pricingCommand(args, io);
-      case 'start':
-        return await startCommand(args, io);
-      case '--version':
-      case '-v':
-        io.stdout.write(`${version()}\n`);
-        return EXIT.ok;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout.write(args[0] === 'price' ? PRICE_HELP : HELP);
-        return command === undefined ? EXIT.usage : EXIT.ok;
-      default:
-        throw new UsageError(`unknown command "${command}"; run 'costlens --help' for the list.`);
-    }
+    return await dispatch(argv, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`costlens: ${err.message}\n`);

@@ -59,7 +59,6 @@ const OPTIONS = {
   prices: { type: 'string' },
   catalogue: { type: 'string' },
   json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const LABELS: [keyof CostBreakdown, string][] = [
@@ -126,10 +125,6 @@ function json(r: PriceResult): string {
 
 export function priceCommand(args: string[], io: Io): number {
   const v = parse('price', args, OPTIONS);
-  if (v.help) {
-    io.stdout.write(PRICE_HELP);
-    return EXIT.ok;
-  }
   const req = request(v);
   const catalogue = openCatalogue({ catalogue: v.catalogue, prices: v.prices });
   let result: PriceResult;

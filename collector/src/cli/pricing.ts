@@ -22,14 +22,46 @@ import { EXIT, type Io, UsageError } from './io.js';
 export const PRICING_HELP = `costlens pricing: the price catalogue
 
 Usage:
-  costlens pricing list [--provider P] [--search TEXT] [--prices FILE] [--json]
-  costlens pricing update --litellm FILE [--genai-prices FILE] [--out FILE] [--dry-run]
+  costlens pricing list [--provider P] [--search TEXT] [--prices FILE] [--catalogue FILE] [--json]
+  costlens pricing update --litellm FILE [--genai-prices FILE] [--out FILE] [--dry-run] [--force]
 
 list     shows what the catalogue knows (USD per 1M tokens; media per image or second)
 update   rebuilds the catalogue from newer copies of LiteLLM's and genai-prices' price
          files: validates them, refuses a rebuild that loses more than 30% of the
          models (--force overrides), prints what changed, writes --out (default: the
-         bundled catalogue). Also: --overlay FILE, --litellm-as-of / --genai-prices-as-of DATE.
+         bundled catalogue)
+
+Run 'costlens help pricing list' or 'costlens help pricing update' for their options.
+`;
+
+export const PRICING_LIST_HELP = `costlens pricing list: what the price catalogue knows
+
+Usage: costlens pricing list [--provider P] [--search TEXT] [--prices FILE] [--catalogue FILE] [--json]
+
+  --provider P       only this provider's models: openai, anthropic, gcp.gemini, ...
+  --search TEXT      only models whose id or an alias contains TEXT
+  --prices FILE      a price override file (JSON or YAML) laid over the catalogue
+  --catalogue FILE   a catalogue other than the bundled one
+  --json             the catalogue version and its models as one JSON object
+
+Prices in force now: tokens in USD per 1M, images in USD each, video in USD per second.
+`;
+
+export const PRICING_UPDATE_HELP = `costlens pricing update: rebuild the catalogue from newer price sources
+
+Usage: costlens pricing update --litellm FILE [--genai-prices FILE] [--out FILE] [--dry-run] [--force]
+
+  --litellm FILE               LiteLLM's model_prices_and_context_window.json (required)
+  --genai-prices FILE          genai-prices' prices/new_data/v2/data.json
+  --litellm-as-of DATE         the day the LiteLLM file was taken, like 2026-07-24 (default: today)
+  --genai-prices-as-of DATE    the day the genai-prices file was taken (default: today)
+  --overlay FILE               hand-kept prices laid over the sources (default: the bundled overlay)
+  --out FILE                   the catalogue to write (default: the bundled one)
+  --dry-run                    print what would change, write nothing
+  --force                      write even if the new sources lose more than 30% of the models
+
+Validates the files, prints the models added, removed and repriced, then writes --out.
+Exit status: 0 written (or a dry run), 1 refused or unusable sources, 2 bad arguments.
 `;
 
 /** A rebuild that would lose more than this share of the models is refused. */
@@ -47,7 +79,8 @@ const OTHER_PRICES = [
   'video',
 ] as const satisfies readonly PriceKind[];
 
-function list(args: string[], io: Io): number {
+/** costlens pricing list */
+export function pricingList(args: string[], io: Io): number {
   const v = parse('pricing list', args, {
     provider: { type: 'string' },
     search: { type: 'string' },
@@ -102,7 +135,8 @@ function readJson(flag: string, path: string): unknown {
   }
 }
 
-function update(args: string[], io: Io): number {
+/** costlens pricing update */
+export function pricingUpdate(args: string[], io: Io): number {
   const v = parse('pricing update', args, {
     litellm: { type: 'string' },
     'genai-prices': { type: 'string' },
@@ -184,15 +218,4 @@ function update(args: string[], io: Io): number {
   renameSync(`${out}.tmp`, out);
   io.stdout.write(`wrote ${out}\n`);
   return EXIT.ok;
-}
-
-export function pricingCommand(args: string[], io: Io): number {
-  const [sub, ...rest] = args;
-  if (sub === 'list') return list(rest, io);
-  if (sub === 'update') return update(rest, io);
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(PRICING_HELP);
-    return sub === undefined ? EXIT.usage : EXIT.ok;
-  }
-  throw new UsageError(`pricing: unknown subcommand "${sub}"; use "list" or "update".`);
 }

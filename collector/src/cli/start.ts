@@ -23,12 +23,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     db: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   });
-  if (v.help) {
-    io.stdout.write(START_HELP);
-    return EXIT.ok;
-  }
   let parts: ReturnType<typeof buildParts>;
   try {
     const flags = {

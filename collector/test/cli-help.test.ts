@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+/** The first line of each command's help. */
+const TITLE = {
+  costlens: 'costlens: know what every AI call costs\n',
+  start: 'costlens start: run the collector\n',
+  price: 'costlens price: what one AI call costs\n',
+  pricing: 'costlens pricing: the price catalogue\n',
+  'pricing list': 'costlens pricing list: what the price catalogue knows\n',
+  'pricing update': 'costlens pricing update: rebuild the catalogue from newer price sources\n',
+};
+
+describe('costlens help', () => {
+  it.each([
+    [['--help'], 'costlens'],
+    [['-h'], 'costlens'],
+    [['help'], 'costlens'],
+    [['start', '--help'], 'start'],
+    [['start', '--port', '9999', '-h'], 'start'],
+    [['price', '--help'], 'price'],
+    [['price', '--model', 'gpt-4o', '--help'], 'price'],
+    [['pricing', '--help'], 'pricing'],
+    [['pricing', 'help'], 'pricing'],
+    [['pricing', 'list', '--help'], 'pricing list'],
+    [['pricing', 'list', '--provider', 'openai', '-h'], 'pricing list'],
+    [['pricing', 'update', '--help'], 'pricing update'],
+    [['help', 'start'], 'start'],
+    [['help', 'price'], 'price'],
+    [['help', 'pricing'], 'pricing'],
+    [['help', 'pricing', 'list'], 'pricing list'],
+    [['help', 'pricing', 'update'], 'pricing update'],
+  ] as const)('%j prints the usage of %s and exits 0', async (argv, command) => {
+    const r = await runCli(...argv);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith(TITLE[command])).toBe(true);
+    if (command !== 'costlens' && command !== 'pricing') {
+      expect(r.stdout).toContain(`\nUsage: costlens ${command} `);
+    }
+  });
+
+  it('shows every option a command accepts', async () => {
+    const options = (text: string) => [...text.matchAll(/--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
+    const list = (await runCli('help', 'pricing', 'list')).stdout;
+    for (const o of ['--provider', '--search', '--prices', '--catalogue', '--json'])
+      expect(options(list)).toContain(o);
+    const update = (await runCli('help', 'pricing', 'update')).stdout;
+    for (const o of [
+      '--litellm',
+      '--genai-prices',
+      '--overlay',
+      '--out',
+      '--litellm-as-of',
+      '--genai-prices-as-of',
+      '--dry-run',
+      '--force',
+    ])
+      expect(options(update)).toContain(o);
+  });
+
+  it('prints the overview and exits 2 when no command is given', async () => {
+    const none = await runCli();
+    expect(none.code).toBe(2);
+    expect(none.stdout.startsWith(TITLE.costlens)).toBe(true);
+    const group = await runCli('pricing');
+    expect(group.code).toBe(2);
+    expect(group.stdout.startsWith(TITLE.pricing)).toBe(true);
+  });
+
+  it.each([
+    [['frobnicate'], `unknown command "frobnicate"; run 'costlens --help' for the list.`],
+    [['frobnicate', '--help'], `unknown command "frobnicate"; run 'costlens --help' for the list.`],
+    [['help', 'frobnicate'], `unknown command "frobnicate"; run 'costlens --help' for the list.`],
+    [['pricing', 'frob'], 'pricing: unknown subcommand "frob"; use "list" or "update".'],
+    [['pricing', 'frob', '--help'], 'pricing: unknown subcommand "frob"; use "list" or "update".'],
+    [['help', 'pricing', 'frob'], 'pricing: unknown subcommand "frob"; use "list" or "update".'],
+    [
+      ['help', 'price', 'list'],
+      `price: unknown subcommand "list"; run 'costlens help price' for its usage.`,
+    ],
+  ])('%j says what is unknown in one sentence and exits 2', async (argv, message) => {
+    const r = await runCli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`costlens: ${message}\n`);
+  });
+});
