@@ -18,6 +18,32 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
+/**
+ * Characters of a streamed completion kept past `maxContentChars`: enough for
+ * `truncate` to still mark the cut and for a credential lying across the cut to
+ * be whole enough for `redact` (its longest pattern needs 24).
+ */
+const STREAM_TEXT_MARGIN = 64;
+
+/**
+ * How much of a streamed completion a call keeps: nothing when content capture
+ * is off, else what the recorded completion can hold. A stream's text is never
+ * held in full.
+ */
+export function streamTextLimit(config: {
+  captureMessageContent: boolean;
+  maxContentChars: number;
+}): number {
+  return config.captureMessageContent ? config.maxContentChars + STREAM_TEXT_MARGIN : 0;
+}
+
+/** `text` and `more`, cut at `limit` characters. */
+export function appendCapped(text: string, more: string, limit: number): string {
+  if (text.length >= limit) return text;
+  const out = text + more;
+  return out.length > limit ? out.slice(0, limit) : out;
+}
+
 /** The error's class name (`RateLimitError`, `APIUserAbortError`): low-cardinality and reliable. */
 export function errorType(error: unknown): string {
   if (error instanceof Error) {

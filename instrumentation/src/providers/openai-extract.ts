@@ -1,6 +1,6 @@
 import { fromOpenAIUsage, type Usage } from '@costlens/pricing';
 import type { CallOutcome } from '../types.js';
-import { asNumber, asString, isObject } from '../util.js';
+import { appendCapped, asNumber, asString, isObject } from '../util.js';
 
 /**
  * What OpenAI's responses say about a call, read without touching the SDK:
@@ -37,10 +37,17 @@ export interface ChatStreamState {
   /** finish_reason by choice index. */
   finish: Record<number, string>;
   usage?: Usage;
+  /** Characters of text kept: 0 unless content capture is on (see streamTextLimit). */
+  readonly textLimit: number;
+  /** The first choice's text, up to `textLimit`. */
   text: string;
 }
 
-export const newChatStreamState = (): ChatStreamState => ({ finish: {}, text: '' });
+export const newChatStreamState = (textLimit = 0): ChatStreamState => ({
+  finish: {},
+  textLimit,
+  text: '',
+});
 
 /** Folds one chunk into the state (in place) and returns it. */
 export function accumulateChatChunk(state: ChatStreamState, chunk: unknown): ChatStreamState {
@@ -52,7 +59,9 @@ export function accumulateChatChunk(state: ChatStreamState, chunk: unknown): Cha
     const index = asNumber(ch.index) ?? 0;
     if (typeof ch.finish_reason === 'string') state.finish[index] = ch.finish_reason;
     const content = obj(ch.delta).content;
-    if (index === 0 && typeof content === 'string') state.text += content;
+    if (index === 0 && typeof content === 'string') {
+      state.text = appendCapped(state.text, content, state.textLimit);
+    }
   }
   if (isObject(c.usage)) state.usage = fromOpenAIUsage(c.usage);
   return state;

@@ -3,7 +3,7 @@ import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
-import { asString, isObject, serverOf } from '../util.js';
+import { asString, isObject, serverOf, streamTextLimit } from '../util.js';
 import { observeSdkStream, runCall } from '../wrap.js';
 import {
   accumulateChatChunk,
@@ -94,7 +94,7 @@ const chatCreate: Observe = (resource, tracker, body, send) => {
         call.end();
         return;
       }
-      const state = newChatStreamState();
+      const state = newChatStreamState(streamTextLimit(tracker.config));
       observeSdkStream(value, call, {
         onChunk: (chunk) => accumulateChatChunk(state, chunk),
         outcome: () => chatStreamOutcome(state),
