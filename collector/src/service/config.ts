@@ -89,11 +89,15 @@ function keys(v: unknown, where: string): ApiKey[] {
   });
 }
 
-/** File (YAML or JSON) < COSTLENS_* environment < command-line flags; every value validated. */
+/**
+ * File (YAML or JSON) < COSTLENS_* environment < command-line flags; every value
+ * validated, and a bad one named where it came from: `costlens.yaml: port`,
+ * `COSTLENS_PORT` or `--port`.
+ */
 export function loadConfig(opts: {
   file?: string;
   env?: Record<string, string | undefined>;
-  /** Command-line values, validated like the file's. */
+  /** Command-line values by setting (`max_inflight` is the flag --max-inflight), validated like the file's. */
   flags?: Record<string, unknown>;
 }): Config {
   let raw: Raw = {};
@@ -116,47 +120,55 @@ export function loadConfig(opts: {
     if (!isObj(parsed)) throw new ConfigError(`${opts.file} must be a mapping of settings`);
     raw = parsed;
   }
+  // Where each setting's value came from, for the message that refuses it.
+  const from = new Map<string, string>();
   for (const [name, key] of Object.entries(ENV)) {
     const v = opts.env?.[name];
-    if (v !== undefined && v !== '') raw[key] = v;
+    if (v === undefined || v === '') continue;
+    raw[key] = v;
+    from.set(key, name);
   }
-  for (const [k, v] of Object.entries(opts.flags ?? {})) if (v !== undefined) raw[k] = v;
+  for (const [k, v] of Object.entries(opts.flags ?? {})) {
+    if (v === undefined) continue;
+    raw[k] = v;
+    from.set(k, `--${k.replaceAll('_', '-')}`);
+  }
+  const at = (key: string) => from.get(key) ?? `${where}: ${key}`;
 
   known(raw, Object.keys(DEFAULT_CONFIG), where);
   const c: Config = structuredClone(DEFAULT_CONFIG);
-  if (raw.host !== undefined) c.host = text(raw.host, `${where}: host`);
-  if (raw.port !== undefined) c.port = positiveInt(raw.port, `${where}: port`, 65_535);
-  if (raw.db !== undefined) c.db = text(raw.db, `${where}: db`);
-  if (raw.prices !== undefined && raw.prices !== null)
-    c.prices = text(raw.prices, `${where}: prices`);
+  if (raw.host !== undefined) c.host = text(raw.host, at('host'));
+  if (raw.port !== undefined) c.port = positiveInt(raw.port, at('port'), 65_535);
+  if (raw.db !== undefined) c.db = text(raw.db, at('db'));
+  if (raw.prices !== undefined && raw.prices !== null) c.prices = text(raw.prices, at('prices'));
   if (raw.max_body_bytes !== undefined)
-    c.max_body_bytes = positiveInt(raw.max_body_bytes, `${where}: max_body_bytes`);
+    c.max_body_bytes = positiveInt(raw.max_body_bytes, at('max_body_bytes'));
   if (raw.max_inflight !== undefined)
-    c.max_inflight = positiveInt(raw.max_inflight, `${where}: max_inflight`, 10_000);
+    c.max_inflight = positiveInt(raw.max_inflight, at('max_inflight'), 10_000);
   if (raw.keys !== undefined) {
     if (!isObj(raw.keys))
-      throw new ConfigError(`${where}: keys must have ingest, read and/or admin lists`);
-    known(raw.keys, ['ingest', 'read', 'admin'], `${where}: keys`);
+      throw new ConfigError(`${at('keys')} must have ingest, read and/or admin lists`);
+    known(raw.keys, ['ingest', 'read', 'admin'], at('keys'));
     for (const kind of ['ingest', 'read', 'admin'] as const) {
       if (raw.keys[kind] !== undefined)
-        c.keys[kind] = keys(raw.keys[kind], `${where}: keys.${kind}`);
+        c.keys[kind] = keys(raw.keys[kind], `${at('keys')}.${kind}`);
     }
   }
   if (raw.retention !== undefined) {
-    if (!isObj(raw.retention)) throw new ConfigError(`${where}: retention must be { calls_days }`);
-    known(raw.retention, ['calls_days'], `${where}: retention`);
+    if (!isObj(raw.retention)) throw new ConfigError(`${at('retention')} must be { calls_days }`);
+    known(raw.retention, ['calls_days'], at('retention'));
     if (raw.retention.calls_days !== undefined) {
       c.retention.calls_days = positiveInt(
         raw.retention.calls_days,
-        `${where}: retention.calls_days`,
+        `${at('retention')}.calls_days`,
       );
     }
   }
   if (raw.label_caps !== undefined) {
     if (!isObj(raw.label_caps))
-      throw new ConfigError(`${where}: label_caps must map label names to numbers`);
+      throw new ConfigError(`${at('label_caps')} must map label names to numbers`);
     for (const [label, n] of Object.entries(raw.label_caps)) {
-      c.label_caps[label] = positiveInt(n, `${where}: label_caps.${label}`, 100_000);
+      c.label_caps[label] = positiveInt(n, `${at('label_caps')}.${label}`, 100_000);
     }
   }
   return c;

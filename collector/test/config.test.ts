@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/service/config.js';
+import { runCli, runCliWith } from './run-cli.js';
+
+function configFile(body: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'costlens-config-')), 'costlens.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+const message = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('a bad setting says where it came from', () => {
+  it('a file: the file and the key', () => {
+    const file = configFile('port: 70000\nkeys:\n  ingest:\n    - key: short\n');
+    expect(message(() => loadConfig({ file }))).toBe(
+      `${file}: port must be a whole number from 1 to 65535, got 70000`,
+    );
+    const keys = configFile('keys:\n  ingest:\n    - key: short\n');
+    expect(message(() => loadConfig({ file: keys }))).toBe(
+      `${keys}: keys.ingest[0].key is too short: use at least 16 random characters`,
+    );
+  });
+
+  it('an environment variable: its name', () => {
+    expect(message(() => loadConfig({ env: { COSTLENS_PORT: 'http' } }))).toBe(
+      'COSTLENS_PORT must be a whole number from 1 to 65535, got "http"',
+    );
+    expect(message(() => loadConfig({ env: { COSTLENS_MAX_INFLIGHT: '0' } }))).toBe(
+      'COSTLENS_MAX_INFLIGHT must be a whole number from 1 to 10000, got "0"',
+    );
+    expect(message(() => loadConfig({ env: { COSTLENS_HOST: ' ' } }))).toBe(
+      'COSTLENS_HOST must be a non-empty string',
+    );
+  });
+
+  it('a flag: the flag', () => {
+    expect(message(() => loadConfig({ flags: { port: '-1' } }))).toBe(
+      '--port must be a whole number from 1 to 65535, got "-1"',
+    );
+    expect(message(() => loadConfig({ flags: { max_inflight: 'x' } }))).toBe(
+      '--max-inflight must be a whole number from 1 to 10000, got "x"',
+    );
+  });
+
+  it('names the source that won when several set the same key', () => {
+    const file = configFile('port: 4318\n');
+    expect(
+      message(() => loadConfig({ file, env: { COSTLENS_PORT: 'env' }, flags: { port: 'flag' } })),
+    ).toBe('--port must be a whole number from 1 to 65535, got "flag"');
+    expect(message(() => loadConfig({ file, env: { COSTLENS_PORT: 'env' } }))).toBe(
+      'COSTLENS_PORT must be a whole number from 1 to 65535, got "env"',
+    );
+    expect(loadConfig({ file, env: { COSTLENS_PORT: '5000' }, flags: { port: '6000' } }).port).toBe(
+      6000,
+    );
+  });
+});
+
+describe('costlens start with a bad setting', () => {
+  it.each([
+    [
+      ['--port', 'http'],
+      {},
+      'costlens: start: --port must be a whole number from 1 to 65535, got "http".\n',
+    ],
+    [
+      [],
+      { COSTLENS_PORT: 'http' },
+      'costlens: start: COSTLENS_PORT must be a whole number from 1 to 65535, got "http".\n',
+    ],
+  ])('%j %j', async (argv, env, stderr) => {
+    const r = await runCliWith(env, 'start', ...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(stderr);
+  });
+
+  it('from the config file', async () => {
+    const file = configFile('port: http\n');
+    const r = await runCli('start', '--config', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `costlens: start: ${file}: port must be a whole number from 1 to 65535, got "http".\n`,
+    );
+  });
+});
