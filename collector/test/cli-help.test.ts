@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import type { Io } from '../src/cli/io.js';
+import { main } from '../src/cli/main.js';
+import { runCli, runCliWith } from './run-cli.js';
 
 /** The first line of each command's help. */
 const TITLE = {
@@ -57,6 +59,7 @@ describe('costlens help', () => {
       '--force',
     ])
       expect(options(update)).toContain(o);
+    expect((await runCli('--help')).stdout).toContain('--debug');
   });
 
   it('prints the overview and exits 2 when no command is given', async () => {
@@ -84,5 +87,53 @@ describe('costlens help', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`costlens: ${message}\n`);
+  });
+});
+
+describe('an unexpected error', () => {
+  /** An io whose stdout fails: a fault that is neither the user's arguments nor a known refusal. */
+  async function failing(argv: string[], env: Record<string, string> = {}) {
+    let stderr = '';
+    const io: Io = {
+      stdout: {
+        write: () => {
+          throw new Error('EIO: i/o error, write');
+        },
+      },
+      stderr: { write: (s: string) => (stderr += s) },
+      env,
+    };
+    return { code: await main(argv, io), stderr };
+  }
+
+  it('prints one sentence and exits 1', async () => {
+    const r = await failing(['pricing', 'list', '--search', 'gpt-4o-mini']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('costlens: EIO: i/o error, write.\n');
+  });
+
+  it.each([
+    [['--debug', 'pricing', 'list', '--search', 'gpt-4o-mini'], {}],
+    [['pricing', 'list', '--debug', '--search', 'gpt-4o-mini'], {}],
+    [['pricing', 'list', '--search', 'gpt-4o-mini'], { COSTLENS_DEBUG: '1' }],
+  ])('prints the stack too with --debug or COSTLENS_DEBUG=1: %j %j', async (argv, env) => {
+    const r = await failing(argv, env);
+    expect(r.code).toBe(1);
+    const [first, ...stack] = r.stderr.trimEnd().split('\n');
+    expect(first).toBe('costlens: EIO: i/o error, write.');
+    expect(stack[0]).toBe('Error: EIO: i/o error, write');
+    expect(stack.slice(1).every((l) => l.trimStart().startsWith('at '))).toBe(true);
+    expect(r.stderr).toMatch(/\n {4}at .*pricing\.ts/);
+  });
+
+  it('--debug changes nothing else', async () => {
+    const ok = await runCli('price', '--model', 'gpt-4o', '--input-tokens', '1000', '--debug');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('  total        $0.002500\n');
+    const usage = await runCliWith({ COSTLENS_DEBUG: '1' }, 'price', '--input-tokens', 'many');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe('costlens: price: --model is required, e.g. --model gpt-4o.\n');
+    const off = await failing(['pricing', 'list'], { COSTLENS_DEBUG: '0' });
+    expect(off.stderr).toBe('costlens: EIO: i/o error, write.\n');
   });
 });

@@ -21,7 +21,11 @@ Commands:
   pricing update   rebuild the catalogue from newer price sources
   help <command>   a command's options, like 'costlens <command> --help'
 
-Run 'costlens <command> --help' for a command's options.
+Options:
+  -h, --help       the usage of costlens, or of the command it follows
+  -v, --version    the version of costlens
+  --debug          an unexpected error prints its stack too (also: COSTLENS_DEBUG=1);
+                   works with every command
 `;
 
 interface Command {
@@ -114,16 +118,36 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   return await command.run(args, io);
 }
 
+/** `--debug` anywhere in argv, or COSTLENS_DEBUG set to anything but 0 or false. */
+function debugging(argv: string[], env: Io['env']): boolean {
+  if (argv.includes('--debug')) return true;
+  const v = env.COSTLENS_DEBUG?.trim().toLowerCase();
+  return v !== undefined && v !== '' && v !== '0' && v !== 'false';
+}
+
+/** An error's message as one sentence: its first line, with a full stop. */
+function sentence(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const line = message.split('\n')[0]!.trim() || (err instanceof Error ? err.name : 'error');
+  return /[.!?]$/.test(line) ? line : `${line}.`;
+}
+
 /** Runs one costlens command and returns its exit status; never calls process.exit. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  const debug = debugging(argv, io.env);
   try {
-    return await dispatch(argv, io);
+    return await dispatch(
+      argv.filter((a) => a !== '--debug'),
+      io,
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`costlens: ${err.message}\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`costlens: ${(err as Error).stack ?? String(err)}\n`);
+    // Not the user's arguments: say what failed in one sentence; the stack is for --debug.
+    io.stderr.write(`costlens: ${sentence(err)}\n`);
+    if (debug) io.stderr.write(`${(err instanceof Error && err.stack) || String(err)}\n`);
     return EXIT.failed;
   }
 }
