@@ -251,14 +251,21 @@ describe('accumulateAnthropicEvent', () => {
   });
 
   it('keeps the streamed text only when asked to (content capture)', () => {
-    const state = newAnthropicStreamState(true);
+    const state = newAnthropicStreamState(1000);
     const changed = EVENTS.map((e) => accumulateAnthropicEvent(state, e));
     expect(changed).toEqual([true, false, false, true, true, false, true, false]);
     expect(anthropicStreamOutcome(state).completion).toBe('I see "test" — hello.');
   });
 
+  it('keeps no more text than the limit it is given', () => {
+    const state = newAnthropicStreamState(10);
+    for (const e of EVENTS) accumulateAnthropicEvent(state, e);
+    expect(state.text).toBe('I see "tes');
+    expect(anthropicStreamOutcome(state).completion).toBe('I see "tes');
+  });
+
   it('ignores what is not an event, and tool input deltas', () => {
-    const state = newAnthropicStreamState(true);
+    const state = newAnthropicStreamState(1000);
     expect(accumulateAnthropicEvent(state, null)).toBe(false);
     expect(accumulateAnthropicEvent(state, 'data')).toBe(false);
     expect(

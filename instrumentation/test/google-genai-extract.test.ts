@@ -178,7 +178,7 @@ describe('generateContent responses', () => {
 
 describe('generateContentStream chunks', () => {
   it('usage from the last chunk that has it, text and finish reason gathered', () => {
-    const state = newContentStreamState();
+    const state = newContentStreamState(1000);
     for (const chunk of geminiChunks()) accumulateContentChunk(state, chunk);
     expect(contentStreamOutcome(state)).toEqual({
       responseModel: 'gemini-2.5-flash',
@@ -190,7 +190,7 @@ describe('generateContentStream chunks', () => {
   });
 
   it('after the first chunk: prompt tokens known, no finish reason yet', () => {
-    const state = accumulateContentChunk(newContentStreamState(), geminiChunks()[0]);
+    const state = accumulateContentChunk(newContentStreamState(1000), geminiChunks()[0]);
     expect(contentStreamOutcome(state)).toMatchObject({
       usage: { input_tokens: 8 },
       finishReasons: undefined,
@@ -209,7 +209,7 @@ describe('generateContentStream chunks', () => {
       modelVersion: 'gemini-2.5-flash',
       responseId: `r-${prompt}`,
     });
-    const state = newContentStreamState();
+    const state = newContentStreamState(1000);
     accumulateContentChunk(
       state,
       round(100, 10, [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }]),
@@ -233,6 +233,20 @@ describe('generateContentStream chunks', () => {
       usage: { input_tokens: 230, output_tokens: 19 },
       completion: 'It is 21°C.',
     });
+  });
+
+  it('keeps no text when content capture is off, and no more than its limit when on', () => {
+    const off = newContentStreamState();
+    for (const chunk of geminiChunks()) accumulateContentChunk(off, chunk);
+    expect(off.text).toBe('');
+    expect(contentStreamOutcome(off)).toMatchObject({
+      usage: { input_tokens: 8, output_tokens: 143 },
+      completion: undefined,
+    });
+    const capped = newContentStreamState(8);
+    for (const chunk of geminiChunks()) accumulateContentChunk(capped, chunk);
+    expect(capped.text).toBe('The sky ');
+    expect(contentStreamOutcome(capped).completion).toBe('The sky ');
   });
 
   it('streamed images are counted across chunks', () => {

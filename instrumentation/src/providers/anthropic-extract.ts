@@ -1,6 +1,6 @@
 import { fromAnthropicUsage, type Usage } from '@costlens/pricing';
 import type { CallOutcome } from '../types.js';
-import { asNumber, asString, isObject } from '../util.js';
+import { appendCapped, asNumber, asString, isObject } from '../util.js';
 
 /**
  * What Anthropic's Messages API says about a call, read from its wire format
@@ -66,18 +66,19 @@ export function extractAnthropicMessage(message: unknown): CallOutcome {
 
 /** What the events of a streamed Message have said so far. */
 export interface AnthropicStreamState {
-  /** Keep the text deltas (content capture is on). */
-  readonly captureText: boolean;
+  /** Characters of text kept: 0 unless content capture is on (see streamTextLimit). */
+  readonly textLimit: number;
   responseModel?: string;
   responseId?: string;
   stopReason?: string;
   /** Anthropic's raw usage: `message_start`'s, with `message_delta`'s cumulative counts laid over it. */
   usage?: Obj;
+  /** The text deltas, up to `textLimit`. */
   text: string;
 }
 
-export function newAnthropicStreamState(captureText = false): AnthropicStreamState {
-  return { captureText, text: '' };
+export function newAnthropicStreamState(textLimit = 0): AnthropicStreamState {
+  return { textLimit, text: '' };
 }
 
 /** Usage fields a `message_delta` may carry (cumulative; null when it says nothing new). */
@@ -122,10 +123,10 @@ export function accumulateAnthropicEvent(state: AnthropicStreamState, event: unk
       return true;
     }
     case 'content_block_delta': {
-      if (!state.captureText) return false;
+      if (state.text.length >= state.textLimit) return false;
       const d = isObject(event.delta) ? event.delta : {};
       if (d.type !== 'text_delta' || typeof d.text !== 'string') return false;
-      state.text += d.text;
+      state.text = appendCapped(state.text, d.text, state.textLimit);
       return true;
     }
     default:
@@ -149,7 +150,7 @@ export function anthropicStreamOutcome(state: AnthropicStreamState): CallOutcome
     responseModel: state.responseModel,
     responseId: state.responseId,
     finishReasons: state.stopReason ? [state.stopReason] : undefined,
-    completion: state.captureText && state.text ? state.text : undefined,
+    completion: state.text || undefined,
   };
   if (state.usage) outcome.usage = anthropicUsage(state.usage);
   return outcome;

@@ -2,7 +2,7 @@ import { diag } from '@opentelemetry/api';
 import { Call, type CallRequest, type CallTracker } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction } from '../patcher.js';
-import { isObject, serverOf } from '../util.js';
+import { isObject, serverOf, streamTextLimit } from '../util.js';
 import { observeSdkStream, runCall, safely } from '../wrap.js';
 import {
   accumulateAnthropicEvent,
@@ -92,7 +92,7 @@ function wrapCreate(kit: PatchKit) {
         () => withoutSdkSpan(clientOf(this), () => original.apply(this, args)),
         (call, value) => {
           if (isObject(params) && params.stream === true) {
-            const state = newAnthropicStreamState(tracker.config.captureMessageContent);
+            const state = newAnthropicStreamState(streamTextLimit(tracker.config));
             observeSdkStream(value, call, {
               onChunk: (event) => accumulateAnthropicEvent(state, event),
               outcome: () => anthropicStreamOutcome(state),

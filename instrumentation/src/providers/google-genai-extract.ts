@@ -1,6 +1,6 @@
 import { fromGeminiUsage, USAGE_COUNTS, type Usage } from '@costlens/pricing';
 import type { CallOutcome } from '../types.js';
-import { asNumber, asString, isObject } from '../util.js';
+import { appendCapped, asNumber, asString, isObject } from '../util.js';
 
 /**
  * What @google/genai requests and responses say about a call, read without
@@ -128,17 +128,18 @@ export interface ContentStreamState {
   /** Usage of the request being streamed, from its last chunk that reported any. */
   current?: Usage;
   images: number;
+  /** Characters of text kept: 0 unless content capture is on (see streamTextLimit). */
+  readonly textLimit: number;
+  /** The first candidate's text, up to `textLimit`. */
   text: string;
 }
 
-export const newContentStreamState = (): ContentStreamState => ({
+export const newContentStreamState = (textLimit = 0): ContentStreamState => ({
   finish: {},
   images: 0,
+  textLimit,
   text: '',
 });
-
-/** Longest completion kept while streaming; content capture truncates further. */
-const MAX_STREAM_TEXT = 100_000;
 
 /** Folds one chunk into the state (in place) and returns it. */
 export function accumulateContentChunk(
@@ -161,8 +162,10 @@ export function accumulateContentChunk(
   });
   if (isObject(c.usageMetadata)) state.current = fromGeminiUsage(c.usageMetadata);
   state.images += countImageParts(c);
-  const text = candidateText(c);
-  if (text && state.text.length < MAX_STREAM_TEXT) state.text += text;
+  if (state.text.length < state.textLimit) {
+    const text = candidateText(c);
+    if (text) state.text = appendCapped(state.text, text, state.textLimit);
+  }
   return state;
 }
 

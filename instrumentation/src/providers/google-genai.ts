@@ -5,7 +5,7 @@ import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
-import { isObject, serverOf } from '../util.js';
+import { isObject, serverOf, streamTextLimit } from '../util.js';
 import { observeIterator, runCall } from '../wrap.js';
 import {
   accumulateContentChunk,
@@ -165,7 +165,7 @@ function patchGenerateContentStream(proto: object, kit: PatchKit): void {
             call.end();
             return stream;
           }
-          const state = newContentStreamState();
+          const state = newContentStreamState(streamTextLimit(tracker.config));
           return observeIterator(iterator, call, {
             onChunk: (chunk) => accumulateContentChunk(state, chunk),
             outcome: () => contentStreamOutcome(state),
