@@ -1,14 +1,15 @@
-import type { ImagePrice, PriceSet, Tier, TokenKind, VideoPrice } from './types.js';
+import {
+  type ImagePrice,
+  type PriceSet,
+  type Tier,
+  TOKEN_KINDS,
+  type TokenKind,
+  type VideoPrice,
+} from './types.js';
 
 /** Every kind of price a PriceSet can hold, in the order they are shown. */
 export const PRICE_KINDS = [
-  'input',
-  'output',
-  'cache_read',
-  'cache_write',
-  'cache_write_1h',
-  'reasoning',
-  'output_image',
+  ...TOKEN_KINDS,
   'tiers',
   'images',
   'video',

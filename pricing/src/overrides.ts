@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { Catalogue } from './catalogue.js';
 import { normalizeModelName, normalizeProvider, stripRouting } from './model-id.js';
+import { pricesAt } from './rates.js';
 import {
   type DatedPrices,
   type Mode,
@@ -306,8 +307,9 @@ export function applyOverrides(catalogue: Catalogue, overrides: Overrides): Cata
       if (o.from === undefined) {
         prices = entry.prices.map((d) => ({ ...d, prices: { ...d.prices, ...given } }));
       } else {
-        const base = entry.prices.filter((d) => !d.daily && (d.from ?? '') <= o.from!).at(-1);
-        prices = [...entry.prices, { from: o.from, prices: { ...base?.prices, ...given } }];
+        // The new price keeps every kind it does not name from the price in force on that date.
+        const base = pricesAt(entry, Date.parse(o.from), { daily: false });
+        prices = [...entry.prices, { from: o.from, prices: { ...base, ...given } }];
       }
       models[i] = { ...entry, ...(o.mode ? { mode: o.mode } : {}), prices, source: 'override' };
     } else {
