@@ -242,6 +242,37 @@ describe.concurrent('node --import @costlens/instrumentation/register', () => {
   });
 });
 
+describe('malformed settings', () => {
+  it('an app started with malformed COSTLENS_* and OTEL_* variables runs and exits 0, recorded with the defaults, and diag says so', async ({
+    expect,
+  }) => {
+    const service = 'malformed-env';
+    const run = await runNode(
+      ['--import', REGISTER_URL, 'register-app.mjs'],
+      appEnv(service, 'malformed', {
+        COSTLENS_MAX_CONTENT_CHARS: 'abc',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes',
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: 'half',
+        OTEL_LOG_LEVEL: 'warn',
+      }),
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(APP_OUTPUT);
+    const said = run.stderr.split('\n').filter((line) => line.startsWith('costlens:'));
+    expect(said).toEqual([
+      'costlens: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is "yes", not true or false; using the default, false',
+      'costlens: COSTLENS_MAX_CONTENT_CHARS is "abc", not a whole number above 0; using the default, 1000',
+      'costlens: OTEL_TRACES_SAMPLER_ARG is "half", not a number from 0 to 1; using the default, 1',
+    ]);
+    expect(collector.rows(service)).toEqual([
+      chat(service, 'malformed'),
+      chat(service, 'malformed'),
+      embedding(service, 'malformed'),
+    ]);
+  });
+});
+
 describe('an app with its own NodeSDK', () => {
   it('adds CostlensInstrumentation and gets the same records, its sampler kept for the rest', async ({
     expect,

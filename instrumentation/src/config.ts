@@ -1,4 +1,5 @@
 import { applyOverrides, type Catalogue, loadCatalogue, readOverrides } from '@costlens/pricing';
+import { diag } from '@opentelemetry/api';
 import type { CostlensInstrumentationConfig } from './types.js';
 
 /** Every default in one place. An argument wins over the environment, which wins over these. */
@@ -23,32 +24,50 @@ export interface ResolvedConfig {
   pricesFile: string | undefined;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
+
+/** Where a malformed variable is reported: diag, unless the caller says when to (register). */
+export type Warn = (message: string) => void;
+
+export const diagWarn: Warn = (message) => diag.warn(message);
+
+/**
+ * The one line said of a malformed variable. Telemetry never stops an app: the
+ * default is used instead, and this says which.
+ */
+export function malformed(name: string, value: string, expected: string, used: unknown): string {
+  return `costlens: ${name} is "${value}", not ${expected}; using the default, ${String(used)}`;
+}
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
 
-function envBool(env: Env, name: string): boolean | undefined {
-  const v = nonEmpty(env[name])?.trim().toLowerCase();
-  if (v === undefined) return undefined;
+function envBool(env: Env, name: string, fallback: boolean, warn: Warn): boolean {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const v = raw.trim().toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new RangeError(`${name} is "${env[name]}": set it to true or false`);
+  warn(malformed(name, raw, 'true or false', fallback));
+  return fallback;
 }
 
-function envInt(env: Env, name: string): number | undefined {
-  const v = nonEmpty(env[name]);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new RangeError(`${name} is "${v}": set it to a whole number above 0`);
-  }
-  return n;
+function envInt(env: Env, name: string, fallback: number, warn: Warn): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n > 0) return n;
+  warn(malformed(name, raw, 'a whole number above 0', fallback));
+  return fallback;
 }
 
-/** Argument > COSTLENS_* / OTEL_* variable > default. Throws RangeError for a malformed variable. */
+/**
+ * Argument > COSTLENS_* / OTEL_* variable > default. A malformed variable is
+ * said through `warn` (diag by default) and its default used; nothing throws.
+ */
 export function resolveConfig(
   config: CostlensInstrumentationConfig,
   env: Env = process.env,
+  warn: Warn = diagWarn,
 ): ResolvedConfig {
   return {
     project: config.project ?? nonEmpty(env.COSTLENS_PROJECT) ?? defaultOptions.project,
@@ -56,12 +75,15 @@ export function resolveConfig(
     account: config.account ?? nonEmpty(env.COSTLENS_ACCOUNT) ?? defaultOptions.account,
     captureMessageContent:
       config.captureMessageContent ??
-      envBool(env, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ??
-      defaultOptions.captureMessageContent,
+      envBool(
+        env,
+        'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+        defaultOptions.captureMessageContent,
+        warn,
+      ),
     maxContentChars:
       config.maxContentChars ??
-      envInt(env, 'COSTLENS_MAX_CONTENT_CHARS') ??
-      defaultOptions.maxContentChars,
+      envInt(env, 'COSTLENS_MAX_CONTENT_CHARS', defaultOptions.maxContentChars, warn),
     requestStreamUsage: config.requestStreamUsage ?? defaultOptions.requestStreamUsage,
     pricesFile: config.pricesFile ?? nonEmpty(env.COSTLENS_PRICES) ?? defaultOptions.pricesFile,
   };

@@ -27,7 +27,12 @@ const PROVIDERS: ProviderModule[] = [openaiModule, anthropicModule, googleGenAIM
  */
 export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrumentationConfig> {
   private readonly patcher = new Patcher();
-  private resolved: ResolvedConfig;
+  /**
+   * Set by setConfig, which InstrumentationBase's constructor calls: `declare`d,
+   * so that no field initialiser resets it after super() and the configuration
+   * is read (and a malformed variable said) once.
+   */
+  declare private resolved: ResolvedConfig;
   private catalogue: Catalogue | undefined;
   private metrics: CallMetrics | undefined;
   private callTracker: CallTracker | undefined;
@@ -38,7 +43,7 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
 
   constructor(config: CostlensInstrumentationConfig = {}) {
     super(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, config);
-    this.resolved = resolveConfig(config);
+    this.resolved ??= resolveConfig(config);
   }
 
   override setConfig(config: CostlensInstrumentationConfig = {}): void {

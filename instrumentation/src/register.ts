@@ -11,10 +11,11 @@
 import * as nodeModule from 'node:module';
 import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { resolveConfig } from './config.js';
 import { patchLoadedSdks } from './early-import.js';
 import { CostlensInstrumentation } from './instrumentation.js';
 import { PROVIDER_PACKAGES } from './providers/packages.js';
-import { keepGenAiSpans, samplerFromEnv } from './sampler.js';
+import { keepGenAiSpans, readSampler } from './sampler.js';
 import { registeredInstrumentation, setRegisteredInstrumentation } from './track-global.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5_000;
@@ -25,13 +26,18 @@ function start(): void {
   nodeModule.register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
     data: { include: PROVIDER_PACKAGES },
   });
-  const instrumentation = new CostlensInstrumentation();
+  // A malformed variable does not stop anything: its default is used, and the
+  // line that says so waits until the SDK has set up diag (OTEL_LOG_LEVEL).
+  const malformed: string[] = [];
+  const note = (message: string) => void malformed.push(message);
+  const instrumentation = new CostlensInstrumentation(resolveConfig({}, process.env, note));
   const sdk = new NodeSDK({
-    sampler: keepGenAiSpans(samplerFromEnv()),
+    sampler: keepGenAiSpans(readSampler(process.env, note)),
     instrumentations: [instrumentation],
     // Logs are not ours to send; traces and metrics are.
     logRecordProcessors: [],
   });
+  for (const message of malformed) diag.warn(message);
   sdk.start();
   setRegisteredInstrumentation(instrumentation);
   patchLoadedSdks(instrumentation);

@@ -8,6 +8,7 @@ import {
   type SamplingResult,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
+import { diagWarn, type Env, malformed, type Warn } from './config.js';
 import { ATTR_GEN_AI_OPERATION_NAME } from './semconv.js';
 
 /**
@@ -34,36 +35,55 @@ export function keepGenAiSpans(sampler: Sampler): Sampler {
   };
 }
 
-function ratio(arg: string | undefined): number {
-  if (arg === undefined || arg.trim() === '') return 1;
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+const DEFAULT_SAMPLER = 'parentbased_always_on';
+const DEFAULT_RATIO = 1;
+
+function ratio(arg: string | undefined, warn: Warn): number {
+  if (arg === undefined || arg.trim() === '') return DEFAULT_RATIO;
   const r = Number(arg);
-  if (!Number.isFinite(r) || r < 0 || r > 1) {
-    throw new RangeError(`OTEL_TRACES_SAMPLER_ARG is "${arg}": set it to a number from 0 to 1`);
-  }
-  return r;
+  if (Number.isFinite(r) && r >= 0 && r <= 1) return r;
+  warn(malformed('OTEL_TRACES_SAMPLER_ARG', arg, 'a number from 0 to 1', DEFAULT_RATIO));
+  return DEFAULT_RATIO;
 }
 
-/** The sampler the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables name. */
-export function samplerFromEnv(env: Record<string, string | undefined> = process.env): Sampler {
-  const name = (env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase();
+/**
+ * The sampler the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables
+ * name. A value it does not know is said through diag, and the default used
+ * (`parentbased_always_on`, a ratio of 1), as the OpenTelemetry SDK does.
+ */
+export function samplerFromEnv(env: Env = process.env): Sampler {
+  return readSampler(env, diagWarn);
+}
+
+/** samplerFromEnv, saying what is malformed through `warn` (register says it later). */
+export function readSampler(env: Env, warn: Warn): Sampler {
+  const raw = env.OTEL_TRACES_SAMPLER ?? '';
+  let name = raw.trim().toLowerCase() || DEFAULT_SAMPLER;
+  if (!(SAMPLERS as readonly string[]).includes(name)) {
+    warn(malformed('OTEL_TRACES_SAMPLER', raw, `one of ${SAMPLERS.join(', ')}`, DEFAULT_SAMPLER));
+    name = DEFAULT_SAMPLER;
+  }
   const arg = env.OTEL_TRACES_SAMPLER_ARG;
-  switch (name) {
+  switch (name as (typeof SAMPLERS)[number]) {
     case 'always_on':
       return new AlwaysOnSampler();
     case 'always_off':
       return new AlwaysOffSampler();
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio(arg));
-    case '':
+      return new TraceIdRatioBasedSampler(ratio(arg, warn));
     case 'parentbased_always_on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
     case 'parentbased_always_off':
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio(arg)) });
-    default:
-      throw new RangeError(
-        `OTEL_TRACES_SAMPLER is "${env.OTEL_TRACES_SAMPLER}": costlens knows always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off and parentbased_traceidratio`,
-      );
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio(arg, warn)) });
   }
 }

@@ -1,13 +1,14 @@
-import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   ParentBasedSampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withAttributes } from '../src/attribution.js';
-import { resolveConfig } from '../src/config.js';
+import { type ResolvedConfig, resolveConfig } from '../src/config.js';
+import { CostlensInstrumentation } from '../src/instrumentation.js';
 import { Patcher } from '../src/patcher.js';
 import { keepGenAiSpans, samplerFromEnv } from '../src/sampler.js';
 import { redact } from '../src/util.js';
@@ -174,6 +175,28 @@ describe('telemetry never breaks the call', () => {
   });
 });
 
+/** What `fn` says through diag at the warn level. */
+function warningsOf(fn: () => void): string[] {
+  const warnings: string[] = [];
+  const ignore = () => {};
+  diag.setLogger(
+    {
+      error: ignore,
+      warn: (m) => void warnings.push(m),
+      info: ignore,
+      debug: ignore,
+      verbose: ignore,
+    },
+    DiagLogLevel.WARN,
+  );
+  try {
+    fn();
+  } finally {
+    diag.disable();
+  }
+  return warnings;
+}
+
 describe('keepGenAiSpans()', () => {
   const decide = (sampler: ReturnType<typeof keepGenAiSpans>, attributes: Record<string, string>) =>
     sampler.shouldSample(
@@ -199,12 +222,28 @@ describe('keepGenAiSpans()', () => {
     expect(
       samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }),
     ).toBeInstanceOf(TraceIdRatioBasedSampler);
-    expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
-      /OTEL_TRACES_SAMPLER is "sometimes"/,
-    );
-    expect(() =>
-      samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' }),
-    ).toThrow(/set it to a number from 0 to 1/);
+  });
+
+  it('samplerFromEnv takes the default for a value it does not know, and says so', () => {
+    let sampler: ReturnType<typeof samplerFromEnv> | undefined;
+    expect(
+      warningsOf(() => (sampler = samplerFromEnv({ OTEL_TRACES_SAMPLER: 'sometimes' }))),
+    ).toEqual([
+      'costlens: OTEL_TRACES_SAMPLER is "sometimes", not one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; using the default, parentbased_always_on',
+    ]);
+    expect(sampler).toBeInstanceOf(ParentBasedSampler);
+    expect(
+      warningsOf(
+        () =>
+          (sampler = samplerFromEnv({
+            OTEL_TRACES_SAMPLER: 'traceidratio',
+            OTEL_TRACES_SAMPLER_ARG: '2',
+          })),
+      ),
+    ).toEqual([
+      'costlens: OTEL_TRACES_SAMPLER_ARG is "2", not a number from 0 to 1; using the default, 1',
+    ]);
+    expect(String(sampler)).toBe('TraceIdRatioBased{1}');
   });
 });
 
@@ -227,15 +266,44 @@ describe('configuration', () => {
     expect(resolveConfig({}, {}).captureMessageContent).toBe(false);
   });
 
-  it('a malformed variable is an error that names it', () => {
-    expect(() =>
-      resolveConfig({}, { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please' }),
-    ).toThrow(
-      'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is "yes please": set it to true or false',
-    );
-    expect(() => resolveConfig({}, { COSTLENS_MAX_CONTENT_CHARS: '-3' })).toThrow(
-      /COSTLENS_MAX_CONTENT_CHARS/,
-    );
+  it('a malformed variable is said once through diag, naming it, its value and the default used', () => {
+    let resolved: ResolvedConfig | undefined;
+    const warnings = warningsOf(() => {
+      resolved = resolveConfig(
+        {},
+        {
+          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please',
+          COSTLENS_MAX_CONTENT_CHARS: '-3',
+        },
+      );
+    });
+    expect(resolved).toMatchObject({ captureMessageContent: false, maxContentChars: 1000 });
+    expect(warnings).toEqual([
+      'costlens: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is "yes please", not true or false; using the default, false',
+      'costlens: COSTLENS_MAX_CONTENT_CHARS is "-3", not a whole number above 0; using the default, 1000',
+    ]);
+    // An argument wins: the variable is not read, so nothing is said of it.
+    const overridden = () =>
+      resolveConfig({ maxContentChars: 50 }, { COSTLENS_MAX_CONTENT_CHARS: 'abc' });
+    expect(warningsOf(overridden)).toEqual([]);
+  });
+
+  it('the constructor does not throw for malformed variables: it goes on with the defaults', () => {
+    vi.stubEnv('COSTLENS_MAX_CONTENT_CHARS', 'abc');
+    vi.stubEnv('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', 'maybe');
+    try {
+      let made: CostlensInstrumentation | undefined;
+      const warnings = warningsOf(() => {
+        made = new CostlensInstrumentation({ enabled: false });
+      });
+      expect(warnings).toHaveLength(2);
+      expect((made as unknown as { resolved: ResolvedConfig }).resolved).toMatchObject({
+        captureMessageContent: false,
+        maxContentChars: 1000,
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('withAttributes refuses what is not an attribution', () => {
