@@ -14,9 +14,7 @@ import { googleGenAIModule } from './providers/google-genai.js';
 import { openaiModule } from './providers/openai.js';
 import { runTracked } from './track.js';
 import type { CostlensInstrumentationConfig, TrackedCall, TrackMeta } from './types.js';
-
-export const INSTRUMENTATION_NAME = '@costlens/instrumentation';
-export const INSTRUMENTATION_VERSION = '0.1.0';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
 const PROVIDERS: ProviderModule[] = [openaiModule, anthropicModule, googleGenAIModule];
 
@@ -42,7 +40,8 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   };
 
   constructor(config: CostlensInstrumentationConfig = {}) {
-    super(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, config);
+    // The tracer's and meter's scope: the package's name and version, from package.json.
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
     this.resolved ??= resolveConfig(config);
   }
 
