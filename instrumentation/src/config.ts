@@ -3,7 +3,7 @@ import { diag } from '@opentelemetry/api';
 import type { CostlensInstrumentationConfig } from './types.js';
 
 /** Every default in one place. An argument wins over the environment, which wins over these. */
-export const defaultOptions = {
+export const defaultOptions = Object.freeze({
   enabled: true,
   project: undefined as string | undefined,
   user: undefined as string | undefined,
@@ -12,7 +12,7 @@ export const defaultOptions = {
   maxContentChars: 1000,
   pricesFile: undefined as string | undefined,
   requestStreamUsage: true,
-} as const;
+} as const);
 
 export interface ResolvedConfig {
   project: string | undefined;

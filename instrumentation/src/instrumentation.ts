@@ -96,9 +96,11 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     anthropic?: unknown;
     googleGenAI?: unknown;
   }): void {
-    if (modules.openai) this.patchModule(openaiModule, modules.openai);
-    if (modules.anthropic) this.patchModule(anthropicModule, modules.anthropic);
-    if (modules.googleGenAI) this.patchModule(googleGenAIModule, modules.googleGenAI);
+    // Never throws: called at start-up, it must not stop the app.
+    const { openai, anthropic, googleGenAI } = modules ?? {};
+    if (openai) this.patchModule(openaiModule, openai);
+    if (anthropic) this.patchModule(anthropicModule, anthropic);
+    if (googleGenAI) this.patchModule(googleGenAIModule, googleGenAI);
   }
 
   /**

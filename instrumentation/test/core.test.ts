@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withAttributes } from '../src/attribution.js';
-import { type ResolvedConfig, resolveConfig } from '../src/config.js';
+import { defaultOptions, type ResolvedConfig, resolveConfig } from '../src/config.js';
 import { CostlensInstrumentation } from '../src/instrumentation.js';
 import { Patcher } from '../src/patcher.js';
 import { keepGenAiSpans, samplerFromEnv } from '../src/sampler.js';
@@ -264,6 +264,8 @@ describe('configuration', () => {
       pricesFile: undefined,
     });
     expect(resolveConfig({}, {}).captureMessageContent).toBe(false);
+    // The one place of the defaults, read-only for JavaScript callers too.
+    expect(Object.isFrozen(defaultOptions)).toBe(true);
   });
 
   it('a malformed variable is said once through diag, naming it, its value and the default used', () => {
@@ -304,6 +306,14 @@ describe('configuration', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+
+  it('instrumentModules never throws: what it does not know is logged and left alone', () => {
+    const made = new CostlensInstrumentation({ enabled: false });
+    expect(() => made.instrumentModules(undefined as never)).not.toThrow();
+    expect(() =>
+      made.instrumentModules({ openai: {}, anthropic: 1, googleGenAI: 'x' }),
+    ).not.toThrow();
   });
 
   it('withAttributes refuses what is not an attribution', () => {
