@@ -1,5 +1,7 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from './collector-harness.js';
 import { finishedSpans } from './spans.js';
@@ -197,47 +199,106 @@ describe('keys', () => {
 });
 
 describe('saturation', () => {
-  it('answers 503 with Retry-After when max_inflight exports are already in progress, so exporters retry', async () => {
+  it('answers 503 with Retry-After when max_inflight exports are already being stored, so exporters retry', async () => {
     const busy = await startCollector({ max_inflight: 1 });
+    // Another program holding the database's write lock keeps the first export in its commit.
+    const lock = new Database(busy.parts.config.db);
     try {
-      const { request } = await import('node:http');
-      const { port } = new URL(busy.url);
-      // A first export whose body is still arriving holds the only slot.
-      const slow = request({
-        host: '127.0.0.1',
-        port,
-        path: '/v1/traces',
-        method: 'POST',
-        headers: { ...PROTO, 'content-length': String(proto.length) },
+      lock.exec('BEGIN IMMEDIATE');
+      const post = () =>
+        fetch(`${busy.url}/v1/traces`, {
+          method: 'POST',
+          headers: PROTO,
+          body: Buffer.from(proto),
+        });
+      const first = post();
+      await new Promise((r) => setTimeout(r, 300));
+      const res = await post();
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await grpcCode(res)).toBe(14); // UNAVAILABLE
+      lock.exec('ROLLBACK');
+      expect((await first).status).toBe(200);
+      // The slot is free again.
+      expect((await post()).status).toBe(200);
+    } finally {
+      lock.close();
+      await busy.close();
+    }
+  });
+
+  it('64 clients that send headers and a little of a 1 MB body hold no ingest slot: a real export gets 200 at once, they get 408', async () => {
+    const slow = await startCollector({ body_timeout_ms: 1_500 });
+    const { port } = new URL(slow.url);
+    const stalled = Array.from({ length: 64 }, () => {
+      const s = connect(Number(port), '127.0.0.1');
+      s.on('error', () => {});
+      s.write(
+        `POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000000\r\n\r\n${'x'.repeat(100)}`,
+      );
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        s.on('data', (d) => {
+          text += d.toString('latin1');
+        });
+        s.on('close', () => resolve(text));
       });
-      slow.on('error', () => {});
-      slow.write(Buffer.from(proto.subarray(0, 10)));
-      await new Promise((r) => setTimeout(r, 100));
-      const res = await fetch(`${busy.url}/v1/traces`, {
+      return { s, answer };
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      const res = await fetch(`${slow.url}/v1/traces`, {
         method: 'POST',
         headers: PROTO,
         body: Buffer.from(proto),
       });
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toBe('1');
-      expect(await grpcCode(res)).toBe(14); // UNAVAILABLE
-      const done = new Promise<number>((resolve) =>
-        slow.on('response', (r) => resolve(r.statusCode ?? 0)),
-      );
-      slow.end(Buffer.from(proto.subarray(10)));
-      expect(await done).toBe(200);
-      // The slot is free again.
-      expect(
-        (
-          await fetch(`${busy.url}/v1/traces`, {
-            method: 'POST',
-            headers: PROTO,
-            body: Buffer.from(proto),
-          })
-        ).status,
-      ).toBe(200);
+      expect(res.status).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      // Each stalled client is answered 408 and its connection closed, within the timeout and a second.
+      const answers = await Promise.all(stalled.map((x) => x.answer));
+      for (const a of answers) expect(a).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answers[0]).toMatch(/did not arrive within 1500 ms/);
     } finally {
-      await busy.close();
+      for (const x of stalled) x.s.destroy();
+      await slow.close();
+    }
+  });
+
+  it('with keys, one key holds at most max_inflight_per_key exports; other keys still get in', async () => {
+    const keyed = await startCollector({
+      max_inflight_per_key: 2,
+      body_timeout_ms: 3_000,
+      keys: {
+        ingest: [{ key: 'greedy-key-0123456789' }, { key: 'polite-key-0123456789' }],
+        read: [],
+        admin: [],
+      },
+    });
+    const { port } = new URL(keyed.url);
+    const held = Array.from({ length: 2 }, () => {
+      const s = connect(Number(port), '127.0.0.1');
+      s.on('error', () => {});
+      s.write(
+        'POST /v1/traces HTTP/1.1\r\nHost: x\r\nx-api-key: greedy-key-0123456789\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n',
+      );
+      return s;
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const send = (key: string) =>
+        fetch(`${keyed.url}/v1/traces`, {
+          method: 'POST',
+          headers: { ...PROTO, 'x-api-key': key },
+          body: Buffer.from(proto),
+        });
+      const greedy = await send('greedy-key-0123456789');
+      expect(greedy.status).toBe(503);
+      expect(((await greedy.text()) as string).length).toBeGreaterThan(0);
+      expect((await send('polite-key-0123456789')).status).toBe(200);
+    } finally {
+      for (const s of held) s.destroy();
+      await keyed.close();
     }
   });
 });

@@ -9,7 +9,7 @@ import {
   buildParts,
   type Config,
   closeParts,
-  createApp,
+  createCollectorServer,
   DEFAULT_CONFIG,
 } from '../collector/src/index.js';
 import { SOURCE_WRITER_ENTRY } from '../collector/test/support/store.js';
@@ -27,9 +27,8 @@ export async function startCollector(overrides: Partial<Config> = {}): Promise<R
     { ...structuredClone(DEFAULT_CONFIG), db, ...overrides },
     { writerEntry: SOURCE_WRITER_ENTRY },
   );
-  const app = createApp(parts);
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createCollectorServer(parts).listen(0, '127.0.0.1', () => resolve(s));
     s.on('error', reject);
   });
   const { port } = server.address() as AddressInfo;

@@ -12,3 +12,4 @@ export {
   loadConfig,
 } from './service/config.js';
 export { type BuildOptions, buildParts, closeParts } from './service/parts.js';
+export { createCollectorServer } from './service/server.js';

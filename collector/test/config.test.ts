@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/service/config.js';
+import { ConfigError, checkExposure, loadConfig } from '../src/service/config.js';
 import { runCli, runCliWith } from './run-cli.js';
 
 function configFile(body: string): string {
@@ -93,6 +93,49 @@ describe('costlens start with a bad setting', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       `costlens: start: ${file}: port must be a whole number from 1 to 65535, got "http".\n`,
+    );
+  });
+});
+
+describe('keys and exposure', () => {
+  it('a key written as a plain string needs 16 characters too', () => {
+    const file = configFile('keys:\n  ingest: ["x"]\n');
+    expect(message(() => loadConfig({ file }))).toBe(
+      `${file}: keys.ingest[0] is too short: use at least 16 random characters`,
+    );
+    expect(
+      loadConfig({ file: configFile('keys:\n  ingest: ["0123456789abcdef"]\n') }).keys.ingest,
+    ).toEqual([{ key: '0123456789abcdef' }]);
+  });
+
+  it('loopback is a literal loopback address or localhost, not a name that begins like one', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST']) {
+      expect(() => checkExposure(loadConfig({ flags: { host } })), host).not.toThrow();
+    }
+    for (const host of ['127.attacker.example', '127.0.0.1.nip.io', '0.0.0.0', '10.0.0.1', '::']) {
+      expect(
+        message(() => checkExposure(loadConfig({ flags: { host } }))),
+        host,
+      ).toMatch(`host ${host} would expose the collector without keys`);
+    }
+  });
+
+  it('limits and /metrics bounds are settings like the others', () => {
+    const file = configFile(
+      'limits:\n  tokens_per_call: 5000\n  cost_usd_per_call: 2.5\nmax_series_per_metric: 100\nmax_label_length: 64\n',
+    );
+    const c = loadConfig({ file, env: { COSTLENS_MAX_SPANS_PER_REQUEST: '500' } });
+    expect(c.limits).toEqual({
+      tokens_per_call: 5000,
+      images_per_call: 100_000,
+      video_seconds_per_call: 86_400,
+      cost_usd_per_call: 2.5,
+    });
+    expect([c.max_series_per_metric, c.max_label_length, c.max_spans_per_request]).toEqual([
+      100, 64, 500,
+    ]);
+    expect(message(() => loadConfig({ file: configFile('limits:\n  tokens: 5\n') }))).toMatch(
+      /limits: unknown key "tokens" \(known: tokens_per_call, images_per_call, video_seconds_per_call, cost_usd_per_call\)/,
     );
   });
 });

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AiMetrics } from '../src/metrics/ai-metrics.js';
 import { IngestMetrics } from '../src/metrics/ingest-metrics.js';
+import { LabelCap, SeriesBudget } from '../src/metrics/label-cap.js';
 import type { CallRecord } from '../src/records/call-record.js';
 import { callRecord } from './call-record.js';
 
@@ -141,5 +142,26 @@ describe('AiMetrics.prepare / commit', () => {
     m.prepare([rec(0, { response_model: 'never-stored' })]);
     record(m, [rec(1, { response_model: 'stored' })]);
     expect(await registry.metrics()).toMatch(/model="stored"/);
+  });
+});
+
+describe('LabelCap and SeriesBudget', () => {
+  it('cuts a long label value and marks it', () => {
+    const cap = new LabelCap({}, 200, 8);
+    expect(cap.value('model', 'abcdefghijkl')).toBe('abcdefg…');
+    expect(cap.value('model', 'short')).toBe('short');
+  });
+
+  it('folds new label sets past the budget into __other__, keeping the labels it is told to', () => {
+    const budget = new SeriesBudget(2, new Set(['token_type']));
+    expect(budget.fit('t', { model: 'a', token_type: 'input' }).folded).toBe(false);
+    expect(budget.fit('t', { model: 'b', token_type: 'input' }).folded).toBe(false);
+    expect(budget.fit('t', { model: 'a', token_type: 'input' }).folded).toBe(false);
+    expect(budget.fit('t', { model: 'c', token_type: 'output' })).toEqual({
+      labels: { model: '__other__', token_type: 'output' },
+      folded: true,
+    });
+    // Each family has its own budget.
+    expect(budget.fit('u', { model: 'c', token_type: 'output' }).folded).toBe(false);
   });
 });

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { OverrideFileError } from '@costlens/pricing';
-import { createApp } from '../service/app.js';
-import { ConfigError, checkExposure, isLoopback, loadConfig } from '../service/config.js';
-import { buildParts } from '../service/parts.js';
+import { ConfigError, checkExposure, hasKeys, isLoopback, loadConfig } from '../service/config.js';
+import { buildParts, closeParts } from '../service/parts.js';
 import { startRetention } from '../service/retention.js';
+import { createCollectorServer } from '../service/server.js';
 import { parse } from './args.js';
 import { EXIT, type Io, UsageError } from './io.js';
 
@@ -43,22 +43,19 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
     throw err;
   }
   const { config } = parts;
-  const app = createApp(parts);
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createCollectorServer(parts).listen(config.port, config.host);
   const listening = await new Promise<Error | null>((resolve) => {
     server.once('listening', () => resolve(null));
     server.once('error', resolve);
   });
   if (listening) {
-    await parts.writer.close();
-    parts.store.close();
+    await closeParts(parts);
     io.stderr.write(
       `costlens: start: cannot listen on ${config.host}:${config.port}: ${listening.message}\n`,
     );
     return EXIT.failed;
   }
-  const anyKeys =
-    config.keys.ingest.length + config.keys.read.length + config.keys.admin.length > 0;
+  const anyKeys = hasKeys(config);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const exposure = !anyKeys
     ? 'no keys configured: serving loopback only, anyone on this machine can send and read'
@@ -77,10 +74,7 @@ export async function startCommand(args: string[], io: Io): Promise<number> {
       io.stdout.write(`${signal}: stopping (finishing requests in flight)\n`);
       server.close(() => {
         // Requests in flight were answered, so the writer has nothing left to commit.
-        void parts.writer.close().then(() => {
-          parts.store.close();
-          resolve(EXIT.ok);
-        });
+        void closeParts(parts).then(() => resolve(EXIT.ok));
       });
       server.closeIdleConnections();
     };

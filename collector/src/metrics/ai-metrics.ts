@@ -1,7 +1,7 @@
 import { OPERATION_DURATION_BUCKETS, pusdToUsd } from '@costlens/pricing';
 import { Counter, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import type { CallRecord } from '../records/call-record.js';
-import { LabelCap } from './label-cap.js';
+import { LabelCap, SeriesBudget } from './label-cap.js';
 
 type AnyRegistry = Registry<RegistryContentType>;
 
@@ -17,6 +17,10 @@ const TOKEN_FIELDS = [
 export interface AiMetricsOptions {
   /** Distinct values kept per label before `__other__`. */
   labelCaps?: Record<string, number>;
+  /** Longest label value; longer ones are cut and marked with `…` (default 128). */
+  maxLabelLength?: number;
+  /** Label sets per metric family before new ones fold into `__other__` (default 10,000). */
+  maxSeriesPerMetric?: number;
 }
 
 /**
@@ -33,15 +37,16 @@ export class AiMetrics {
   readonly #images: Counter;
   readonly #video: Counter;
   readonly #unpriced: Counter;
+  readonly #budget: SeriesBudget;
+  readonly #folded: Counter;
 
   constructor(registry: AnyRegistry | AnyRegistry[], options: AiMetricsOptions = {}) {
-    this.#cap = new LabelCap({
-      model: 200,
-      project: 100,
-      provider: 50,
-      error_type: 50,
-      ...options.labelCaps,
-    });
+    this.#cap = new LabelCap(
+      { model: 200, project: 100, provider: 50, error_type: 50, ...options.labelCaps },
+      200,
+      options.maxLabelLength ?? 128,
+    );
+    this.#budget = new SeriesBudget(options.maxSeriesPerMetric ?? 10_000, new Set(['token_type']));
     // One set of metrics, shown in both exposition formats.
     const registers = Array.isArray(registry) ? registry : [registry];
     const costs = this.#costPusd;
@@ -90,6 +95,11 @@ export class AiMetrics {
       name: 'costlens_unpriced_calls_total',
       help: 'Stored AI calls with no known price (their cost is unknown, not zero)',
       labelNames: ['provider', 'model', 'project'],
+      registers,
+    });
+    this.#folded = new Counter({
+      name: 'costlens_ingest_series_folded_total',
+      help: 'Stored calls counted under __other__ label values because a metric family reached its series budget (max_series_per_metric)',
       registers,
     });
   }
@@ -186,16 +196,7 @@ export class AiMetrics {
       const at = seriesOf[i]!;
       let g = groups[at];
       if (g === undefined) {
-        const raw = series[at]!;
-        g = newGroup(
-          {
-            provider: this.#cap.value('provider', raw.provider),
-            model: this.#cap.value('model', raw.model),
-            project: this.#cap.value('project', raw.project),
-          },
-          raw,
-          raw.status === 'error' ? this.#cap.value('error_type', raw.errorType) : '',
-        );
+        g = this.#group(series[at]!);
         groups[at] = g;
       }
       const v = i * PER_RECORD;
@@ -207,40 +208,116 @@ export class AiMetrics {
         g.pusd += BigInt(pusd);
       }
       for (let t = 0; t < TOKEN_FIELDS.length; t++) g.tokens[t]! += values[v + 1 + t]!;
-      this.#duration.observe(g.durationLabels, values[v + DURATION]!);
-      const images = values[v + IMAGES]!;
-      if (images) {
-        const resolution = this.#cap.value('resolution', g.raw.imageResolution);
-        this.#images.inc({ ...g.base, resolution }, images);
-      }
-      const video = values[v + VIDEO]!;
-      if (video) {
-        const resolution = this.#cap.value('resolution', g.raw.videoResolution);
-        this.#video.inc({ ...g.base, resolution, audio: g.raw.audio }, video);
-      }
+      this.#duration.observe(g.labels.duration, values[v + DURATION]!);
+      g.images += values[v + IMAGES]!;
+      g.video += values[v + VIDEO]!;
     }
     for (const g of groups) {
       if (g === undefined) continue;
-      const { base, callType } = g;
-      this.#calls.inc(
-        { ...base, call_type: callType, status: g.status, error_type: g.errorType },
-        g.calls,
-      );
-      if (g.unpriced) this.#unpriced.inc(base, g.unpriced);
+      // A family's label set is taken only when the family moves, so it costs no budget otherwise.
+      const { raw, base } = g;
+      this.#calls.inc(g.labels.calls, g.calls);
+      if (g.unpriced) this.#unpriced.inc(this.#fit(g, 'unpriced', base), g.unpriced);
       if (g.priced) {
-        const key = seriesKey(base.provider, base.model, base.project, callType);
-        const entry = this.#costPusd.get(key) ?? {
-          labels: { ...base, call_type: callType },
-          pusd: 0n,
-        };
+        const labels = this.#fit(g, 'cost', { ...base, call_type: raw.callType });
+        const key = seriesKey(labels.provider!, labels.model!, labels.project!, labels.call_type!);
+        const entry = this.#costPusd.get(key) ?? { labels, pusd: 0n };
         entry.pusd += g.pusd;
         this.#costPusd.set(key, entry);
       }
       for (let t = 0; t < TOKEN_FIELDS.length; t++) {
-        if (g.tokens[t])
-          this.#tokens.inc({ ...base, token_type: TOKEN_FIELDS[t]![0] }, g.tokens[t]!);
+        if (!g.tokens[t]) continue;
+        const labels = this.#fit(g, 'tokens', { ...base, token_type: TOKEN_FIELDS[t]![0] });
+        this.#tokens.inc(labels, g.tokens[t]!);
       }
+      if (g.images) {
+        const resolution = this.#cap.value('resolution', raw.imageResolution);
+        this.#images.inc(this.#fit(g, 'images', { ...base, resolution }), g.images);
+      }
+      if (g.video) {
+        const resolution = this.#cap.value('resolution', raw.videoResolution);
+        this.#video.inc(this.#fit(g, 'video', { ...base, resolution, audio: raw.audio }), g.video);
+      }
+      if (g.folded) this.#folded.inc(g.calls);
     }
+  }
+
+  /**
+   * Forgets every series and counts `records` again: the metrics are derived from
+   * the stored records, so this repairs them should they ever fall behind.
+   */
+  rebuild(records: Iterable<CallRecord>): void {
+    for (const m of [
+      this.#calls,
+      this.#tokens,
+      this.#duration,
+      this.#images,
+      this.#video,
+      this.#unpriced,
+    ])
+      m.reset();
+    this.#costPusd.clear();
+    this.#budget.clear();
+    let chunk: CallRecord[] = [];
+    const flush = () => {
+      this.commit(
+        this.prepare(chunk),
+        chunk.map((_, i) => i),
+      );
+      chunk = [];
+    };
+    for (const r of records) {
+      chunk.push(r);
+      if (chunk.length === 10_000) flush();
+    }
+    flush();
+  }
+
+  /** A series' label sets in every family, capped and within each family's budget. */
+  #group(raw: RawSeries): Group {
+    const cap = this.#cap;
+    const base = {
+      provider: cap.value('provider', raw.provider),
+      model: cap.value('model', raw.model),
+      project: cap.value('project', raw.project),
+    };
+    const errorType = raw.status === 'error' ? cap.value('error_type', raw.errorType) : '';
+    const g: Group = {
+      raw,
+      base,
+      labels: undefined as unknown as GroupLabels,
+      folded: false,
+      calls: 0,
+      unpriced: 0,
+      priced: false,
+      pusd: 0n,
+      tokens: TOKEN_FIELDS.map(() => 0),
+      images: 0,
+      video: 0,
+    };
+    const fit = (family: string, labels: Record<string, string>) => this.#fit(g, family, labels);
+    g.labels = {
+      calls: fit('calls', {
+        ...base,
+        call_type: raw.callType,
+        status: raw.status,
+        error_type: errorType,
+      }),
+      duration: fit('duration', {
+        provider: base.provider,
+        model: base.model,
+        call_type: raw.callType,
+        status: raw.status,
+      }),
+    };
+    return g;
+  }
+
+  /** `labels` within `family`'s series budget; marks the group when they were folded. */
+  #fit(g: Group, family: string, labels: Record<string, string>): Record<string, string> {
+    const f = this.#budget.fit(family, labels);
+    if (f.folded) g.folded = true;
+    return f.labels;
   }
 }
 
@@ -281,41 +358,25 @@ function seriesKey(...values: (string | null)[]): string {
 
 const labelPart = (v: string | null): string => (v === null ? '-|' : `${v.length}:${v}|`);
 
-type Base = { provider: string; model: string; project: string };
+/** A series' label sets in the families every call advances. */
+interface GroupLabels {
+  calls: Record<string, string>;
+  duration: Record<string, string>;
+}
 
 /** One series' share of a request: what its counters advance by once the request is in. */
 interface Group {
   raw: RawSeries;
-  base: Base;
-  callType: string;
-  status: string;
-  errorType: string;
-  durationLabels: Record<string, string>;
+  base: { provider: string; model: string; project: string };
+  labels: GroupLabels;
+  /** Whether a family's budget folded any of its label sets into `__other__`. */
+  folded: boolean;
   calls: number;
   unpriced: number;
   priced: boolean;
   pusd: bigint;
   /** Sums in TOKEN_FIELDS order. */
   tokens: number[];
-}
-
-function newGroup(base: Base, raw: RawSeries, errorType: string): Group {
-  return {
-    raw,
-    base,
-    callType: raw.callType,
-    status: raw.status,
-    errorType,
-    durationLabels: {
-      provider: base.provider,
-      model: base.model,
-      call_type: raw.callType,
-      status: raw.status,
-    },
-    calls: 0,
-    unpriced: 0,
-    priced: false,
-    pusd: 0n,
-    tokens: TOKEN_FIELDS.map(() => 0),
-  };
+  images: number;
+  video: number;
 }

@@ -6,6 +6,7 @@ export type IngestResult =
   | 'ok'
   | 'partial'
   | 'bad_request'
+  | 'timeout'
   | 'too_large'
   | 'unsupported'
   | 'unauthorized'
@@ -20,6 +21,7 @@ export class IngestMetrics {
   readonly items: Counter;
   readonly batchSeconds: Histogram;
   readonly inflight: Gauge;
+  readonly repairs: Counter;
 
   constructor(registry: AnyRegistry | AnyRegistry[], storeBytes: () => number) {
     // One set of metrics, shown in both exposition formats.
@@ -51,6 +53,11 @@ export class IngestMetrics {
     this.inflight = new Gauge({
       name: 'costlens_ingest_inflight_requests',
       help: 'Export requests being decoded or written now (the queue depth)',
+      registers,
+    });
+    this.repairs = new Counter({
+      name: 'costlens_ingest_metrics_repairs_total',
+      help: 'Times /metrics could not count a stored export and was rebuilt from the stored calls',
       registers,
     });
     new Gauge({

@@ -22,5 +22,6 @@ export {
   type LogsCount,
   MAX_DEPTH,
   type MetricsCount,
+  TooManySpansError,
   type TraceRequest,
 } from './types.js';

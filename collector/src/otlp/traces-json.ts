@@ -8,6 +8,7 @@ import {
   DecodeError,
   MAX_DEPTH,
   setAttribute,
+  TooManySpansError,
   type TraceRequest,
 } from './types.js';
 
@@ -292,12 +293,27 @@ export function parseJsonObject(text: string): JsonObject {
   return object(parsed, 'the request');
 }
 
+/** The spans a parsed request holds, as far as its arrays say; the decode checks the rest. */
+function countSpans(root: JsonObject): number {
+  const each = (o: unknown, name: string): unknown[] => {
+    const v = isObject(o) ? field(o, name) : undefined;
+    return Array.isArray(v) ? v : [];
+  };
+  let n = 0;
+  for (const rs of each(root, 'resourceSpans')) {
+    for (const ss of each(rs, 'scopeSpans')) n += each(ss, 'spans').length;
+  }
+  return n;
+}
+
 /**
  * Decodes an ExportTraceServiceRequest in OTLP/JSON. Throws DecodeError, with
- * the path of the offending value, for invalid JSON or a wrong shape.
+ * the path of the offending value, for invalid JSON or a wrong shape, and
+ * TooManySpansError, before decoding any span, for more than `maxSpans`.
  */
-export function decodeTraceRequestJson(text: string): TraceRequest {
+export function decodeTraceRequestJson(text: string, maxSpans = Infinity): TraceRequest {
   const root = parseJsonObject(text);
+  if (countSpans(root) > maxSpans) throw new TooManySpansError(maxSpans);
   return {
     resourceSpans: list(root, 'resourceSpans', 'request').map((r, i) =>
       resourceSpans(r, `request.resourceSpans[${i}]`),

@@ -7,6 +7,7 @@ import {
   type DecodedSpan,
   MAX_DEPTH,
   setAttribute,
+  TooManySpansError,
   type TraceRequest,
 } from './types.js';
 import { I64, LEN, VARINT, WireReader } from './wire.js';
@@ -299,11 +300,50 @@ function resourceSpans(r: WireReader): DecodedResourceSpans {
 }
 
 /**
- * Decodes an ExportTraceServiceRequest { resource_spans = 1 } from protobuf.
- * Throws DecodeError (with the byte offset) for any malformed body; an empty
- * body is a valid, empty request.
+ * Counts the spans of a request by walking its framing only (resource spans, scope
+ * spans, span lengths), stopping once past `limit`; DecodeError for bad framing.
  */
-export function decodeTraceRequestProto(body: Uint8Array): TraceRequest {
+function countSpans(body: Uint8Array, limit: number): number {
+  const r = new WireReader(body);
+  let n = 0;
+  while (r.pos < r.end && n <= limit) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag);
+      continue;
+    }
+    r.want(tag, LEN, 'ExportTraceServiceRequest');
+    const resource = r.enter();
+    while (r.pos < r.end && n <= limit) {
+      const rtag = r.tag();
+      if (rtag >>> 3 !== 2) {
+        r.skip(rtag);
+        continue;
+      }
+      r.want(rtag, LEN, 'ResourceSpans');
+      const scope = r.enter();
+      while (r.pos < r.end) {
+        const stag = r.tag();
+        if (stag >>> 3 === 2) n++;
+        r.skip(stag);
+      }
+      r.leave(scope);
+    }
+    r.leave(resource);
+  }
+  return n;
+}
+
+/**
+ * Decodes an ExportTraceServiceRequest { resource_spans = 1 } from protobuf.
+ * Throws DecodeError (with the byte offset) for any malformed body, and
+ * TooManySpansError, before decoding any span, for more than `maxSpans`; an
+ * empty body is a valid, empty request.
+ */
+export function decodeTraceRequestProto(body: Uint8Array, maxSpans = Infinity): TraceRequest {
+  if (maxSpans !== Infinity && countSpans(body, maxSpans) > maxSpans) {
+    throw new TooManySpansError(maxSpans);
+  }
   const r = new WireReader(body);
   const out: TraceRequest = { resourceSpans: [] };
   while (r.pos < r.end) {

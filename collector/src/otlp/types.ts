@@ -118,6 +118,17 @@ export class DecodeError extends Error {
   }
 }
 
+/** A request with more spans than the collector takes in one request; nothing of it is decoded. */
+export class TooManySpansError extends Error {
+  override name = 'TooManySpansError';
+
+  constructor(readonly limit: number) {
+    super(
+      `the request holds more than ${limit} spans, the most one export request may carry (max_spans_per_request); send smaller batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`,
+    );
+  }
+}
+
 /**
  * How many arrays and kvlists an attribute value may nest. Real attributes nest
  * two or three levels; the limit keeps hostile input from exhausting the stack.

@@ -41,29 +41,70 @@ function strOf(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-/** A count: OTLP ints may arrive as number, bigint or (JSON) decimal string. */
-export function int(
+/** An OTLP number: a number, a bigint (int64) or, from JSON, a decimal string; NaN otherwise. */
+function numberOf(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v))
+    return Number(v);
+  return Number.NaN;
+}
+
+const shown = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v);
+
+/**
+ * A whole count from 0 to `max`, from the first of the named attributes that is
+ * present; null when none is. A present value that is not such a count (negative,
+ * fractional, NaN, infinite, text, beyond `max`) is no count at all: RangeError
+ * naming the attribute, so the span is refused rather than billed on a guess.
+ */
+export function count(
   a: Attrs,
+  max: number,
   k1: string,
   k2?: string,
   k3?: string,
   k4?: string,
   k5?: string,
 ): number | null {
-  return first(intOf, a, k1, k2, k3, k4, k5);
+  if (a[k1] !== undefined) return countOf(a, k1, max);
+  if (k2 === undefined) return null;
+  if (a[k2] !== undefined) return countOf(a, k2, max);
+  if (k3 === undefined) return null;
+  if (a[k3] !== undefined) return countOf(a, k3, max);
+  if (k4 === undefined) return null;
+  if (a[k4] !== undefined) return countOf(a, k4, max);
+  if (k5 === undefined || a[k5] === undefined) return null;
+  return countOf(a, k5, max);
 }
 
-function intOf(v: unknown): number | null {
+function countOf(a: Attrs, k: string, max: number): number {
+  const v = a[k];
+  const n = numberOf(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new RangeError(`${k} must be a whole number from 0 to ${max}, got ${shown(v)}`);
+  }
+  return n;
+}
+
+/** A finite amount from 0 to `max` (seconds, USD); null when absent; RangeError naming the attribute otherwise. */
+export function amount(a: Attrs, max: number, k: string): number | null {
+  const v = a[k];
   if (v === undefined) return null;
-  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 && v !== '' ? Math.trunc(n) : null;
+  const n = numberOf(v);
+  if (!Number.isFinite(n) || n < 0 || n > max) {
+    throw new RangeError(`${k} must be a number from 0 to ${max}, got ${shown(v)}`);
+  }
+  return n;
 }
 
+/** A finite number, or null when absent or not one. */
 export function num(a: Attrs, k1: string): number | null {
   const v = a[k1];
   if (v === undefined) return null;
-  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v !== '' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+  const n = numberOf(v);
+  return Number.isFinite(n) ? n : null;
 }
 
 export function bool(a: Attrs, k1: string): boolean | null {

@@ -1,5 +1,5 @@
 import { inputIncludesCache, normalizeProvider, type Usage } from '@costlens/pricing';
-import { type Attrs, int, str } from './attrs.js';
+import { type Attrs, count, str } from './attrs.js';
 import type { CallType } from './call-record.js';
 
 /**
@@ -75,45 +75,55 @@ export function providerOf(a: Attrs): string | null {
  * input is smaller than the cache tokens it must be that, and they are added back;
  * when it is not, it is taken as including them, so cache is never billed twice.
  */
-export function usageOf(a: Attrs, provider: string | null, ours: boolean): Usage {
-  let input = int(
+export function usageOf(
+  a: Attrs,
+  provider: string | null,
+  ours: boolean,
+  maxTokens: number,
+): Usage {
+  let input = count(
     a,
+    maxTokens,
     'gen_ai.usage.input_tokens',
     'gen_ai.usage.prompt_tokens',
     'llm.token_count.prompt',
     'ai.usage.inputTokens',
     'ai.usage.promptTokens',
   );
-  const cacheRead = int(
+  const cacheRead = count(
     a,
+    maxTokens,
     'gen_ai.usage.cache_read.input_tokens',
     'gen_ai.usage.cache_read_input_tokens',
     'llm.token_count.prompt_details.cache_read',
     'ai.usage.cachedInputTokens',
   );
-  let cacheWrite = int(
+  let cacheWrite = count(
     a,
+    maxTokens,
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_write.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
     'llm.token_count.prompt_details.cache_write',
   );
-  const cacheWrite1h = int(a, 'costlens.usage.cache_write_1h.input_tokens');
+  const cacheWrite1h = count(a, maxTokens, 'costlens.usage.cache_write_1h.input_tokens');
   // The conventions count every cache write in cache_creation; the 1-hour share is
   // carried apart, so the rest are the 5-minute writes.
   if (cacheWrite !== null && cacheWrite1h !== null && cacheWrite >= cacheWrite1h) {
     cacheWrite -= cacheWrite1h;
   }
-  const output = int(
+  const output = count(
     a,
+    maxTokens,
     'gen_ai.usage.output_tokens',
     'gen_ai.usage.completion_tokens',
     'llm.token_count.completion',
     'ai.usage.outputTokens',
     'ai.usage.completionTokens',
   );
-  let reasoning = int(
+  let reasoning = count(
     a,
+    maxTokens,
     'gen_ai.usage.reasoning.output_tokens',
     'llm.token_count.completion_details.reasoning',
     'ai.usage.reasoningTokens',

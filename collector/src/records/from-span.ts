@@ -2,12 +2,14 @@ import {
   type Catalogue,
   type CostBreakdown,
   isUnbilledFailure,
+  pusdToUsd,
   type Usage,
   usdToPusd,
 } from '@costlens/pricing';
-import { type Attrs, bool, int, isSecretKey, num, str, truncate } from './attrs.js';
+import { type Attrs, amount, bool, count, isSecretKey, num, str, truncate } from './attrs.js';
 import type { CallRecord } from './call-record.js';
 import { callTypeOf, operationOf, providerOf, usageOf } from './conventions.js';
+import { type CallLimits, DEFAULT_LIMITS, MAX_NAME_CHARS, MAX_RETRIES } from './limits.js';
 
 export { isGenAiSpan } from './conventions.js';
 
@@ -32,6 +34,8 @@ export interface MappingOptions {
   catalogue: Catalogue;
   /** Longest prompt and error message kept, in characters. */
   maxTextChars?: number;
+  /** What one call can plausibly report (default DEFAULT_LIMITS). */
+  limits?: CallLimits;
 }
 
 const OUR_SCOPE = '@costlens/instrumentation';
@@ -108,9 +112,14 @@ function restOf(a: Attrs, maxChars: number): string | null {
 
 const ms = (ns: bigint) => Number(ns / 1_000_000n);
 
+/** Names (models, projects, users, ...) are kept to MAX_NAME_CHARS: a 4 MiB model name is not a name. */
+const name = (v: string | null) => truncate(v, MAX_NAME_CHARS);
+
 /**
  * One GenAI span -> one call record, priced with the catalogue when the span
- * carries no cost. Throws RangeError for a span that cannot be a record (no start time).
+ * carries no cost. Throws RangeError, naming the attribute, for a span that cannot
+ * be a record: no start time, or a count or cost no call can have (negative,
+ * fractional, not a number, beyond `limits`). Such a span is refused, never billed $0.
  */
 export function recordFromSpan(
   span: SpanInput,
@@ -121,6 +130,7 @@ export function recordFromSpan(
   if (span.startTimeUnixNano === 0n) throw new RangeError('the span has no start time');
   const a = span.attributes;
   const max = opts.maxTextChars ?? 1000;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   const ours = ctx.scopeName === OUR_SCOPE;
   const operation = operationOf(a);
   const provider = providerOf(a);
@@ -132,17 +142,20 @@ export function recordFromSpan(
     'ai.model.id',
   );
   const responseModel = str(a, 'gen_ai.response.model', 'ai.response.model');
-  const usage = usageOf(a, provider, ours);
+  const usage = usageOf(a, provider, ours, limits.tokens_per_call);
   const failed = span.status.code === 2 || str(a, 'error.type') !== null;
   const started = ms(span.startTimeUnixNano);
   const finished = ms(span.endTimeUnixNano);
-  const ttft = num(a, 'gen_ai.response.time_to_first_chunk');
+  // A time to first chunk below zero is a clock's mistake, not a time: it is left out.
+  const firstChunk = num(a, 'gen_ai.response.time_to_first_chunk');
+  const ttft = firstChunk !== null && firstChunk >= 0 ? firstChunk : null;
+  const retries = count(a, MAX_RETRIES, 'costlens.retry.count');
 
   const media: Usage = {};
-  const images = int(a, 'costlens.image.count');
+  const images = count(a, limits.images_per_call, 'costlens.image.count');
   if (images !== null) media.images = images;
-  const seconds = num(a, 'costlens.video.seconds');
-  if (seconds !== null && seconds >= 0) media.video_seconds = seconds;
+  const seconds = amount(a, limits.video_seconds_per_call, 'costlens.video.seconds');
+  if (seconds !== null) media.video_seconds = seconds;
   const image_size = str(a, 'costlens.image.size');
   const image_quality = str(a, 'costlens.image.quality');
   const image_resolution = str(a, 'costlens.image.resolution');
@@ -163,6 +176,7 @@ export function recordFromSpan(
     at: started,
     failed,
     catalogue: opts.catalogue,
+    maxUsd: limits.cost_usd_per_call,
   });
 
   const record: CallRecord = {
@@ -174,15 +188,17 @@ export function recordFromSpan(
     // A span that ends before it starts (clock skew) lasted no time, not negative time.
     duration_ms: Math.max(Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6, 0),
     ttft_ms: ttft === null ? null : ttft * 1000,
-    service: str(ctx.resource, 'service.name'),
-    project: str(a, 'costlens.project') ?? str(ctx.resource, 'costlens.project'),
-    user: str(a, 'costlens.user', 'user.id', 'enduser.id') ?? str(ctx.resource, 'costlens.user'),
-    account: str(a, 'costlens.account') ?? str(ctx.resource, 'costlens.account'),
-    provider,
-    operation,
+    service: name(str(ctx.resource, 'service.name')),
+    project: name(str(a, 'costlens.project') ?? str(ctx.resource, 'costlens.project')),
+    user: name(
+      str(a, 'costlens.user', 'user.id', 'enduser.id') ?? str(ctx.resource, 'costlens.user'),
+    ),
+    account: name(str(a, 'costlens.account') ?? str(ctx.resource, 'costlens.account')),
+    provider: name(provider),
+    operation: name(operation),
     call_type: callTypeOf(a, operation),
-    request_model: requestModel,
-    response_model: responseModel,
+    request_model: name(requestModel),
+    response_model: name(responseModel),
     input_tokens: usage.input_tokens ?? null,
     output_tokens: usage.output_tokens ?? null,
     cache_read_tokens: usage.cache_read_tokens ?? null,
@@ -190,23 +206,23 @@ export function recordFromSpan(
     cache_write_1h_tokens: usage.cache_write_1h_tokens ?? null,
     reasoning_tokens: usage.reasoning_tokens ?? null,
     image_count: images,
-    image_size,
-    image_resolution,
-    image_quality,
+    image_size: name(image_size),
+    image_resolution: name(image_resolution),
+    image_quality: name(image_quality),
     video_seconds: media.video_seconds ?? null,
-    video_resolution,
+    video_resolution: name(video_resolution),
     video_audio,
-    aspect_ratio: str(a, 'costlens.aspect_ratio'),
+    aspect_ratio: name(str(a, 'costlens.aspect_ratio')),
     status: failed ? 'error' : 'success',
-    error_type: failed ? (str(a, 'error.type') ?? 'error') : null,
+    error_type: failed ? name(str(a, 'error.type') ?? 'error') : null,
     error_message: failed ? truncate(span.status.message || null, 500) : null,
-    retry_count: int(a, 'costlens.retry.count') ?? 0,
+    retry_count: retries ?? 0,
     cost_pusd: cost.cost_pusd,
     cost_breakdown_pusd: cost.cost_breakdown_pusd,
-    pricing_source: cost.pricing_source,
+    pricing_source: name(cost.pricing_source),
     unpriced_reason: cost.unpriced_reason,
     prompt: truncate(str(a, 'costlens.prompt'), max),
-    output_path: str(a, 'costlens.output.path'),
+    output_path: truncate(str(a, 'costlens.output.path'), max),
     attributes: restOf(a, max),
   };
   return record;
@@ -233,10 +249,12 @@ function costOf(
     at: number;
     failed: boolean;
     catalogue: Catalogue;
+    /** The largest cost one call can plausibly have, in USD. */
+    maxUsd: number;
   },
 ): Cost {
-  const given = num(a, 'costlens.cost.usd');
-  if (given !== null && given >= 0) {
+  const given = amount(a, call.maxUsd, 'costlens.cost.usd');
+  if (given !== null) {
     return {
       cost_pusd: usdToPusd(given),
       cost_breakdown_pusd: breakdownOf(str(a, 'costlens.cost.breakdown')),
@@ -253,7 +271,7 @@ function costOf(
     };
   }
   // OpenLIT writes 0 for models it cannot price: only a positive cost is a price.
-  const openlit = num(a, 'gen_ai.usage.cost');
+  const openlit = amount(a, call.maxUsd, 'gen_ai.usage.cost');
   if (openlit !== null && openlit > 0) {
     return {
       cost_pusd: usdToPusd(openlit),
@@ -275,6 +293,12 @@ function costOf(
     return unpriced((err as Error).message);
   }
   if (r.unpriced) return unpriced(r.reason, r.source);
+  if (r.cost_pusd > usdToPusd(call.maxUsd)) {
+    return unpriced(
+      `the usage prices to $${pusdToUsd(r.cost_pusd)}, beyond the $${call.maxUsd} one call can cost (limits.cost_usd_per_call)`,
+      r.source,
+    );
+  }
   return {
     cost_pusd: r.cost_pusd,
     cost_breakdown_pusd: r.breakdown_pusd,

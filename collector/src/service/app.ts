@@ -1,11 +1,11 @@
 import type { Catalogue } from '@costlens/pricing';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { OpenMetricsContentType, Registry } from 'prom-client';
 import type { AiMetrics } from '../metrics/ai-metrics.js';
 import type { IngestMetrics } from '../metrics/ingest-metrics.js';
 import type { Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
-import type { Config } from './config.js';
+import { type Config, hasKeys } from './config.js';
 import { Ingest } from './ingest.js';
 import { KeyRing } from './keys.js';
 
@@ -29,7 +29,7 @@ export interface AppParts {
 export function createApp(parts: AppParts): Express {
   const { config, store } = parts;
   const { ingest: ingestKeys, read, admin } = config.keys;
-  const open = ingestKeys.length + read.length + admin.length === 0;
+  const open = !hasKeys(config);
   const ingest = new Ingest({ ...parts, keys: new KeyRing(ingestKeys), open });
   const readKeys = new KeyRing([...read, ...admin]);
 
@@ -62,8 +62,35 @@ export function createApp(parts: AppParts): Express {
     const chosen = accept.includes('application/openmetrics-text')
       ? parts.openMetrics
       : parts.registry;
+    let text: string;
+    try {
+      text = await chosen.metrics();
+    } catch (err) {
+      console.error('costlens: /metrics could not be rendered:', err);
+      res
+        .status(500)
+        .type('text/plain')
+        .send('the metrics could not be rendered; see the collector log\n');
+      return;
+    }
     res.setHeader('Content-Type', chosen.contentType);
-    res.send(await chosen.metrics());
+    res.send(text);
+  });
+  app.use((req, res) => {
+    res.status(404).type('text/plain').send(`no such endpoint: ${req.method} ${req.path}\n`);
+  });
+  // Anything else that fails answers one sentence: never a stack trace or a path.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    console.error('costlens: request failed:', err);
+    const status = (err as { status?: unknown })?.status;
+    const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+    if (res.headersSent) return void res.end();
+    res
+      .status(code)
+      .type('text/plain')
+      .send(
+        code === 500 ? 'internal error; see the collector log\n' : `${(err as Error).message}\n`,
+      );
   });
   return app;
 }

@@ -16,8 +16,16 @@ export class HttpError extends Error {
   }
 }
 
-/** Reads the request body, refusing it once it passes `limit` bytes (before and after gunzip). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the request body, refusing it once it passes `limit` bytes (before and
+ * after gunzip), or with a 408 when it has not all arrived within `timeoutMs`: a
+ * client that sends headers and then goes quiet holds nothing for long.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs = Infinity,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -26,17 +34,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
       `request body of ${declared} bytes is larger than the limit of ${limit} bytes`,
     );
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError(413, `request body is larger than the limit of ${limit} bytes`);
-    }
-    chunks.push(b);
-  }
+  const { chunks, size } = await collect(req, limit, timeoutMs);
   const body = Buffer.concat(chunks, size);
   const encoding = String(req.headers['content-encoding'] ?? 'identity')
     .toLowerCase()
@@ -61,6 +59,56 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     }
     throw new HttpError(400, `request body is not valid gzip: ${(err as Error).message}`);
   }
+}
+
+/** The body's chunks as they arrive, within the size limit and the time allowed. */
+function collect(
+  req: IncomingMessage,
+  limit: number,
+  timeoutMs: number,
+): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (err === null) resolve({ chunks, size });
+      else {
+        // Too large: let the rest drain so the client reads the 413. Too slow: read
+        // nothing more; the 408 closes the connection.
+        if (err instanceof HttpError && err.status === 413) req.resume();
+        else req.pause();
+        reject(err);
+      }
+    };
+    const onData = (b: Buffer) => {
+      size += b.length;
+      if (size > limit)
+        done(new HttpError(413, `request body is larger than the limit of ${limit} bytes`));
+      else chunks.push(b);
+    };
+    const onEnd = () => done(null);
+    // The client went away mid-body: its request, not the collector, failed.
+    const onError = (err: Error) =>
+      done(new HttpError(400, `the request body could not be read: ${err.message}`));
+    const onClose = () =>
+      done(new HttpError(400, 'the client closed the request before its body ended'));
+    const timer =
+      timeoutMs === Infinity
+        ? undefined
+        : setTimeout(
+            () =>
+              done(
+                new HttpError(
+                  408,
+                  `the request body did not arrive within ${timeoutMs} ms (body_timeout_ms); nothing was stored`,
+                ),
+              ),
+            timeoutMs,
+          );
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 export type BodyKind = 'protobuf' | 'json';

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { type CallLimits, DEFAULT_LIMITS } from '../records/limits.js';
 
 export interface ApiKey {
   key: string;
@@ -16,11 +18,26 @@ export interface Config {
   prices: string | null;
   /** Largest request body accepted, compressed or not. */
   max_body_bytes: number;
-  /** Export requests handled at once; more get 503 with Retry-After. */
+  /** Export requests handled at once (counted once their body is read); more get 503 with Retry-After. */
   max_inflight: number;
+  /** Spans in one export request; a larger request gets 413 and is not stored. */
+  max_spans_per_request: number;
+  /** Time a request has to send its whole body; a slower one gets 408 and frees its connection. */
+  body_timeout_ms: number;
+  /** Open connections from one address; more are closed at once. */
+  max_connections_per_client: number;
+  /** With keys: export requests one key may have in progress (reading or storing); more get 503. */
+  max_inflight_per_key: number;
   keys: { ingest: ApiKey[]; read: ApiKey[]; admin: ApiKey[] };
   retention: { calls_days: number };
+  /** What one call can plausibly report; a span beyond it is rejected, naming the attribute. */
+  limits: CallLimits;
+  /** Distinct values per /metrics label before `__other__`. */
   label_caps: Record<string, number>;
+  /** Longest /metrics label value; a longer one is cut and marked with `…`. */
+  max_label_length: number;
+  /** Label sets per /metrics family; past it, new combinations are counted under `__other__`. */
+  max_series_per_metric: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -30,9 +47,16 @@ export const DEFAULT_CONFIG: Config = {
   prices: null,
   max_body_bytes: 16 * 1024 * 1024,
   max_inflight: 64,
+  max_spans_per_request: 10_000,
+  body_timeout_ms: 5_000,
+  max_connections_per_client: 256,
+  max_inflight_per_key: 16,
   keys: { ingest: [], read: [], admin: [] },
   retention: { calls_days: 90 },
+  limits: { ...DEFAULT_LIMITS },
   label_caps: {},
+  max_label_length: 128,
+  max_series_per_metric: 10_000,
 };
 
 /** A setting that is wrong: the message names it and says what it must be. */
@@ -47,6 +71,8 @@ const ENV: Record<string, keyof Config> = {
   COSTLENS_PRICES: 'prices',
   COSTLENS_MAX_BODY_BYTES: 'max_body_bytes',
   COSTLENS_MAX_INFLIGHT: 'max_inflight',
+  COSTLENS_MAX_SPANS_PER_REQUEST: 'max_spans_per_request',
+  COSTLENS_BODY_TIMEOUT_MS: 'body_timeout_ms',
 };
 
 type Raw = Record<string, unknown>;
@@ -75,16 +101,30 @@ function text(v: unknown, where: string): string {
   return v;
 }
 
+/** A key, however it is written: at least 16 characters, so it cannot be guessed. */
+function keyText(v: unknown, where: string): string {
+  const key = text(v, where);
+  if (key.length < 16)
+    throw new ConfigError(`${where} is too short: use at least 16 random characters`);
+  return key;
+}
+
+function positiveNumber(v: unknown, where: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${where} must be a number above 0, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
 function keys(v: unknown, where: string): ApiKey[] {
   if (!Array.isArray(v)) throw new ConfigError(`${where} must be a list of { key, project? }`);
   return v.map((k, i) => {
     const w = `${where}[${i}]`;
-    if (typeof k === 'string') return { key: text(k, w) };
+    if (typeof k === 'string') return { key: keyText(k, w) };
     if (!isObj(k)) throw new ConfigError(`${w} must be a key string or { key, project }`);
     known(k, ['key', 'project'], w);
-    const key = text(k.key, `${w}.key`);
-    if (key.length < 16)
-      throw new ConfigError(`${w}.key is too short: use at least 16 random characters`);
+    const key = keyText(k.key, `${w}.key`);
     return k.project === undefined ? { key } : { key, project: text(k.project, `${w}.project`) };
   });
 }
@@ -145,6 +185,44 @@ export function loadConfig(opts: {
     c.max_body_bytes = positiveInt(raw.max_body_bytes, at('max_body_bytes'));
   if (raw.max_inflight !== undefined)
     c.max_inflight = positiveInt(raw.max_inflight, at('max_inflight'), 10_000);
+  if (raw.max_spans_per_request !== undefined)
+    c.max_spans_per_request = positiveInt(raw.max_spans_per_request, at('max_spans_per_request'));
+  if (raw.body_timeout_ms !== undefined)
+    c.body_timeout_ms = positiveInt(raw.body_timeout_ms, at('body_timeout_ms'), 3_600_000);
+  if (raw.max_connections_per_client !== undefined)
+    c.max_connections_per_client = positiveInt(
+      raw.max_connections_per_client,
+      at('max_connections_per_client'),
+    );
+  if (raw.max_inflight_per_key !== undefined)
+    c.max_inflight_per_key = positiveInt(raw.max_inflight_per_key, at('max_inflight_per_key'));
+  if (raw.max_label_length !== undefined)
+    c.max_label_length = positiveInt(raw.max_label_length, at('max_label_length'), 10_000);
+  if (raw.max_series_per_metric !== undefined)
+    c.max_series_per_metric = positiveInt(
+      raw.max_series_per_metric,
+      at('max_series_per_metric'),
+      10_000_000,
+    );
+  if (raw.limits !== undefined) {
+    if (!isObj(raw.limits)) throw new ConfigError(`${at('limits')} must map limits to numbers`);
+    known(raw.limits, Object.keys(DEFAULT_CONFIG.limits), at('limits'));
+    const l = raw.limits;
+    if (l.tokens_per_call !== undefined)
+      c.limits.tokens_per_call = positiveInt(l.tokens_per_call, `${at('limits')}.tokens_per_call`);
+    if (l.images_per_call !== undefined)
+      c.limits.images_per_call = positiveInt(l.images_per_call, `${at('limits')}.images_per_call`);
+    if (l.video_seconds_per_call !== undefined)
+      c.limits.video_seconds_per_call = positiveNumber(
+        l.video_seconds_per_call,
+        `${at('limits')}.video_seconds_per_call`,
+      );
+    if (l.cost_usd_per_call !== undefined)
+      c.limits.cost_usd_per_call = positiveNumber(
+        l.cost_usd_per_call,
+        `${at('limits')}.cost_usd_per_call`,
+      );
+  }
   if (raw.keys !== undefined) {
     if (!isObj(raw.keys))
       throw new ConfigError(`${at('keys')} must have ingest, read and/or admin lists`);
@@ -174,16 +252,24 @@ export function loadConfig(opts: {
   return c;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
+/**
+ * Whether `host` is a loopback address written literally (127.0.0.0/8, ::1) or
+ * `localhost`. A name that only begins like one (`127.attacker.example`) is not.
+ */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '[::1]') return true;
+  return isIPv4(h) && h.startsWith('127.');
+}
+
+/** Whether any key is configured: without one, anyone who can reach the collector may send and read. */
+export function hasKeys(c: Config): boolean {
+  return c.keys.ingest.length + c.keys.read.length + c.keys.admin.length > 0;
 }
 
 /** Without keys the collector serves loopback only: anything else would let anyone write costs. */
 export function checkExposure(c: Config): void {
-  const anyKeys = c.keys.ingest.length + c.keys.read.length + c.keys.admin.length > 0;
-  if (!anyKeys && !isLoopback(c.host)) {
+  if (!hasKeys(c) && !isLoopback(c.host)) {
     throw new ConfigError(
       `host ${c.host} would expose the collector without keys: configure keys.ingest and keys.read in the config file, or keep host 127.0.0.1`,
     );

@@ -12,20 +12,24 @@ import {
   encodeStatus,
   grpcCodeOf,
   type Signal,
+  TooManySpansError,
   type TraceRequest,
 } from '../otlp/index.js';
 import type { CallRecord } from '../records/call-record.js';
 import { isGenAiSpan, recordFromSpan } from '../records/from-span.js';
 import { type PreparedBatch, prepareBatch } from '../store/batch.js';
+import type { Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
 import { type BodyKind, bodyKind, HttpError, readBody } from './body.js';
-import type { Config } from './config.js';
+import type { ApiKey, Config } from './config.js';
 import { Gate } from './gate.js';
 import type { KeyRing } from './keys.js';
 
 /** What the ingest pipeline is built from. */
 export interface IngestParts {
   config: Config;
+  /** Reads the stored calls, to rebuild /metrics from them should it fall behind. */
+  store: Store;
   writer: BatchWriter;
   catalogue: Catalogue;
   aiMetrics: AiMetrics;
@@ -62,6 +66,8 @@ export class Ingest {
   readonly #parts: IngestParts;
   readonly #pipeline = new Gate(PIPELINE_DEPTH);
   #inflight = 0;
+  /** Export requests in progress per key, from the key check to the answer. */
+  readonly #byKey = new Map<ApiKey, number>();
 
   constructor(parts: IngestParts) {
     this.#parts = parts;
@@ -72,19 +78,17 @@ export class Ingest {
     const { config, ingestMetrics: metrics } = this.#parts;
     let kind: BodyKind = 'json';
     const started = process.hrtime.bigint();
-    this.#inflight++;
-    metrics.inflight.set(this.#inflight);
+    let key: ApiKey | null = null;
+    let admitted = false;
     try {
       kind = bodyKind(req.headers['content-type']);
-      const key = this.#parts.keys.authorize(req, this.#parts.open);
-      if (this.#inflight > config.max_inflight) {
-        throw new HttpError(
-          503,
-          `the collector is busy (${config.max_inflight} exports in progress); retry shortly`,
-          1,
-        );
-      }
-      const body = await readBody(req, config.max_body_bytes);
+      key = this.#parts.keys.authorize(req, this.#parts.open);
+      // What one key holds is bounded from its first byte: a key cannot starve the others.
+      if (key !== null) this.#holdKey(key);
+      const body = await readBody(req, config.max_body_bytes, config.body_timeout_ms);
+      // Only a request whose body is here takes an ingest slot: a silent client holds none.
+      this.#admit();
+      admitted = true;
       if (signal === 'traces') {
         const { rejected, message } = await this.#storeTraces(body, kind, key?.project);
         metrics.requests.inc({ signal, result: rejected ? 'partial' : 'ok' });
@@ -105,11 +109,49 @@ export class Ingest {
       const http = toHttpError(err, signal);
       if (http.status >= 500 && !(err instanceof HttpError)) console.error(err);
       metrics.requests.inc({ signal, result: RESULTS[http.status] ?? 'error' });
+      // A body that was not read to its end is not waited for: the connection closes.
+      if (http.status === 408) res.setHeader('Connection', 'close');
       sendError(res, kind, http);
     } finally {
-      this.#inflight--;
-      metrics.inflight.set(this.#inflight);
+      if (admitted) {
+        this.#inflight--;
+        metrics.inflight.set(this.#inflight);
+      }
+      if (key !== null) this.#releaseKey(key);
     }
+  }
+
+  /** Takes an ingest slot, or refuses with 503 when max_inflight requests hold them. */
+  #admit(): void {
+    const max = this.#parts.config.max_inflight;
+    if (this.#inflight >= max) {
+      throw new HttpError(
+        503,
+        `the collector is busy (${max} exports in progress); retry shortly`,
+        1,
+      );
+    }
+    this.#inflight++;
+    this.#parts.ingestMetrics.inflight.set(this.#inflight);
+  }
+
+  #holdKey(key: ApiKey): void {
+    const held = this.#byKey.get(key) ?? 0;
+    const max = this.#parts.config.max_inflight_per_key;
+    if (held >= max) {
+      throw new HttpError(
+        503,
+        `this key already has ${max} exports in progress (max_inflight_per_key); retry shortly`,
+        1,
+      );
+    }
+    this.#byKey.set(key, held + 1);
+  }
+
+  #releaseKey(key: ApiKey): void {
+    const held = (this.#byKey.get(key) ?? 1) - 1;
+    if (held === 0) this.#byKey.delete(key);
+    else this.#byKey.set(key, held);
   }
 
   /** Decodes, records and commits a trace export; the counters move only after COMMIT. */
@@ -126,7 +168,7 @@ export class Ingest {
     try {
       // The records themselves are not kept past this line: what is stored and what
       // /metrics needs are taken from them first, so waiting holds little memory.
-      prepared = this.#prepare(decode(body, kind), project);
+      prepared = this.#prepare(decode(body, kind, parts.config.max_spans_per_request), project);
       // One transaction, committed when this resolves: all on disk, or nothing.
       fresh = await parts.writer.insertPrepared(prepared.batch);
     } catch (err) {
@@ -135,7 +177,12 @@ export class Ingest {
       this.#pipeline.leave();
     }
     const { outcome, batch } = prepared;
-    parts.aiMetrics.commit(prepared.metrics, fresh);
+    // The batch is on disk: nothing from here on may turn it into an error answer.
+    try {
+      parts.aiMetrics.commit(prepared.metrics, fresh);
+    } catch (err) {
+      this.#repairMetrics(err);
+    }
     const spans = parts.ingestMetrics.spans;
     spans.inc({ result: 'accepted' }, fresh.length);
     spans.inc({ result: 'duplicate' }, batch.count - fresh.length);
@@ -149,10 +196,25 @@ export class Ingest {
     };
   }
 
+  /**
+   * The AI metrics of a committed batch could not be advanced: they are derived
+   * from the stored records, so they are rebuilt from them rather than left short.
+   */
+  #repairMetrics(cause: unknown): void {
+    const { aiMetrics, ingestMetrics, store } = this.#parts;
+    console.error(
+      'costlens: /metrics could not count a stored export; rebuilding it from the stored calls:',
+      cause,
+    );
+    ingestMetrics.repairs.inc();
+    aiMetrics.rebuild(store.calls());
+  }
+
   #prepare(request: TraceRequest, project: string | undefined): Prepared {
     const records: CallRecord[] = [];
     const outcome: Outcome = { notGenai: 0, rejected: 0, firstRejection: '' };
-    const catalogue = this.#parts.catalogue;
+    const { catalogue, config } = this.#parts;
+    const options = { catalogue, limits: config.limits };
     for (const rs of request.resourceSpans) {
       for (const scope of rs.scopes) {
         for (const span of scope.spans) {
@@ -164,7 +226,7 @@ export class Ingest {
             const r = recordFromSpan(
               span,
               { resource: rs.resource, scopeName: scope.name },
-              { catalogue },
+              options,
             );
             // A key bound to a project decides the project, whatever the span says.
             if (project !== undefined) r.project = project;
@@ -184,10 +246,10 @@ export class Ingest {
   }
 }
 
-function decode(body: Buffer, kind: BodyKind): TraceRequest {
+function decode(body: Buffer, kind: BodyKind, maxSpans: number): TraceRequest {
   return kind === 'protobuf'
-    ? decodeTraceRequestProto(body)
-    : decodeTraceRequestJson(body.toString('utf8'));
+    ? decodeTraceRequestProto(body, maxSpans)
+    : decodeTraceRequestJson(body.toString('utf8'), maxSpans);
 }
 
 /** A database that cannot take writes now is a 503 to retry, not an internal error. */
@@ -206,6 +268,7 @@ function storeError(err: unknown): unknown {
 
 function toHttpError(err: unknown, signal: Signal): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof TooManySpansError) return new HttpError(413, err.message);
   if (err instanceof DecodeError) {
     return new HttpError(400, `the ${signal} export request could not be decoded: ${err.message}`);
   }
@@ -215,6 +278,7 @@ function toHttpError(err: unknown, signal: Signal): HttpError {
 const RESULTS: Record<number, IngestResult> = {
   400: 'bad_request',
   401: 'unauthorized',
+  408: 'timeout',
   413: 'too_large',
   415: 'unsupported',
   503: 'busy',

@@ -30,7 +30,11 @@ export function buildParts(config: Config, options: BuildOptions = {}): AppParts
     catalogue: priced,
     registry,
     openMetrics,
-    aiMetrics: new AiMetrics([registry, openMetrics], { labelCaps: config.label_caps }),
+    aiMetrics: new AiMetrics([registry, openMetrics], {
+      labelCaps: config.label_caps,
+      maxLabelLength: config.max_label_length,
+      maxSeriesPerMetric: config.max_series_per_metric,
+    }),
     ingestMetrics: new IngestMetrics([registry, openMetrics], () => store.sizeBytes()),
   };
 }

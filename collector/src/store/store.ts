@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { CallRecord } from '../records/call-record.js';
 import {
   CALL_COLUMNS,
   col,
@@ -15,6 +16,7 @@ import {
   WIDTH,
 } from './batch.js';
 import { migrate } from './migrations.js';
+import { type CallRow, RECORD_COLUMNS, recordOf } from './read.js';
 import { LatencySketch } from './sketch.js';
 
 /** Strings remembered per store before the cache starts over (the table keeps them all). */
@@ -56,6 +58,7 @@ export class Store {
   readonly #addString: Database.Statement;
   readonly #getString: Database.Statement;
   readonly #ready: Database.Statement;
+  readonly #allCalls: Database.Statement;
   readonly #strings = new Map<string, number>();
 
   constructor(path: string) {
@@ -88,6 +91,9 @@ export class Store {
     );
     this.#getString = this.db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
     this.#ready = this.db.prepare('SELECT 1 FROM schema_migrations LIMIT 1');
+    this.#allCalls = this.db.prepare(
+      `SELECT ${RECORD_COLUMNS} FROM call_records ORDER BY started_at`,
+    );
   }
 
   /** The id of a string in the strings table, adding it when new (inside the caller's transaction). */
@@ -179,6 +185,11 @@ export class Store {
    */
   pruneCalls(cutoffMs: number, limit = 5000): number {
     return this.#prune.run(cutoffMs, limit).changes;
+  }
+
+  /** Every stored call, oldest first, read a row at a time. */
+  *calls(): Generator<CallRecord> {
+    for (const row of this.#allCalls.iterate()) yield recordOf(row as CallRow);
   }
 
   /** Whether the database answers: null when it does, else why not (for /readyz). */
