@@ -4,24 +4,9 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from './collector-harness.js';
-import { finishedSpans } from './spans.js';
+import { chatSpans } from './spans.js';
 
-function realSpans() {
-  return finishedSpans({ 'service.name': 'svc' }, 't', (tracer) => {
-    for (let i = 0; i < 3; i++) {
-      tracer
-        .startSpan('chat gpt-4o-mini', {
-          attributes: {
-            'gen_ai.operation.name': 'chat',
-            'gen_ai.provider.name': 'openai',
-            'gen_ai.request.model': 'gpt-4o-mini',
-            'gen_ai.usage.input_tokens': 100 + i,
-          },
-        })
-        .end();
-    }
-  });
-}
+const realSpans = () => chatSpans(3);
 
 let c: RunningCollector;
 let proto: Uint8Array;
