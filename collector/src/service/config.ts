@@ -59,6 +59,23 @@ export const DEFAULT_CONFIG: Config = {
   max_series_per_metric: 10_000,
 };
 
+type WholeNumberSetting = {
+  [K in keyof Config]: Config[K] extends number ? K : never;
+}[keyof Config];
+
+/** The settings that are whole numbers from 1, each with its largest value. */
+const WHOLE_NUMBERS: [WholeNumberSetting, number][] = [
+  ['port', 65_535],
+  ['max_body_bytes', Number.MAX_SAFE_INTEGER],
+  ['max_inflight', 10_000],
+  ['max_spans_per_request', Number.MAX_SAFE_INTEGER],
+  ['body_timeout_ms', 3_600_000],
+  ['max_connections_per_client', Number.MAX_SAFE_INTEGER],
+  ['max_inflight_per_key', Number.MAX_SAFE_INTEGER],
+  ['max_label_length', 10_000],
+  ['max_series_per_metric', 10_000_000],
+];
+
 /** A setting that is wrong: the message names it and says what it must be. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -178,50 +195,24 @@ export function loadConfig(opts: {
   known(raw, Object.keys(DEFAULT_CONFIG), where);
   const c: Config = structuredClone(DEFAULT_CONFIG);
   if (raw.host !== undefined) c.host = text(raw.host, at('host'));
-  if (raw.port !== undefined) c.port = positiveInt(raw.port, at('port'), 65_535);
   if (raw.db !== undefined) c.db = text(raw.db, at('db'));
   if (raw.prices !== undefined && raw.prices !== null) c.prices = text(raw.prices, at('prices'));
-  if (raw.max_body_bytes !== undefined)
-    c.max_body_bytes = positiveInt(raw.max_body_bytes, at('max_body_bytes'));
-  if (raw.max_inflight !== undefined)
-    c.max_inflight = positiveInt(raw.max_inflight, at('max_inflight'), 10_000);
-  if (raw.max_spans_per_request !== undefined)
-    c.max_spans_per_request = positiveInt(raw.max_spans_per_request, at('max_spans_per_request'));
-  if (raw.body_timeout_ms !== undefined)
-    c.body_timeout_ms = positiveInt(raw.body_timeout_ms, at('body_timeout_ms'), 3_600_000);
-  if (raw.max_connections_per_client !== undefined)
-    c.max_connections_per_client = positiveInt(
-      raw.max_connections_per_client,
-      at('max_connections_per_client'),
-    );
-  if (raw.max_inflight_per_key !== undefined)
-    c.max_inflight_per_key = positiveInt(raw.max_inflight_per_key, at('max_inflight_per_key'));
-  if (raw.max_label_length !== undefined)
-    c.max_label_length = positiveInt(raw.max_label_length, at('max_label_length'), 10_000);
-  if (raw.max_series_per_metric !== undefined)
-    c.max_series_per_metric = positiveInt(
-      raw.max_series_per_metric,
-      at('max_series_per_metric'),
-      10_000_000,
-    );
+  for (const [key, max] of WHOLE_NUMBERS) {
+    if (raw[key] !== undefined) c[key] = positiveInt(raw[key], at(key), max);
+  }
   if (raw.limits !== undefined) {
     if (!isObj(raw.limits)) throw new ConfigError(`${at('limits')} must map limits to numbers`);
-    known(raw.limits, Object.keys(DEFAULT_CONFIG.limits), at('limits'));
-    const l = raw.limits;
-    if (l.tokens_per_call !== undefined)
-      c.limits.tokens_per_call = positiveInt(l.tokens_per_call, `${at('limits')}.tokens_per_call`);
-    if (l.images_per_call !== undefined)
-      c.limits.images_per_call = positiveInt(l.images_per_call, `${at('limits')}.images_per_call`);
-    if (l.video_seconds_per_call !== undefined)
-      c.limits.video_seconds_per_call = positiveNumber(
-        l.video_seconds_per_call,
-        `${at('limits')}.video_seconds_per_call`,
-      );
-    if (l.cost_usd_per_call !== undefined)
-      c.limits.cost_usd_per_call = positiveNumber(
-        l.cost_usd_per_call,
-        `${at('limits')}.cost_usd_per_call`,
-      );
+    known(raw.limits, Object.keys(DEFAULT_LIMITS), at('limits'));
+    for (const k of Object.keys(DEFAULT_LIMITS) as (keyof CallLimits)[]) {
+      const v = raw.limits[k];
+      if (v === undefined) continue;
+      const w = `${at('limits')}.${k}`;
+      // Tokens and images are counted; seconds and dollars need not be whole.
+      c.limits[k] =
+        k === 'tokens_per_call' || k === 'images_per_call'
+          ? positiveInt(v, w)
+          : positiveNumber(v, w);
+    }
   }
   if (raw.keys !== undefined) {
     if (!isObj(raw.keys))
