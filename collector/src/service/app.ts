@@ -1,6 +1,8 @@
 import type { Catalogue } from '@costlens/pricing';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { OpenMetricsContentType, Registry } from 'prom-client';
+import { apiRouter } from '../api/router.js';
+import type { Budgets } from '../budgets/budgets.js';
 import type { AiMetrics } from '../metrics/ai-metrics.js';
 import type { IngestMetrics } from '../metrics/ingest-metrics.js';
 import type { Store } from '../store/store.js';
@@ -8,6 +10,7 @@ import type { BatchWriter } from '../store/writer.js';
 import { type Config, hasKeys } from './config.js';
 import { Ingest } from './ingest.js';
 import { KeyRing } from './keys.js';
+import { pageRouter } from './page.js';
 
 /** The parts a collector is built from; tests pass temp databases and fresh registries. */
 export interface AppParts {
@@ -23,9 +26,10 @@ export interface AppParts {
   openMetrics: Registry<OpenMetricsContentType>;
   aiMetrics: AiMetrics;
   ingestMetrics: IngestMetrics;
+  budgets: Budgets;
 }
 
-/** The collector's HTTP routes: OTLP in (see ingest.ts), health, readiness and /metrics. */
+/** The collector's HTTP routes: OTLP in (ingest.ts), health, readiness, /metrics, the API (api/) and the page. */
 export function createApp(parts: AppParts): Express {
   const { config, store } = parts;
   const { ingest: ingestKeys, read, admin } = config.keys;
@@ -76,6 +80,8 @@ export function createApp(parts: AppParts): Express {
     res.setHeader('Content-Type', chosen.contentType);
     res.send(text);
   });
+  app.use('/api/v1', apiRouter(parts));
+  app.use(pageRouter());
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`no such endpoint: ${req.method} ${req.path}\n`);
   });

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { type BudgetConfig, parseBudgets } from '../budgets/config.js';
 import { type CallLimits, DEFAULT_LIMITS } from '../records/limits.js';
 
 export interface ApiKey {
   key: string;
-  /** Records ingested with this key belong to this project, whatever the spans say. */
+  /**
+   * An ingest key: records sent with it belong to this project, whatever the spans say.
+   * A read key: it sees only this project's calls, on every endpoint and the page.
+   */
   project?: string;
+  /** A read key: it sees only this user's calls. */
+  user?: string;
 }
 
 /** Every setting and its default, in one place. */
@@ -32,6 +38,8 @@ export interface Config {
   retention: { calls_days: number };
   /** What one call can plausibly report; a span beyond it is rejected, naming the attribute. */
   limits: CallLimits;
+  /** Spending limits per period, with thresholds that POST to webhooks. */
+  budgets: BudgetConfig[];
   /** Distinct values per /metrics label before `__other__`. */
   label_caps: Record<string, number>;
   /** Longest /metrics label value; a longer one is cut and marked with `…`. */
@@ -54,6 +62,7 @@ export const DEFAULT_CONFIG: Config = {
   keys: { ingest: [], read: [], admin: [] },
   retention: { calls_days: 90 },
   limits: { ...DEFAULT_LIMITS },
+  budgets: [],
   label_caps: {},
   max_label_length: 128,
   max_series_per_metric: 10_000,
@@ -134,17 +143,23 @@ function positiveNumber(v: unknown, where: string): number {
   return n;
 }
 
-function keys(v: unknown, where: string): ApiKey[] {
-  if (!Array.isArray(v)) throw new ConfigError(`${where} must be a list of { key, project? }`);
+/** A list of keys; `scopes` are the fields a key of this kind may be bound by. */
+function keys(v: unknown, where: string, scopes: readonly ('project' | 'user')[]): ApiKey[] {
+  const shape = `{ key${scopes.map((s) => `, ${s}?`).join('')} }`;
+  if (!Array.isArray(v)) throw new ConfigError(`${where} must be a list of ${shape}`);
   return v.map((k, i) => {
     const w = `${where}[${i}]`;
     if (typeof k === 'string') return { key: keyText(k, w) };
-    if (!isObj(k)) throw new ConfigError(`${w} must be a key string or { key, project }`);
-    known(k, ['key', 'project'], w);
-    const key = keyText(k.key, `${w}.key`);
-    return k.project === undefined ? { key } : { key, project: text(k.project, `${w}.project`) };
+    if (!isObj(k)) throw new ConfigError(`${w} must be a key string or ${shape}`);
+    known(k, ['key', ...scopes], w);
+    const out: ApiKey = { key: keyText(k.key, `${w}.key`) };
+    for (const s of scopes) if (k[s] !== undefined) out[s] = text(k[s], `${w}.${s}`);
+    return out;
   });
 }
+
+/** What each kind of key may be bound to: ingest keys decide a project, read keys see one. */
+const KEY_SCOPES = { ingest: ['project'], read: ['project', 'user'], admin: [] } as const;
 
 /**
  * File (YAML or JSON) < COSTLENS_* environment < command-line flags; every value
@@ -220,7 +235,7 @@ export function loadConfig(opts: {
     known(raw.keys, ['ingest', 'read', 'admin'], at('keys'));
     for (const kind of ['ingest', 'read', 'admin'] as const) {
       if (raw.keys[kind] !== undefined)
-        c.keys[kind] = keys(raw.keys[kind], `${at('keys')}.${kind}`);
+        c.keys[kind] = keys(raw.keys[kind], `${at('keys')}.${kind}`, KEY_SCOPES[kind]);
     }
   }
   if (raw.retention !== undefined) {
@@ -232,6 +247,11 @@ export function loadConfig(opts: {
         `${at('retention')}.calls_days`,
       );
     }
+  }
+  if (raw.budgets !== undefined) {
+    c.budgets = parseBudgets(raw.budgets, at('budgets'), (m) => {
+      throw new ConfigError(m);
+    });
   }
   if (raw.label_caps !== undefined) {
     if (!isObj(raw.label_caps))

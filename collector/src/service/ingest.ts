@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Catalogue } from '@costlens/pricing';
+import type { Budgets } from '../budgets/budgets.js';
 import type { AiMetrics, PendingMetrics } from '../metrics/ai-metrics.js';
 import type { IngestMetrics, IngestResult } from '../metrics/ingest-metrics.js';
 import {
@@ -34,6 +35,8 @@ export interface IngestParts {
   catalogue: Catalogue;
   aiMetrics: AiMetrics;
   ingestMetrics: IngestMetrics;
+  /** Told when an export added calls (budgets never hold up ingest). */
+  budgets: Budgets;
   /** The keys that may send exports. */
   keys: KeyRing;
   /** No keys are configured at all: the collector serves loopback only and asks for none. */
@@ -183,6 +186,7 @@ export class Ingest {
     } catch (err) {
       this.#repairMetrics(err);
     }
+    if (fresh.length > 0) parts.budgets.onStored();
     const spans = parts.ingestMetrics.spans;
     spans.inc({ result: 'accepted' }, fresh.length);
     spans.inc({ result: 'duplicate' }, batch.count - fresh.length);

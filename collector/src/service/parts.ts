@@ -1,5 +1,6 @@
 import { applyOverrides, type Catalogue, loadCatalogue, readOverrides } from '@costlens/pricing';
 import { type OpenMetricsContentType, Registry } from 'prom-client';
+import { Budgets } from '../budgets/budgets.js';
 import { AiMetrics } from '../metrics/ai-metrics.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.js';
 import { Store } from '../store/store.js';
@@ -36,11 +37,13 @@ export function buildParts(config: Config, options: BuildOptions = {}): AppParts
       maxSeriesPerMetric: config.max_series_per_metric,
     }),
     ingestMetrics: new IngestMetrics([registry, openMetrics], () => store.sizeBytes()),
+    budgets: new Budgets({ budgets: config.budgets, store, registers: [registry, openMetrics] }),
   };
 }
 
 /** Lets go of what buildParts opened: the writer finishes the batches it holds, then the database closes. */
 export async function closeParts(parts: AppParts): Promise<void> {
+  await parts.budgets.close();
   await parts.writer.close();
   parts.store.close();
 }

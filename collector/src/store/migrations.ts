@@ -60,6 +60,29 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'budget messages',
+    sql: `
+      -- One row per budget message: a threshold crossed, or a forecast that the limit
+      -- will be passed, once per budget and period (the key), kept across restarts.
+      -- A message is written when it is due and delivered from here, with retries,
+      -- so a slow or failing webhook never holds up ingest.
+      CREATE TABLE budget_messages (
+        budget TEXT NOT NULL,
+        period_start INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (budget, period_start, kind)
+      ) WITHOUT ROWID;
+      CREATE INDEX budget_messages_due ON budget_messages (delivered_at, next_attempt_at);
+    `,
+  },
 ];
 
 /**
