@@ -8,6 +8,7 @@ import {
   pricingList,
   pricingUpdate,
 } from './pricing.js';
+import { RECOMPUTE_HELP, recomputeCommand } from './recompute.js';
 import { START_HELP, startCommand } from './start.js';
 
 export const HELP = `costlens: know what every AI call costs
@@ -19,6 +20,7 @@ Commands:
   price            what one call costs: costlens price --provider openai --model gpt-4o --input-tokens 1000
   pricing list     what the price catalogue knows
   pricing update   rebuild the catalogue from newer price sources
+  recompute        re-price stored calls with today's prices and overrides
   help <command>   a command's options, like 'costlens <command> --help'
 
 Options:
@@ -38,6 +40,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   start: { help: START_HELP, run: startCommand },
   price: { help: PRICE_HELP, run: priceCommand },
+  recompute: { help: RECOMPUTE_HELP, run: recomputeCommand },
   pricing: {
     help: PRICING_HELP,
     subcommands: {

@@ -2,14 +2,19 @@ import {
   type Catalogue,
   type CostBreakdown,
   isUnbilledFailure,
-  pusdToUsd,
   type Usage,
   usdToPusd,
 } from '@costlens/pricing';
 import { type Attrs, amount, bool, count, isSecretKey, num, str, truncate } from './attrs.js';
 import type { CallRecord } from './call-record.js';
 import { callTypeOf, operationOf, providerOf, usageOf } from './conventions.js';
-import { type CallLimits, DEFAULT_LIMITS, MAX_NAME_CHARS, MAX_RETRIES } from './limits.js';
+import {
+  beyondCostLimit,
+  type CallLimits,
+  DEFAULT_LIMITS,
+  MAX_NAME_CHARS,
+  MAX_RETRIES,
+} from './limits.js';
 
 export { isGenAiSpan } from './conventions.js';
 
@@ -176,7 +181,7 @@ export function recordFromSpan(
     at: started,
     failed,
     catalogue: opts.catalogue,
-    maxUsd: limits.cost_usd_per_call,
+    limits,
   });
 
   const record: CallRecord = {
@@ -249,11 +254,10 @@ function costOf(
     at: number;
     failed: boolean;
     catalogue: Catalogue;
-    /** The largest cost one call can plausibly have, in USD. */
-    maxUsd: number;
+    limits: CallLimits;
   },
 ): Cost {
-  const given = amount(a, call.maxUsd, 'costlens.cost.usd');
+  const given = amount(a, call.limits.cost_usd_per_call, 'costlens.cost.usd');
   if (given !== null) {
     return {
       cost_pusd: usdToPusd(given),
@@ -271,7 +275,7 @@ function costOf(
     };
   }
   // OpenLIT writes 0 for models it cannot price: only a positive cost is a price.
-  const openlit = amount(a, call.maxUsd, 'gen_ai.usage.cost');
+  const openlit = amount(a, call.limits.cost_usd_per_call, 'gen_ai.usage.cost');
   if (openlit !== null && openlit > 0) {
     return {
       cost_pusd: usdToPusd(openlit),
@@ -293,12 +297,8 @@ function costOf(
     return unpriced((err as Error).message);
   }
   if (r.unpriced) return unpriced(r.reason, r.source);
-  if (r.cost_pusd > usdToPusd(call.maxUsd)) {
-    return unpriced(
-      `the usage prices to $${pusdToUsd(r.cost_pusd)}, beyond the $${call.maxUsd} one call can cost (limits.cost_usd_per_call)`,
-      r.source,
-    );
-  }
+  const beyond = beyondCostLimit(r.cost_pusd, call.limits);
+  if (beyond !== null) return unpriced(beyond, r.source);
   return {
     cost_pusd: r.cost_pusd,
     cost_breakdown_pusd: r.breakdown_pusd,

@@ -1,3 +1,5 @@
+import { pusdToUsd, usdToPusd } from '@costlens/pricing';
+
 /** What one call can plausibly report; a span beyond it is rejected, naming the attribute. */
 export interface CallLimits {
   /** Largest count of each kind of token. */
@@ -23,3 +25,9 @@ export const MAX_RETRIES = 1_000_000;
 
 /** Longest name kept in a record (models, projects, users, error types, ...), in characters. */
 export const MAX_NAME_CHARS = 512;
+
+/** Why a computed cost cannot be a call's, or null when it can: beyond the cost limit it is unpriced. */
+export function beyondCostLimit(pusd: number, limits: CallLimits): string | null {
+  if (pusd <= usdToPusd(limits.cost_usd_per_call)) return null;
+  return `the usage prices to $${pusdToUsd(pusd)}, beyond the $${limits.cost_usd_per_call} one call can cost (limits.cost_usd_per_call)`;
+}

@@ -15,11 +15,14 @@ export interface BuildOptions {
   writerEntry?: URL;
 }
 
+/** The catalogue the collector prices with: `base` (the bundled one) with the config's price file laid over it. */
+export function buildCatalogue(config: Config, base: Catalogue = loadCatalogue()): Catalogue {
+  return config.prices === null ? base : applyOverrides(base, readOverrides(config.prices));
+}
+
 /** Builds the collector's parts from a config: its database, catalogue (with the user's prices) and metrics. */
 export function buildParts(config: Config, options: BuildOptions = {}): AppParts {
-  const catalogue = options.catalogue ?? loadCatalogue();
-  const priced =
-    config.prices === null ? catalogue : applyOverrides(catalogue, readOverrides(config.prices));
+  const priced = buildCatalogue(config, options.catalogue);
   const store = new Store(config.db);
   const registry = new Registry();
   const openMetrics = new Registry<OpenMetricsContentType>();
