@@ -1,0 +1,146 @@
+import { h } from './dom.js';
+
+// Time charts drawn by uPlot (served from the collector, loaded before this
+// module). A refresh gives an existing chart new data; it is rebuilt only when
+// the colour scheme changes, so the cursor and legend never blink.
+
+const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+const charts = new Set();
+
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+  for (const c of charts) c.rebuild();
+});
+
+const hourly = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+const daily = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  month: 'short',
+  day: 'numeric',
+});
+
+/**
+ * spec: { series: [{ label, color (a CSS variable), kind: 'bars' | 'line', scale,
+ * fmt (readout value), axisFmt }], empty (the sentence shown when every value is 0),
+ * readout (an element that names the bucket under the cursor, else `total(values)`) }
+ */
+export function timeChart(root, spec) {
+  const plot = h('div', { class: 'plot' });
+  const note = h('p', { class: 'chart-note', hidden: true });
+  root.replaceChildren(plot, note);
+  let u = null;
+  let data = null;
+  let step = 3600;
+
+  function readout(i) {
+    if (!spec.readout) return;
+    let text;
+    if (i === null || i === undefined || data === null)
+      text = spec.total(data ? data.slice(1) : []);
+    else {
+      const at = new Date(data[0][i] * 1000);
+      const label = step >= 86_400 ? daily.format(at) : hourly.format(at);
+      const values = spec.series.map((s, k) => {
+        const v = data[k + 1][i];
+        return `${s.label} ${v === null || v === undefined ? '–' : s.fmt(v)}`;
+      });
+      text = [label, ...values].join(' · ');
+    }
+    if (spec.readout.textContent !== text) spec.readout.textContent = text;
+  }
+  const height = () => (root.clientWidth < 480 ? 200 : 280);
+
+  function options() {
+    const uPlot = globalThis.uPlot;
+    const axis = css('--muted');
+    const grid = css('--grid');
+    const scales = [...new Set(spec.series.map((s) => s.scale))];
+    return {
+      width: Math.max(root.clientWidth, 200),
+      height: height(),
+      padding: [8, 8, 0, 0],
+      cursor: { points: { size: 7 }, drag: { x: false, y: false } },
+      legend: { show: false },
+      hooks: { setCursor: [(u) => readout(u.cursor.idx)] },
+      scales: {
+        x: { time: true },
+        // Amounts and counts start at 0, so a bar's height reads as its size.
+        ...Object.fromEntries(
+          scales.map((k) => [k, { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] }]),
+        ),
+      },
+      series: [
+        {},
+        ...spec.series.map((s) => ({
+          label: s.label,
+          scale: s.scale,
+          stroke: css(s.color),
+          fill: s.kind === 'bars' ? css(`${s.color}-fill`) : undefined,
+          width: s.kind === 'bars' ? 0 : 2,
+          paths:
+            s.kind === 'bars'
+              ? uPlot.paths.bars({ size: [0.7, 28], gap: 1, radius: 0.12 })
+              : undefined,
+          points: { show: false },
+          spanGaps: false,
+          value: (_u, v) => (v === null || v === undefined ? '–' : s.fmt(v)),
+        })),
+      ],
+      axes: [
+        { stroke: axis, grid: { show: false }, ticks: { stroke: grid } },
+        ...scales.map((scale, i) => {
+          const s = spec.series.find((x) => x.scale === scale);
+          return {
+            scale,
+            side: i === 0 ? 3 : 1,
+            stroke: axis,
+            grid: { show: i === 0, stroke: grid, width: 1 },
+            ticks: { show: false },
+            size: 64,
+            values: (_u, splits) => splits.map((v) => s.axisFmt(v)),
+          };
+        }),
+      ],
+    };
+  }
+
+  function build() {
+    u?.destroy();
+    u = null;
+    if (globalThis.uPlot === undefined) {
+      note.textContent = 'The charts need uPlot, which this install is missing (npm install).';
+      note.hidden = false;
+      return;
+    }
+    if (data !== null) u = new globalThis.uPlot(options(), data, plot);
+  }
+
+  new ResizeObserver(() => {
+    if (u !== null && Math.abs(u.width - root.clientWidth) > 1)
+      u.setSize({ width: Math.max(root.clientWidth, 200), height: height() });
+  }).observe(root);
+
+  const chart = {
+    /** buckets: ISO bucket starts; values: one array per series. */
+    update(buckets, values) {
+      const next = [buckets.map((b) => Date.parse(b) / 1000), ...values];
+      step = next[0].length > 1 ? next[0][1] - next[0][0] : 3600;
+      const empty = values.every((v) => v.every((x) => !x));
+      note.textContent = empty ? spec.empty : '';
+      note.hidden = !empty;
+      root.classList.toggle('is-empty', empty);
+      const same = data !== null && u !== null && data[0].length === next[0].length;
+      data = next;
+      if (same) u.setData(data);
+      else build();
+      readout(u?.cursor.idx ?? null);
+    },
+    rebuild: build,
+  };
+  charts.add(chart);
+  return chart;
+}
