@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs everything costlens needs to run: Node >= 22 (Node 24 from the npm
 # registry when the machine's is older), the npm workspaces, the build.
-# With --test, also what the tests need from Debian: promtool (package prometheus).
+# With --test, also what the tests need from Debian: promtool (package prometheus)
+# and the headless browser the page tests drive (package chromium).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing Debian's prometheus package (promtool, used by the tests)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  else
-    echo "the tests need promtool: install Debian's prometheus package (apt-get install prometheus) and run this again" >&2
-    exit 1
+if [ "${1:-}" = "--test" ]; then
+  missing=()
+  command -v promtool >/dev/null || missing+=(prometheus)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+      echo "installing Debian's ${missing[*]} (used by the tests)" >&2
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "the tests need Debian's ${missing[*]}: apt-get install ${missing[*]}, and run this again" >&2
+      exit 1
+    fi
   fi
 fi
 
