@@ -6,6 +6,7 @@ import { join } from 'node:path';
 // Only what @costlens/collector exports: the harness embeds the collector as a program would.
 import {
   type AppParts,
+  type BuildOptions,
   buildParts,
   type Config,
   closeParts,
@@ -20,12 +21,15 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-/** A collector on a free loopback port with a temp database and a fresh registry. */
-export async function startCollector(overrides: Partial<Config> = {}): Promise<RunningCollector> {
+/** A collector on a free loopback port with a temp database and a fresh registry; `options` as buildParts takes them. */
+export async function startCollector(
+  overrides: Partial<Config> = {},
+  options: Omit<BuildOptions, 'writerEntry'> = {},
+): Promise<RunningCollector> {
   const db = join(mkdtempSync(join(tmpdir(), 'costlens-e2e-')), 'costlens.db');
   const parts = buildParts(
     { ...structuredClone(DEFAULT_CONFIG), db, ...overrides },
-    { writerEntry: SOURCE_WRITER_ENTRY },
+    { ...options, writerEntry: SOURCE_WRITER_ENTRY },
   );
   const server: Server = await new Promise((resolve, reject) => {
     const s = createCollectorServer(parts).listen(0, '127.0.0.1', () => resolve(s));

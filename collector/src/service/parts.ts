@@ -1,6 +1,6 @@
 import { applyOverrides, type Catalogue, loadCatalogue, readOverrides } from '@costlens/pricing';
 import { type OpenMetricsContentType, Registry } from 'prom-client';
-import { Budgets } from '../budgets/budgets.js';
+import { type BudgetOptions, Budgets } from '../budgets/budgets.js';
 import { AiMetrics } from '../metrics/ai-metrics.js';
 import { IngestMetrics } from '../metrics/ingest-metrics.js';
 import { Store } from '../store/store.js';
@@ -13,6 +13,8 @@ export interface BuildOptions {
   catalogue?: Catalogue;
   /** The writer thread's script (default: the compiled one; tests of the sources pass theirs). */
   writerEntry?: URL;
+  /** The budgets' clock and delivery waits (tests pass their own). */
+  budgets?: BudgetOptions;
 }
 
 /** The catalogue the collector prices with: `base` (the bundled one) with the config's price file laid over it. */
@@ -40,7 +42,12 @@ export function buildParts(config: Config, options: BuildOptions = {}): AppParts
       maxSeriesPerMetric: config.max_series_per_metric,
     }),
     ingestMetrics: new IngestMetrics([registry, openMetrics], () => store.sizeBytes()),
-    budgets: new Budgets({ budgets: config.budgets, store, registers: [registry, openMetrics] }),
+    budgets: new Budgets({
+      ...options.budgets,
+      budgets: config.budgets,
+      store,
+      registers: [registry, openMetrics],
+    }),
   };
 }
 
