@@ -292,6 +292,8 @@ function finishFirst() {
   firstDone = true;
   document.body.classList.remove('loading');
   document.body.dataset.ready = 'true';
+  // How long the first figures took from navigation (the page tests report it).
+  performance.mark('costlens:first-render');
 }
 
 load({ quiet: false });
