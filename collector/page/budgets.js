@@ -1,5 +1,5 @@
 import { h, reconcile, setText, show } from './dom.js';
-import { int, usd, whenShort } from './format.js';
+import { clockShort, day, int, usd } from './format.js';
 
 // Budgets: what each spent against its limit this period, and how long is left.
 
@@ -7,6 +7,9 @@ const scopeText = (scope) => {
   const parts = Object.entries(scope ?? {}).map(([k, v]) => `${k} ${v}`);
   return parts.length === 0 ? 'all calls' : parts.join(' · ');
 };
+
+/** A period's end: its clock time when it is within a day, else its date. */
+const resetsAt = (iso) => (Date.parse(iso) - Date.now() < 86_400_000 ? clockShort(iso) : day(iso));
 
 export function budgetList(section, root) {
   const cards = new Map();
@@ -43,7 +46,8 @@ export function budgetList(section, root) {
       show(section, budgets.length > 0);
       const nodes = budgets.map((b) => {
         const c = card(b.name);
-        setText(c.scope, `${scopeText(b.scope)} · per ${b.period}`);
+        const reset = b.period_end ? ` · resets ${resetsAt(b.period_end)}` : '';
+        setText(c.scope, `${scopeText(b.scope)} · per ${b.period}${reset}`);
         setText(c.spent, usd(b.spent_usd));
         setText(c.limit, `of ${usd(b.limit_usd)}`);
         const used = b.percent_used ?? 0;
@@ -54,10 +58,15 @@ export function budgetList(section, root) {
         const firstAlert = (b.alert_at?.[0] ?? 0.8) * 100;
         const tone = used >= 100 ? 'bad' : used >= firstAlert ? 'warn' : 'ok';
         c.el.dataset.tone = tone;
+        // days_left: days until the limit is reached at this period's rate (0: reached, null: not this period).
         const left =
           b.days_left === null || b.days_left === undefined
-            ? `until ${whenShort(b.period_end)}`
-            : `${int(Math.ceil(b.days_left))} ${Math.ceil(b.days_left) === 1 ? 'day' : 'days'} left`;
+            ? 'on track'
+            : b.days_left <= 0
+              ? 'limit reached'
+              : b.days_left < 1
+                ? `limit in ${int(Math.max(1, Math.round(b.days_left * 24)))} h`
+                : `limit in ${int(Math.floor(b.days_left))} ${Math.floor(b.days_left) === 1 ? 'day' : 'days'}`;
         const forecast =
           b.forecast_usd === null || b.forecast_usd === undefined
             ? ''

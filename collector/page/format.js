@@ -90,6 +90,11 @@ export function when(iso) {
   return sameDay(d, new Date()) ? clock.format(d) : dayClock.format(d);
 }
 
+const dateOnly = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+export const clockShort = (iso) => (iso ? hourMinute.format(new Date(iso)) : '–');
+export const day = (iso) => (iso ? dateOnly.format(new Date(iso)) : '–');
+
 export const whenFull = (iso) => (iso ? full.format(new Date(iso)) : '–');
 export const whenShort = (iso) => (iso ? dayClock.format(new Date(iso)) : '–');
 export const clockNow = () => clock.format(new Date());
