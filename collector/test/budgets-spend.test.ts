@@ -109,9 +109,9 @@ describe('SpendReader: exact spend from the rollups and the calls of the hours c
     expect(reader.between('b', {}, START, END, END)).toBe(5n * BigInt(big));
   });
 
-  it('a remembered sum is forgotten when a late call lands in its hours, and agrees with the calls at every step', () => {
+  it('a remembered sum takes in the late calls that land in its hours, and agrees with the calls at every step', () => {
     const store = tempStore();
-    // Never re-read on a timer: only the late calls may make it forget.
+    // Never re-read on a timer: the sums must follow the late calls by themselves.
     const reader = new SpendReader(new BudgetQueries(store), Number.POSITIVE_INFINITY);
     const scope = { project: 'shop' };
     let now = START + 3 * HOUR + 20 * MINUTE;
@@ -140,13 +140,15 @@ describe('SpendReader: exact spend from the rollups and the calls of the hours c
     check();
   });
 
-  it('a month already read is not read again: the next read asks only for the last two hours and after', () => {
+  it('a month already read is not read again, even after a late call: the next read asks only for the last two hours and after', () => {
     const store = tempStore();
     const queries = new BudgetQueries(store);
     const asked: [number, number][] = [];
     const source = {
       lastCallId: () => queries.lastCallId(),
-      earliestCallSince: (a: number, b: number) => queries.earliestCallSince(a, b),
+      newCallsSpan: (a: number, b: number) => queries.newCallsSpan(a, b),
+      newCallsPusd: (s: SpendScope, from: number, to: number, a: number, b: number) =>
+        queries.newCallsPusd(s, from, to, a, b),
       callsPusd: (s: SpendScope, from: number, to: number) => queries.callsPusd(s, from, to),
       rollupPusd: (s: SpendScope, from: number, to: number) => {
         if (to > from) asked.push([from, to]);
@@ -166,6 +168,12 @@ describe('SpendReader: exact spend from the rollups and the calls of the hours c
     reader.refresh(now);
     expect(reader.between('m', {}, month, monthEnd, now)).toBe(23_000n);
     const settled = Date.UTC(2026, 11, 20, 11);
+    expect(asked).toEqual([[settled, monthEnd]]);
+    // A call that arrives weeks late is added to the remembered month, not re-read with it.
+    asked.length = 0;
+    insertRecords(store, [call(month + 5 * HOUR, 13_000)]);
+    reader.refresh(now);
+    expect(reader.between('m', {}, month, monthEnd, now)).toBe(36_000n);
     expect(asked).toEqual([[settled, monthEnd]]);
   });
 });

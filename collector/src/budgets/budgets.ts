@@ -190,22 +190,22 @@ export class Budgets {
   #read(budgets: BudgetConfig[]): Reading[] {
     if (budgets.length === 0) return [];
     const now = this.#now();
-    this.#spend.refresh(now);
-    return budgets.map((b) => {
-      const period = periodAt(now, b.period, this.#zones.get(b.name)!);
-      const spentPusd = this.#spend.between(
-        `${b.name}|spent`,
-        b.scope,
-        period.start,
-        period.end,
-        now,
-      );
-      const windowStart = rateWindowStart(now, period.start);
-      const windowPusd = this.#spend.between(`${b.name}|rate`, b.scope, windowStart, now, now);
-      const limitPusd = BigInt(usdToPusd(b.limit_usd));
-      const f = forecast({ now, end: period.end, limitPusd, spentPusd, windowPusd, windowStart });
-      return { budget: b, period, limitPusd, spentPusd, ...f };
+    // One snapshot: the sums and the last call id they are brought up to see the same calls.
+    return this.#queries.snapshot(() => {
+      this.#spend.refresh(now);
+      return budgets.map((b) => this.#reading(b, now));
     });
+  }
+
+  #reading(b: BudgetConfig, now: number): Reading {
+    const period = periodAt(now, b.period, this.#zones.get(b.name)!);
+    const spend = this.#spend;
+    const spentPusd = spend.between(`${b.name}|spent`, b.scope, period.start, period.end, now);
+    const windowStart = rateWindowStart(now, period.start);
+    const windowPusd = spend.between(`${b.name}|rate`, b.scope, windowStart, now, now);
+    const limitPusd = BigInt(usdToPusd(b.limit_usd));
+    const f = forecast({ now, end: period.end, limitPusd, spentPusd, windowPusd, windowStart });
+    return { budget: b, period, limitPusd, spentPusd, ...f };
   }
 
   #scrapeReadings(): Reading[] {

@@ -7,13 +7,15 @@ const ceilHour = (t: number) => Math.ceil(t / HOUR_MS) * HOUR_MS;
 /** Where spend sums are read (store/budget-queries.ts). */
 export interface SpendSource {
   lastCallId(): number;
-  earliestCallSince(after: number, upTo: number): number | null;
+  newCallsSpan(after: number, upTo: number): { first: number; last: number } | null;
+  newCallsPusd(scope: SpendScope, from: number, to: number, after: number, upTo: number): bigint;
   rollupPusd(scope: SpendScope, fromHour: number, toHour: number): bigint;
   callsPusd(scope: SpendScope, from: number, to: number): bigint;
 }
 
-/** A remembered sum over [from, to), and when a read last used it. */
+/** A remembered sum of the calls in `scope` that started in [from, to), and when a read last used it. */
 interface Entry {
+  scope: SpendScope;
   from: number;
   to: number;
   pusd: bigint;
@@ -26,11 +28,18 @@ const UNUSED_MS = 2 * HOUR_MS;
 /**
  * Exact spend over any time range, in pUSD: the hourly rollups for the hours the
  * range touches, less the calls of those hours that fall outside it (a period
- * that starts or ends off the hour, as in a +05:30 time zone). Sums over hours
- * older than the last two are remembered, so a month's budget does not re-read a
- * month of rollups every second; a remembered sum is forgotten as soon as a call
- * stored after it started inside its range (a late export), and all of them every
- * `rereadMs` (or on invalidate()) so calls removed or repriced show too.
+ * that starts or ends off the hour, as in a +05:30 time zone).
+ *
+ * Sums over hours before the last two, and over those cut-off calls, are
+ * remembered, so a month's budget does not re-read a month of rollups every
+ * second. A remembered sum takes in the calls stored since it was read that
+ * started inside its range (a late export): a rollup hour grows by exactly the
+ * cost of the calls added to it. Calls removed or repriced change sums without
+ * adding calls, so every remembered sum is read again after `rereadMs`, or at
+ * once after invalidate().
+ *
+ * Call refresh() and then the reads of one round inside one read transaction of
+ * the store, so the last call id and the sums see the same calls.
  */
 export class SpendReader {
   readonly #source: SpendSource;
@@ -50,19 +59,19 @@ export class SpendReader {
     this.#watermark = -1;
   }
 
-  /** Call before a round of reads at `now`: forgets the sums that calls stored since may change. */
+  /** Call before a round of reads at `now`: brings the remembered sums up to the calls stored since. */
   refresh(now: number): void {
     const last = this.#source.lastCallId();
     if (this.#watermark < 0 || last < this.#watermark || now - this.#readAt >= this.#rereadMs) {
       this.#entries.clear();
       this.#readAt = now;
     } else if (last > this.#watermark) {
-      const earliest = this.#source.earliestCallSince(this.#watermark, last);
-      if (earliest !== null) {
-        for (const [k, e] of this.#entries) if (e.to > earliest) this.#entries.delete(k);
+      const added = this.#source.newCallsSpan(this.#watermark, last);
+      for (const e of this.#entries.values()) {
+        if (added === null || e.to <= added.first || e.from > added.last) continue;
+        e.pusd += this.#source.newCallsPusd(e.scope, e.from, e.to, this.#watermark, last);
       }
     }
-    // Read before the sums: a call committed meanwhile has a larger id and is checked next time.
     this.#watermark = last;
     for (const [k, e] of this.#entries) if (now - e.usedAt > UNUSED_MS) this.#entries.delete(k);
   }
@@ -95,7 +104,7 @@ export class SpendReader {
     } else {
       pusd = this.#source.rollupPusd(scope, from, to);
     }
-    this.#entries.set(key, { from, to, pusd, usedAt: now });
+    this.#entries.set(key, { scope, from, to, pusd, usedAt: now });
     return pusd;
   }
 
@@ -106,7 +115,7 @@ export class SpendReader {
       return e.pusd;
     }
     const pusd = this.#source.callsPusd(scope, from, to);
-    this.#entries.set(key, { from, to, pusd, usedAt: now });
+    this.#entries.set(key, { scope, from, to, pusd, usedAt: now });
     return pusd;
   }
 }

@@ -17,6 +17,10 @@ const CALL_FIELD: Record<(typeof SCOPE_FIELDS)[number], string> = {
   model: 'coalesce(response_model, request_model)',
 };
 
+/** The values of the scope fields given, in SCOPE_FIELDS order (the statements' order). */
+const scopeValues = (scope: SpendScope) =>
+  SCOPE_FIELDS.flatMap((f) => (scope[f] === undefined ? [] : [scope[f]]));
+
 /** A row of budget_messages (schema v2). */
 export interface BudgetMessageRow {
   budget: string;
@@ -48,8 +52,9 @@ export class BudgetQueries {
   readonly #db: Database.Database;
   readonly #rollups = new Map<string, Database.Statement>();
   readonly #calls = new Map<string, Database.Statement>();
+  readonly #newCalls = new Map<string, Database.Statement>();
   readonly #lastCall: Database.Statement;
-  readonly #earliestSince: Database.Statement;
+  readonly #newSpan: Database.Statement;
   readonly #kinds: Database.Statement;
   readonly #add: Database.Statement;
   readonly #due: Database.Statement;
@@ -60,10 +65,10 @@ export class BudgetQueries {
     const db = store.db;
     this.#db = db;
     this.#lastCall = db.prepare('SELECT max(rowid) FROM calls').pluck();
-    // NOT INDEXED: walk the few rows stored since `after` by rowid, never the started_at index.
-    this.#earliestSince = db
-      .prepare('SELECT min(started_at) FROM calls NOT INDEXED WHERE rowid > ? AND rowid <= ?')
-      .pluck();
+    // NOT INDEXED: walk the few rows stored since `after` by rowid, never an index.
+    this.#newSpan = db.prepare(
+      'SELECT min(started_at) AS first, max(started_at) AS last FROM calls NOT INDEXED WHERE rowid > ? AND rowid <= ?',
+    );
     this.#kinds = db
       .prepare('SELECT kind FROM budget_messages WHERE budget = ? AND period_start = ?')
       .pluck();
@@ -89,14 +94,35 @@ export class BudgetQueries {
     );
   }
 
+  /**
+   * Runs `read` in one read transaction: every sum in it, and lastCallId(), see
+   * the same committed calls (WAL: the writer is not held up).
+   */
+  snapshot<T>(read: () => T): T {
+    return this.#db.transaction(read)();
+  }
+
   /** The newest stored call's rowid (0 when none): calls stored later have a larger one. */
   lastCallId(): number {
     return (this.#lastCall.get() as number | null) ?? 0;
   }
 
-  /** The earliest start among calls stored after `after` up to `upTo` (rowids), or null. */
-  earliestCallSince(after: number, upTo: number): number | null {
-    return this.#earliestSince.get(after, upTo) as number | null;
+  /** The earliest and latest start among the calls stored after `after` up to `upTo` (rowids); null when none. */
+  newCallsSpan(after: number, upTo: number): { first: number; last: number } | null {
+    const r = this.#newSpan.get(after, upTo) as { first: number | null; last: number | null };
+    return r.first === null || r.last === null ? null : { first: r.first, last: r.last };
+  }
+
+  /** pUSD of the calls in scope stored after `after` up to `upTo` (rowids) that started in [from, to). */
+  newCallsPusd(scope: SpendScope, from: number, to: number, after: number, upTo: number): bigint {
+    if (to <= from) return 0n;
+    const stmt = this.#callsStatement(
+      this.#newCalls,
+      scope,
+      // NOT INDEXED: the new rows by rowid, then their time and scope.
+      'FROM calls NOT INDEXED WHERE rowid > ? AND rowid <= ? AND started_at >= ? AND started_at < ?',
+    );
+    return (stmt.get(after, upTo, from, to, ...scopeValues(scope)) as bigint | null) ?? 0n;
   }
 
   /** pUSD of calls in scope in the rollup hours [fromHour, toHour). */
@@ -113,28 +139,37 @@ export class BudgetQueries {
         .safeIntegers(true);
       this.#rollups.set(key, stmt);
     }
-    return (stmt.get(fromHour, toHour, ...fields.map((f) => scope[f])) as bigint | null) ?? 0n;
+    return (stmt.get(fromHour, toHour, ...scopeValues(scope)) as bigint | null) ?? 0n;
   }
 
   /** pUSD of calls in scope that started in [from, to). */
   callsPusd(scope: SpendScope, from: number, to: number): bigint {
     if (to <= from) return 0n;
+    const stmt = this.#callsStatement(
+      this.#calls,
+      scope,
+      'FROM calls WHERE started_at >= ? AND started_at < ?',
+    );
+    return (stmt.get(from, to, ...scopeValues(scope)) as bigint | null) ?? 0n;
+  }
+
+  /** `SELECT sum(cost_pusd) <from>` and the scope's conditions, prepared once per set of scope fields. */
+  #callsStatement(
+    cache: Map<string, Database.Statement>,
+    scope: SpendScope,
+    from: string,
+  ): Database.Statement {
     const fields = SCOPE_FIELDS.filter((f) => scope[f] !== undefined);
     const key = fields.join(',');
-    let stmt = this.#calls.get(key);
+    let stmt = cache.get(key);
     if (stmt === undefined) {
       const where = fields
         .map((f) => ` AND ${CALL_FIELD[f]} = (SELECT id FROM strings WHERE value = ?)`)
         .join('');
-      stmt = this.#db
-        .prepare(
-          `SELECT sum(cost_pusd) FROM calls WHERE started_at >= ? AND started_at < ?${where}`,
-        )
-        .pluck()
-        .safeIntegers(true);
-      this.#calls.set(key, stmt);
+      stmt = this.#db.prepare(`SELECT sum(cost_pusd) ${from}${where}`).pluck().safeIntegers(true);
+      cache.set(key, stmt);
     }
-    return (stmt.get(from, to, ...fields.map((f) => scope[f])) as bigint | null) ?? 0n;
+    return stmt;
   }
 
   /** The kinds of message a budget already has for the period starting at `periodStart`. */
