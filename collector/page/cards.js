@@ -43,10 +43,11 @@ export function createCards(root) {
   return {
     render(s) {
       const none = s.calls === 0;
-      const cost = none ? 0 : s.cost_usd;
+      // Only unpriced calls: their cost is unknown, whatever the sum of none says.
+      const cost = none ? 0 : s.unpriced_calls === s.calls ? null : s.cost_usd;
       let costSub = '';
       if (s.unpriced_calls > 0) costSub = `${int(s.unpriced_calls)} unpriced`;
-      else if (!none && cost !== null) costSub = `${usd(cost / s.calls)} per call`;
+      else if (!none && cost !== null) costSub = `${usd(cost / s.calls)} a call`;
       set('cost', usd(cost), s.cost_usd, costSub, s.unpriced_calls > 0 ? 'warn' : null);
       set(
         'calls',
