@@ -85,6 +85,21 @@ describe('Store', () => {
     expect(hours).toEqual([{ hour: T0 }, { hour: T0 + 2 * HOUR }]);
   });
 
+  it("2a. sums a batch's costs exactly, past what a double holds (2^53 pico-dollars)", () => {
+    const s = tempStore();
+    const each = 8_999_999_999_999_999; // $8,999.99…, odd: a double cannot hold three of them summed
+    insertRecords(
+      s,
+      [1, 2, 3].map((i) => call(i, { cost_pusd: each })),
+    );
+    const sum = s.db
+      .prepare('SELECT sum(cost_pusd) FROM rollups_hourly')
+      .pluck()
+      .safeIntegers()
+      .get();
+    expect(sum).toBe(3n * BigInt(each));
+  });
+
   it('2b. reads back through call_records exactly what was written, every column', () => {
     const s = tempStore();
     const full = call(7, {
@@ -198,7 +213,9 @@ describe('Store', () => {
     expect(() => migrate(db)).toThrow(
       `the database is at schema version ${SCHEMA_VERSION + 1}, newer than this costlens`,
     );
-    expect(migrate(new Database(':memory:'))).toEqual([1, 2]);
+    expect(migrate(new Database(':memory:'))).toEqual(
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+    );
   });
 
   it('6b. a database made by an earlier costlens gets the current call_records view', () => {

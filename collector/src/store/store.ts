@@ -22,19 +22,16 @@ import { LatencySketch } from './sketch.js';
 /** Strings remembered per store before the cache starts over (the table keeps them all). */
 const STRING_CACHE_LIMIT = 100_000;
 
-/** The rollup's sums: the calls, then the usage counts (USAGE_COLUMNS order), then the cost. */
-const ROLLUP_SUMS = [
-  'calls',
-  'failures',
-  'unpriced',
-  ...USAGE_COLUMNS.map(([, sum]) => sum),
-  'cost_pusd',
-];
+/** The rollup's counts: the calls, then the usage counts (USAGE_COLUMNS order). */
+const COUNT_SUMS = ['calls', 'failures', 'unpriced', ...USAGE_COLUMNS.map(([, sum]) => sum)];
+/** Every sum of a rollup row: the counts, then the cost in pico-dollars. */
+const ROLLUP_SUMS = [...COUNT_SUMS, 'cost_pusd'];
+/** The largest integer SQLite holds; a larger sum is bound as a real rather than fail the batch. */
+const INT64_MAX = 2n ** 63n - 1n;
 const CALLS = 0;
 const FAILURES = 1;
 const UNPRICED = 2;
 const FIRST_USAGE = 3;
-const COST_SUM = FIRST_USAGE + USAGE_COLUMNS.length;
 
 const TEXT_AT = TEXT_COLUMNS.map(col);
 const STRING_AT = CALL_COLUMNS.flatMap((c, i) => (STRING_COLUMNS.has(c) ? [i] : []));
@@ -145,13 +142,13 @@ export class Store {
       if (this.#insertCall.run(row).changes === 1) fresh.push(i);
     }
     // Sum the new records per rollup row first: one read and one write per row.
-    const groups = new Map<number, { sums: Float64Array; latency: LatencySketch }>();
+    const groups = new Map<number, { sums: Float64Array; cost: bigint; latency: LatencySketch }>();
     for (const i of fresh) {
       const v = i * WIDTH;
       const at = values[v + GROUP]!;
       let g = groups.get(at);
       if (!g) {
-        g = { sums: new Float64Array(ROLLUP_SUMS.length), latency: new LatencySketch() };
+        g = { sums: new Float64Array(COUNT_SUMS.length), cost: 0n, latency: new LatencySketch() };
         groups.set(at, g);
       }
       const s = g.sums;
@@ -162,7 +159,8 @@ export class Store {
       }
       const cost = values[v + COST]!;
       if (Number.isNaN(cost)) s[UNPRICED]!++;
-      else s[COST_SUM]! += cost;
+      // Money is summed exactly, whatever the batch holds; SQLite keeps 64-bit integers.
+      else g.cost += BigInt(cost);
       g.latency.add(values[v + DURATION_MS]!);
     }
     for (const [at, g] of groups) {
@@ -172,7 +170,8 @@ export class Store {
       const existing = this.#getRollup.get(key) as { latency: Uint8Array } | undefined;
       const latency = LatencySketch.decode(existing?.latency).merge(g.latency);
       const row: Record<string, unknown> = { ...key, latency: latency.encode() };
-      for (let k = 0; k < ROLLUP_SUMS.length; k++) row[ROLLUP_SUMS[k]!] = g.sums[k];
+      for (let k = 0; k < COUNT_SUMS.length; k++) row[COUNT_SUMS[k]!] = g.sums[k];
+      row.cost_pusd = g.cost <= INT64_MAX ? g.cost : Number(g.cost);
       this.#upsertRollup.run(row);
     }
     return fresh;
