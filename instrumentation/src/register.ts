@@ -6,18 +6,21 @@
  * (default http://localhost:4318, the costlens collector), configured by the
  * standard OTEL_* variables plus COSTLENS_*, with the AI SDKs patched and every AI
  * span kept whatever sampler OTEL_TRACES_SAMPLER names. Importing it twice starts
- * nothing twice. On SIGTERM, SIGINT and when the event loop empties, it flushes.
+ * nothing twice. On SIGTERM, SIGINT and when the event loop empties, it flushes,
+ * for SHUTDOWN_TIMEOUT_MS at most, and says what it could not deliver.
  */
 import * as nodeModule from 'node:module';
 import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resolveConfig } from './config.js';
+import { type Delivery, sayUndelivered, takeOverDelivery } from './delivery.js';
 import { patchLoadedSdks } from './early-import.js';
 import { CostlensInstrumentation } from './instrumentation.js';
 import { PROVIDER_PACKAGES } from './providers/packages.js';
 import { keepGenAiSpans, readSampler } from './sampler.js';
 import { registeredInstrumentation, setRegisteredInstrumentation } from './track-global.js';
 
+/** From the moment the app would end (or is signalled) to the end of its telemetry. */
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 function start(): void {
@@ -38,28 +41,27 @@ function start(): void {
     logRecordProcessors: [],
   });
   for (const message of malformed) diag.warn(message);
+  // NodeSDK has set up diag from OTEL_LOG_LEVEL; else diag is silent (see sayUndelivered).
+  const logLevelSet = (process.env.OTEL_LOG_LEVEL ?? '').trim() !== '';
   sdk.start();
   setRegisteredInstrumentation(instrumentation);
   patchLoadedSdks(instrumentation);
 
+  // Each OTLP/HTTP exporter sends through a courier: nothing on its way holds the app.
+  const delivery = takeOverDelivery(sdk);
+
   let stopping: Promise<boolean> | undefined;
-  /** Flushes; resolves false when SHUTDOWN_TIMEOUT_MS ran out first. */
   const stop = () => {
-    stopping ??= Promise.race([
-      sdk.shutdown().then(() => true),
-      new Promise<boolean>((done) => setTimeout(done, SHUTDOWN_TIMEOUT_MS, false).unref()),
-    ]).catch((err) => {
-      diag.error('costlens: flushing telemetry failed', err);
-      return true;
-    });
+    stopping ??= flush(sdk, delivery, logLevelSet);
     return stopping;
   };
-  // The app has nothing left to do. An exporter that cannot reach the collector
-  // retries for up to its own timeout (10 s by default), which would keep the
-  // process alive that long: past ours, the app ends as it was about to.
+  // The app has nothing left to do: telemetry gets SHUTDOWN_TIMEOUT_MS, and the
+  // process then ends by itself, with the app's exit code.
   process.once('beforeExit', () => {
-    void stop().then((flushed) => {
-      if (!flushed) process.exit();
+    void stop().then((done) => {
+      // Past the deadline, only what was not ours to cut short (an exporter of another
+      // kind, a DNS lookup) can still hold the loop of an app that was ending anyway.
+      if (!done && delivery.mayHoldLoop()) process.exit();
     });
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -70,6 +72,31 @@ function start(): void {
       });
     });
   }
+}
+
+/**
+ * Ends telemetry within SHUTDOWN_TIMEOUT_MS: one deadline for traces and metrics,
+ * flushed together; what is still on its way then is given up, and one line says
+ * what was not delivered, and where to. Resolves false when the deadline came first.
+ */
+async function flush(sdk: NodeSDK, delivery: Delivery, logLevelSet: boolean): Promise<boolean> {
+  delivery.cutOff(Date.now() + SHUTDOWN_TIMEOUT_MS);
+  let deadline: NodeJS.Timeout | undefined;
+  // The one timer that keeps the process alive while telemetry is flushed.
+  const outOfTime = new Promise<false>((done) => {
+    deadline = setTimeout(done, SHUTDOWN_TIMEOUT_MS, false);
+  });
+  const flushed = sdk
+    .shutdown()
+    .catch((err) => diag.error('costlens: flushing telemetry failed', err))
+    .then(() => delivery.idle())
+    .then(() => true);
+  const done = await Promise.race([flushed, outOfTime]);
+  clearTimeout(deadline);
+  delivery.abandon();
+  const line = delivery.undeliveredLine();
+  if (line) sayUndelivered(line, logLevelSet);
+  return done;
 }
 
 if (!registeredInstrumentation()) {
