@@ -52,7 +52,12 @@ export function timeChart(root, spec) {
     }
     if (spec.readout.textContent !== text) spec.readout.textContent = text;
   }
-  const height = () => (root.clientWidth < 480 ? 200 : 280);
+  // The chart fills its box, which the layout sizes (at least its CSS min-height):
+  // the plot is positioned out of the flow, so it never feeds back into that size.
+  const size = () => ({
+    width: Math.max(root.clientWidth, 200),
+    height: Math.max(root.clientHeight, 160),
+  });
 
   function options() {
     const uPlot = globalThis.uPlot;
@@ -60,8 +65,7 @@ export function timeChart(root, spec) {
     const grid = css('--grid');
     const scales = [...new Set(spec.series.map((s) => s.scale))];
     return {
-      width: Math.max(root.clientWidth, 200),
-      height: height(),
+      ...size(),
       padding: [8, 8, 0, 0],
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { show: false },
@@ -120,8 +124,9 @@ export function timeChart(root, spec) {
   }
 
   new ResizeObserver(() => {
-    if (u !== null && Math.abs(u.width - root.clientWidth) > 1)
-      u.setSize({ width: Math.max(root.clientWidth, 200), height: height() });
+    const next = size();
+    if (u !== null && (Math.abs(u.width - next.width) > 1 || Math.abs(u.height - next.height) > 1))
+      u.setSize(next);
   }).observe(root);
 
   const chart = {
