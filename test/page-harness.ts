@@ -273,14 +273,13 @@ export function busyWeek(n: number, now = Date.now()): CallSpec[] {
         ])
       : undefined;
     if (kind < 0.62) {
-      const model = pick(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-5']);
+      const model = pick(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4-5'] as const);
       const input = 300 + Math.floor(rnd() * 3000);
       const output = 50 + Math.floor(rnd() * 700);
-      const rate = {
-        'gpt-4o-mini': [0.15, 0.6],
-        'gpt-4o': [2.5, 10],
-        'claude-sonnet-4-5': [3, 15],
-      }[model]!;
+      // Dollars per million input and output tokens.
+      const [perIn, perOut] = (
+        { 'gpt-4o-mini': [0.15, 0.6], 'gpt-4o': [2.5, 10], 'claude-sonnet-4-5': [3, 15] } as const
+      )[model];
       calls.push({
         ago,
         model,
@@ -293,7 +292,7 @@ export function busyWeek(n: number, now = Date.now()): CallSpec[] {
           : {
               'gen_ai.usage.input_tokens': input,
               'gen_ai.usage.output_tokens': output,
-              'costlens.cost.usd': Math.round((input * rate[0] + output * rate[1]) * 1000) / 1e9,
+              'costlens.cost.usd': Math.round((input * perIn + output * perOut) * 1000) / 1e9,
             },
       });
     } else if (kind < 0.8) {
