@@ -302,7 +302,8 @@ describe.skipIf(!canRunBrowser)('the usage page', () => {
     );
     await page.click('#project-back');
     await page.waitForURL((u) => !u.searchParams.has('project'));
-    expect(await page.isVisible('#projects-panel')).toBe(true);
+    await expect.poll(() => page.isVisible('#projects-panel')).toBe(true);
+    expect(await page.isVisible('#trend-panel')).toBe(false);
   });
 
   it('refreshes every 30 s in place: new calls appear, the open row stays open, nothing is rebuilt or dimmed', async () => {
