@@ -83,6 +83,28 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX budget_messages_due ON budget_messages (delivered_at, next_attempt_at);
     `,
   },
+  {
+    version: 3,
+    name: 'query API indexes',
+    sql: `
+      -- The query API (store/queries.ts). Every index here is written near its
+      -- end (the newest hour, one of a few projects), never at random places, so
+      -- an export still touches few pages: indexes on the cost or latency alone,
+      -- or on the user, would scatter each export over the whole index.
+      -- A key bound to a project lists its calls, and finds its first and last
+      -- call, without walking everyone's.
+      CREATE INDEX calls_project ON calls (project, started_at);
+      -- The call list sorted by cost or by latency, hour by hour: each hour's
+      -- calls in order, merged, so a page reads a few entries per hour; the
+      -- hour is the integer division the queries repeat exactly.
+      CREATE INDEX calls_hour_cost ON calls (started_at / 3600000, cost_pusd, started_at);
+      CREATE INDEX calls_hour_latency ON calls (started_at / 3600000, duration_us, started_at);
+      -- Only failed calls have an error type: the breakdown by it reads them alone.
+      CREATE INDEX calls_errors ON calls (started_at) WHERE error_type IS NOT NULL;
+      -- A project's totals read its rollup rows, not every row of the hours.
+      CREATE INDEX rollups_project ON rollups_hourly (project, hour);
+    `,
+  },
 ];
 
 /**

@@ -1,0 +1,1022 @@
+import type Database from 'better-sqlite3';
+import { LatencySketch } from './sketch.js';
+
+/**
+ * The reads of the query API, and nothing SQLite-specific outside this file.
+ * Totals come from the hourly rollups for the whole hours of a window and from
+ * the calls for the partial hours at its edges, so they are exact at any
+ * boundary and stay fast however many calls there are. Money is pUSD, as BigInt:
+ * a sum of many calls passes 2^53 pUSD (about $9,000) long before SQLite's 2^63.
+ * Every value from a request is a bound parameter; only names from the fixed
+ * lists below are ever written into SQL.
+ */
+
+export const HOUR_MS = 3_600_000;
+
+/** Calls that started in [from, to) (epoch ms) and match every field given. */
+export interface QueryFilter {
+  from: number;
+  to: number;
+  project?: string;
+  user?: string;
+  account?: string;
+  provider?: string;
+  /** The response model, else the request model: the rollups' `model`. */
+  model?: string;
+  call_type?: string;
+  status?: string;
+}
+
+export const DIMENSIONS = [
+  'project',
+  'user',
+  'account',
+  'provider',
+  'model',
+  'call_type',
+  'status',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+/** What totals can be grouped by: a rollup field, or the error type (read from the failed calls). */
+export type GroupBy = Dimension | 'error_type';
+
+/** The same field in the calls table, where text is an id into `strings`. */
+const CALL_FIELD: Record<GroupBy, string> = {
+  project: 'c.project',
+  user: 'c.user',
+  account: 'c.account',
+  provider: 'c.provider',
+  model: 'coalesce(c.response_model, c.request_model)',
+  call_type: 'c.call_type',
+  status: 'c.status',
+  error_type: 'c.error_type',
+};
+
+/** Latency of a set of calls: a mergeable sketch, and the sum of durations for the mean. */
+export class Latency {
+  readonly sketch = new LatencySketch();
+  /** Exact for calls read one by one, from the sketch's buckets for rollup rows. */
+  sumMs = 0;
+
+  get count(): number {
+    return this.sketch.count;
+  }
+
+  mean(): number | null {
+    return this.count === 0 ? null : this.sumMs / this.count;
+  }
+
+  quantile(q: number): number | null {
+    return this.sketch.quantile(q);
+  }
+
+  /**
+   * Adds rollup sketches given as SQLite's hex() of each BLOB, comma-separated (one
+   * string for a whole group: far cheaper than a buffer per row). The encoding is
+   * store/sketch.ts's: the zero count, then (zig-zag bucket, count) varints.
+   */
+  addRollupHex(hex: string): void {
+    const s = this.sketch;
+    let pos = 0;
+    const byte = () => {
+      const b = (HEX[hex.charCodeAt(pos)]! << 4) | HEX[hex.charCodeAt(pos + 1)]!;
+      pos += 2;
+      return b;
+    };
+    const varint = () => {
+      let v = 0;
+      let mul = 1;
+      for (;;) {
+        const b = byte();
+        v += (b & 0x7f) * mul;
+        if (b < 0x80) return v;
+        mul *= 128;
+      }
+    };
+    while (pos < hex.length) {
+      const zeros = varint();
+      s.zeros += zeros;
+      s.count += zeros;
+      while (pos < hex.length && hex.charCodeAt(pos) !== COMMA) {
+        const z = varint();
+        const n = varint();
+        const i = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        s.buckets.set(i, (s.buckets.get(i) ?? 0) + n);
+        s.count += n;
+        this.sumMs += (n * 2 * GAMMA ** i) / (GAMMA + 1);
+      }
+      pos++; // the comma
+    }
+  }
+
+  /** Adds the durations (µs) of calls read one by one, comma-separated. */
+  addDurations(list: string): void {
+    for (const us of list.split(',')) {
+      const ms = Number(us) / 1000;
+      this.sketch.add(ms);
+      this.sumMs += ms;
+    }
+  }
+
+  merge(other: Latency): void {
+    this.sketch.merge(other.sketch);
+    this.sumMs += other.sumMs;
+  }
+}
+
+/**
+ * store/sketch.ts keeps a value v in bucket ceil(log_gamma(v)) and answers
+ * 2·gamma^i/(gamma+1) for it (within 1%): rollup rows' durations count as that.
+ */
+const GAMMA = 1.01 / 0.99;
+const COMMA = 44;
+/** Hex digit values by character code. */
+const HEX = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+}
+
+/** The sums of a set of calls. */
+export interface Totals {
+  calls: number;
+  failed: number;
+  unpriced: number;
+  /** The priced calls' cost. */
+  cost_pusd: bigint;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cache_write_1h_tokens: number;
+  reasoning_tokens: number;
+  images: number;
+  video_seconds: number;
+  image_calls: number;
+  video_calls: number;
+  latency: Latency;
+}
+
+export function emptyTotals(): Totals {
+  return {
+    calls: 0,
+    failed: 0,
+    unpriced: 0,
+    cost_pusd: 0n,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cache_write_1h_tokens: 0,
+    reasoning_tokens: 0,
+    images: 0,
+    video_seconds: 0,
+    image_calls: 0,
+    video_calls: 0,
+    latency: new Latency(),
+  };
+}
+
+type SumField = (typeof COUNTS)[number];
+
+const COUNTS = [
+  'calls',
+  'failed',
+  'unpriced',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'images',
+  'video_seconds',
+  'image_calls',
+  'video_calls',
+] as const;
+
+/** Adds `b` into `a`. */
+export function addTotals(a: Totals, b: Totals): Totals {
+  for (const k of COUNTS) a[k] += b[k];
+  a.cost_pusd += b.cost_pusd;
+  a.latency.merge(b.latency);
+  return a;
+}
+
+/** Totals of one group: a key (null: calls without that field), a bucket start, or both. */
+export interface Group {
+  key: string | null;
+  bucket: number | null;
+  totals: Totals;
+  /** When its last call started (epoch ms); only when asked for. */
+  lastAt: number | null;
+}
+
+export interface GroupOptions {
+  by?: GroupBy;
+  /** Bucket width in ms (an hour or a day): totals per bucket start. */
+  bucketMs?: number;
+  /** Merge latency sketches (the costly part); without it `latency` stays empty. */
+  latency?: boolean;
+  /** Find each group's last call. */
+  lastAt?: boolean;
+  /** 'basic': calls, failed, unpriced, cost, input and output tokens only. */
+  sums?: 'all' | 'basic';
+}
+
+/** A row of either source, summed. */
+type SumRow = Partial<Record<SumField, number>> & {
+  k: string | number | null;
+  b: number | null;
+  cost: string | null;
+  /** Rollups: hex() of each latency BLOB; calls: their durations in µs (comma-separated). */
+  latency: string | null;
+  last: number | null;
+};
+
+export type SortBy = 'time' | 'cost' | 'latency';
+
+/**
+ * Where a page of the call list ends, to go on from: the sort value (cost in pUSD,
+ * null when unpriced; duration in µs; for time, the start again), the start time and
+ * the row's id in the table.
+ */
+export interface ListPosition {
+  v: number | null;
+  t: number;
+  r: number;
+}
+
+export interface ListOptions {
+  sort: SortBy;
+  desc: boolean;
+  limit: number;
+  /** Rows to skip (page numbers), or... */
+  offset?: number;
+  /** ...the row to go on after (a cursor). */
+  after?: ListPosition;
+}
+
+/** A stored call as the list and the export show it (text resolved, ids hex). */
+export interface CallRow {
+  rid: number;
+  trace_id: string;
+  span_id: string;
+  started_at: number;
+  duration_us: number;
+  ttft_us: number | null;
+  service: string | null;
+  project: string | null;
+  user: string | null;
+  account: string | null;
+  provider: string | null;
+  operation: string | null;
+  call_type: string;
+  request_model: string | null;
+  response_model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  cache_write_1h_tokens: number | null;
+  reasoning_tokens: number | null;
+  image_count: number | null;
+  image_size: string | null;
+  image_resolution: string | null;
+  image_quality: string | null;
+  video_seconds: number | null;
+  video_resolution: string | null;
+  video_audio: number | null;
+  aspect_ratio: string | null;
+  status: string;
+  error_type: string | null;
+  error_message: string | null;
+  retry_count: number;
+  cost_pusd: number | null;
+  pricing_source: string | null;
+  unpriced_reason: string | null;
+}
+
+/** One call with everything stored about it. */
+export interface CallDetailRow extends CallRow {
+  cost_input: number | null;
+  cost_output: number | null;
+  cost_cache_read: number | null;
+  cost_cache_write: number | null;
+  cost_reasoning: number | null;
+  cost_media: number | null;
+  prompt: string | null;
+  output_path: string | null;
+  attributes: string | null;
+}
+
+export interface ListPage {
+  /** Calls matching the filter, in the window's stored calls. */
+  total: number;
+  rows: CallRow[];
+  /** Whether rows follow the last one. */
+  more: boolean;
+  /** Where the last row is, to go on from. */
+  last: ListPosition | null;
+}
+
+const text = (col: string) => `(SELECT value FROM strings WHERE id = c.${col}) AS ${col}`;
+const CALL_COLUMNS = `c.rowid AS rid, lower(hex(c.trace_id)) AS trace_id, lower(hex(c.span_id)) AS span_id,
+  c.started_at, c.duration_us, c.ttft_us, ${text('service')}, ${text('project')}, ${text('user')},
+  ${text('account')}, ${text('provider')}, ${text('operation')}, ${text('call_type')},
+  ${text('request_model')}, ${text('response_model')}, c.input_tokens, c.output_tokens,
+  c.cache_read_tokens, c.cache_write_tokens, c.cache_write_1h_tokens, c.reasoning_tokens,
+  c.image_count, ${text('image_size')}, ${text('image_resolution')}, ${text('image_quality')},
+  c.video_seconds, ${text('video_resolution')}, c.video_audio, ${text('aspect_ratio')},
+  ${text('status')}, ${text('error_type')}, c.error_message, c.retry_count, c.cost_pusd,
+  ${text('pricing_source')}, c.unpriced_reason`;
+const DETAIL_COLUMNS = `${CALL_COLUMNS}, c.cost_input, c.cost_output, c.cost_cache_read,
+  c.cost_cache_write, c.cost_reasoning, c.cost_media, c.prompt, c.output_path, c.attributes`;
+
+/**
+ * Each sum: over rollup rows, and over calls read one by one. The first five are
+ * all the list and the time series need; summing fewer columns is what keeps
+ * tens of thousands of rollup rows quick.
+ */
+const SUMS: [SumField, string, string][] = [
+  ['calls', 'sum(r.calls)', 'count(*)'],
+  ['failed', 'sum(r.failures)', 'sum(c.status = @error)'],
+  ['unpriced', 'sum(r.unpriced)', 'sum(c.cost_pusd IS NULL)'],
+  ['input_tokens', 'sum(r.input_tokens)', 'sum(c.input_tokens)'],
+  ['output_tokens', 'sum(r.output_tokens)', 'sum(c.output_tokens)'],
+  ['cache_read_tokens', 'sum(r.cache_read_tokens)', 'sum(c.cache_read_tokens)'],
+  ['cache_write_tokens', 'sum(r.cache_write_tokens)', 'sum(c.cache_write_tokens)'],
+  ['cache_write_1h_tokens', 'sum(r.cache_write_1h_tokens)', 'sum(c.cache_write_1h_tokens)'],
+  ['reasoning_tokens', 'sum(r.reasoning_tokens)', 'sum(c.reasoning_tokens)'],
+  ['images', 'sum(r.images)', 'sum(c.image_count)'],
+  ['video_seconds', 'total(r.video_seconds)', 'total(c.video_seconds)'],
+  [
+    'image_calls',
+    "sum(CASE r.call_type WHEN 'image' THEN r.calls ELSE 0 END)",
+    'sum(c.call_type = @image)',
+  ],
+  [
+    'video_calls',
+    "sum(CASE r.call_type WHEN 'video' THEN r.calls ELSE 0 END)",
+    'sum(c.call_type = @video)',
+  ],
+];
+const BASIC_SUMS = 5;
+
+function sumColumns(on: 'rollups' | 'calls', which: 'all' | 'basic' = 'all'): string {
+  return SUMS.slice(0, which === 'basic' ? BASIC_SUMS : SUMS.length)
+    .map(([name, rollups, calls]) => `ifnull(${on === 'rollups' ? rollups : calls}, 0) AS ${name}`)
+    .join(', ');
+}
+
+/** GROUP BY only what varies: grouping by constants would still sort every row. */
+function groupBy(key: string, bucket: string): string {
+  const cols = [key === 'NULL' ? '' : 'k', bucket === 'NULL' ? '' : 'b'].filter(Boolean);
+  return cols.length === 0 ? '' : ` GROUP BY ${cols.join(', ')}`;
+}
+
+/** Skipping more rows than this by OFFSET costs more than finding the hour they start in. */
+const OFFSET_BY_HOURS = 2_000;
+/** Ids remembered per direction before the caches start over. */
+const CACHE_LIMIT = 50_000;
+/** Rollup rows deleted per statement: about a day of hours. */
+const ROLLUP_DELETE_HOURS = 24;
+
+/** The whole hours of [from, to), and the partial hours at its edges. */
+export function splitWindow(
+  from: number,
+  to: number,
+): { hours: [number, number] | null; edges: [number, number][] } {
+  const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (h0 >= h1) return { hours: null, edges: from < to ? [[from, to]] : [] };
+  const edges: [number, number][] = [];
+  if (from < h0) edges.push([from, h0]);
+  if (h1 < to) edges.push([h1, to]);
+  return { hours: [h0, h1], edges };
+}
+
+/** The query API's reads over the store's database (its reading connection). */
+export class Queries {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+  readonly #ids = new Map<string, number>();
+  readonly #values = new Map<number, string>();
+  readonly #idOf: Database.Statement;
+  readonly #valueOf: Database.Statement;
+  readonly #oldest: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#idOf = db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
+    this.#valueOf = db.prepare('SELECT value FROM strings WHERE id = ?').pluck();
+    this.#oldest = db.prepare('SELECT min(started_at) FROM calls').pluck();
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** The strings id of a value; -1 (no row has it) when the value was never stored. */
+  #id(value: string): number {
+    const cached = this.#ids.get(value);
+    if (cached !== undefined) return cached;
+    const id = this.#idOf.get(value) as number | undefined;
+    // A value not stored yet may be by the next export: only ids found are kept.
+    if (id === undefined) return -1;
+    if (this.#ids.size >= CACHE_LIMIT) this.#ids.clear();
+    this.#ids.set(value, id);
+    return id;
+  }
+
+  #value(id: number | null): string | null {
+    if (id === null) return null;
+    let v = this.#values.get(id);
+    if (v === undefined) {
+      v = (this.#valueOf.get(id) as string | undefined) ?? '';
+      if (this.#values.size >= CACHE_LIMIT) this.#values.clear();
+      this.#values.set(id, v);
+    }
+    return v;
+  }
+
+  /** `AND field = @field` for each field the filter gives, on the rollups (text) or the calls (ids). */
+  #where(f: QueryFilter, on: 'rollups' | 'calls', params: Record<string, unknown>): string {
+    let sql = '';
+    for (const d of DIMENSIONS) {
+      const v = f[d];
+      if (v === undefined) continue;
+      if (on === 'rollups') {
+        sql += ` AND r.${d} = @${d}`;
+        params[d] = v;
+      } else {
+        sql += ` AND ${CALL_FIELD[d]} = @${d}`;
+        params[d] = this.#id(v);
+      }
+    }
+    return sql;
+  }
+
+  /** Sums per group (key and/or bucket) of the calls the filter matches. */
+  groups(f: QueryFilter, opts: GroupOptions = {}): Group[] {
+    const { by } = opts;
+    const out = new Map<string, Group & { lastHour: number | null }>();
+    const add = (row: SumRow, key: string | null, fromRollups: boolean) => {
+      // An ungrouped sum answers one row even when nothing matched.
+      if (row.calls === 0) return;
+      const id = `${key}\u0000${row.b}`;
+      let g = out.get(id);
+      if (g === undefined) {
+        g = { key, bucket: row.b, totals: emptyTotals(), lastAt: null, lastHour: null };
+        out.set(id, g);
+      }
+      const t = g.totals;
+      for (const k of COUNTS) t[k] += row[k] ?? 0;
+      t.cost_pusd += BigInt(row.cost ?? 0);
+      if (row.latency !== null) {
+        if (fromRollups) t.latency.addRollupHex(row.latency);
+        else t.latency.addDurations(row.latency);
+      }
+      if (row.last !== null) {
+        if (fromRollups) g.lastHour = Math.max(g.lastHour ?? row.last, row.last);
+        else g.lastAt = Math.max(g.lastAt ?? row.last, row.last);
+      }
+    };
+    const { hours, edges } = splitWindow(f.from, f.to);
+    if (hours !== null) {
+      for (const row of this.#rollupSums(f, hours, opts)) add(row, row.k as string | null, true);
+    }
+    for (const [a, b] of edges) {
+      for (const row of this.#callSums(f, a, b, opts, false)) {
+        add(row, this.#value(row.k as number | null), false);
+      }
+    }
+    if (by === 'error_type') {
+      for (const row of this.#callSums(f, f.from, f.to, opts, true)) {
+        add(row, this.#value(row.k as number | null), false);
+      }
+    }
+    const groups = [...out.values()];
+    if (opts.lastAt && by !== undefined) this.#findLastCalls(f, by, groups);
+    return groups.map(({ lastHour: _, ...g }) => g);
+  }
+
+  /** The totals of the calls the filter matches. */
+  totals(f: QueryFilter, latency = true): Totals {
+    const all = emptyTotals();
+    for (const g of this.groups(f, { latency })) addTotals(all, g.totals);
+    return all;
+  }
+
+  #rollupSums(f: QueryFilter, [h0, h1]: [number, number], opts: GroupOptions): SumRow[] {
+    const params: Record<string, unknown> = { h0, h1 };
+    let where = this.#where(f, 'rollups', params);
+    let key = 'NULL';
+    if (opts.by === 'error_type') where += ` AND r.status = 'success'`;
+    else if (opts.by !== undefined) key = `nullif(r.${opts.by}, '')`;
+    let bucket = 'NULL';
+    if (opts.bucketMs !== undefined) {
+      bucket = 'r.hour - r.hour % @bucket';
+      params.bucket = opts.bucketMs;
+    }
+    const sql = `SELECT ${key} AS k, ${bucket} AS b, ${sumColumns('rollups', opts.sums)},
+      CAST(ifnull(sum(r.cost_pusd), 0) AS TEXT) AS cost,
+      ${opts.latency ? 'group_concat(hex(r.latency))' : 'NULL'} AS latency,
+      ${opts.lastAt ? 'max(r.hour)' : 'NULL'} AS last
+      FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}${groupBy(key, bucket)}`;
+    return this.#prepare(sql).all(params) as SumRow[];
+  }
+
+  /**
+   * Sums of the calls in [a, b) read one by one. `errors`: the failed calls by error
+   * type (only failed calls have one); otherwise, when grouping by error type, the
+   * successful calls (the failed ones are counted by the `errors` part).
+   */
+  #callSums(f: QueryFilter, a: number, b: number, opts: GroupOptions, errors: boolean): SumRow[] {
+    const params: Record<string, unknown> = { a, b, error: this.#id('error') };
+    if (opts.sums !== 'basic') {
+      params.image = this.#id('image');
+      params.video = this.#id('video');
+    }
+    let where = this.#where(f, 'calls', params);
+    let key = 'NULL';
+    if (errors) {
+      where += ' AND c.error_type IS NOT NULL';
+      key = 'c.error_type';
+    } else if (opts.by === 'error_type') {
+      where += ' AND c.status = @success';
+      params.success = this.#id('success');
+    } else if (opts.by !== undefined) key = CALL_FIELD[opts.by];
+    let bucket = 'NULL';
+    if (opts.bucketMs !== undefined) {
+      bucket = 'c.started_at - c.started_at % @bucket';
+      params.bucket = opts.bucketMs;
+    }
+    const sql = `SELECT ${key} AS k, ${bucket} AS b, ${sumColumns('calls', opts.sums)},
+      CAST(ifnull(sum(c.cost_pusd), 0) AS TEXT) AS cost,
+      ${opts.latency ? 'group_concat(c.duration_us)' : 'NULL'} AS latency,
+      max(c.started_at) AS last
+      FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where}${groupBy(key, bucket)}`;
+    return this.#prepare(sql).all(params) as SumRow[];
+  }
+
+  /**
+   * The exact start of each group's last call. Groups whose last call fell in the
+   * partial hour at the end have it already; for the others the rollups tell the hour,
+   * and the calls of that hour tell the time (the hour itself once its calls are gone).
+   */
+  #findLastCalls(
+    f: QueryFilter,
+    by: GroupBy,
+    groups: (Group & { lastHour: number | null })[],
+  ): void {
+    const pending = groups.filter(
+      (g) => g.lastHour !== null && (g.lastAt === null || g.lastAt < g.lastHour),
+    );
+    const byHour = new Map<number, (Group & { lastHour: number | null })[]>();
+    for (const g of pending) {
+      const list = byHour.get(g.lastHour!) ?? [];
+      list.push(g);
+      byHour.set(g.lastHour!, list);
+    }
+    for (const [hour, list] of byHour) {
+      const params: Record<string, unknown> = { a: hour, b: hour + HOUR_MS };
+      let where = this.#where(f, 'calls', params);
+      let key = CALL_FIELD[by];
+      if (by === 'error_type') {
+        key = 'NULL';
+        where += ' AND c.status = @success';
+        params.success = this.#id('success');
+      }
+      let found: Map<string | null, number>;
+      if (by === 'project' && list.length < 50) {
+        // One project's calls of the hour, through its index.
+        found = new Map();
+        const one = this.#prepare(
+          `SELECT max(c.started_at) FROM calls AS c WHERE c.project = @key AND c.started_at >= @a AND c.started_at < @b${where}`,
+        ).pluck();
+        for (const g of list) {
+          const at = one.get({ ...params, key: g.key === null ? null : this.#id(g.key) }) as
+            | number
+            | null;
+          if (at !== null) found.set(g.key, at);
+        }
+      } else {
+        const rows = this.#prepare(
+          `SELECT ${key} AS k, max(c.started_at) AS m FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where} GROUP BY k`,
+        ).all(params) as { k: number | null; m: number }[];
+        found = new Map(rows.map((r) => [this.#value(r.k), r.m]));
+      }
+      for (const g of list) g.lastAt = found.get(g.key) ?? hour;
+    }
+  }
+
+  /** The distinct models, users, accounts and projects of the calls the filter matches. */
+  distinct(f: QueryFilter): Record<'models' | 'users' | 'accounts' | 'projects', number> {
+    const sets = {
+      model: new Set<string>(),
+      user: new Set(),
+      account: new Set(),
+      project: new Set(),
+    };
+    const fields = ['model', 'user', 'account', 'project'] as const;
+    const { hours, edges } = splitWindow(f.from, f.to);
+    if (hours !== null) {
+      const params: Record<string, unknown> = { h0: hours[0], h1: hours[1] };
+      const where = this.#where(f, 'rollups', params);
+      const row = this.#prepare(
+        `SELECT ${fields.map((d) => `json_group_array(DISTINCT nullif(r.${d}, '')) AS ${d}`).join(', ')}
+         FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}`,
+      ).get(params) as Record<(typeof fields)[number], string>;
+      for (const d of fields) {
+        for (const v of JSON.parse(row[d]) as (string | null)[]) if (v !== null) sets[d].add(v);
+      }
+    }
+    for (const [a, b] of edges) {
+      const params: Record<string, unknown> = { a, b };
+      const where = this.#where(f, 'calls', params);
+      const row = this.#prepare(
+        `SELECT ${fields.map((d) => `json_group_array(DISTINCT ${CALL_FIELD[d]}) AS ${d}`).join(', ')}
+         FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where}`,
+      ).get(params) as Record<(typeof fields)[number], string>;
+      for (const d of fields) {
+        for (const id of JSON.parse(row[d]) as (number | null)[]) {
+          const v = this.#value(id);
+          if (v !== null && v !== '') sets[d].add(v);
+        }
+      }
+    }
+    return {
+      models: sets.model.size,
+      users: sets.user.size,
+      accounts: sets.account.size,
+      projects: sets.project.size,
+    };
+  }
+
+  /** Whether any call the fields match was ever counted (its raw row may be gone). */
+  exists(fields: Omit<QueryFilter, 'from' | 'to'>): boolean {
+    const params: Record<string, unknown> = {};
+    const where = this.#where({ ...fields, from: 0, to: 0 }, 'rollups', params);
+    return (
+      this.#prepare(`SELECT 1 FROM rollups_hourly AS r WHERE 1${where} LIMIT 1`).get(params) !==
+      undefined
+    );
+  }
+
+  /**
+   * A page of the calls the filter matches, in the order asked: by start time (then
+   * storage order), or by cost or latency (then start time, then storage order), with
+   * unpriced calls after the priced ones in either direction.
+   */
+  list(f: QueryFilter, opts: ListOptions): ListPage {
+    const window = this.#stored(f);
+    const hours = window.from < window.to ? this.#hourCounts(window) : [];
+    let total = 0;
+    for (const h of hours) total += h.calls;
+    const want = opts.limit + 1;
+    let keys: ListPosition[];
+    const offset = opts.offset ?? 0;
+    if (opts.after !== undefined) {
+      keys = take(this.#keys(window, opts.sort, opts.desc, hours, want, opts.after), want);
+    } else if (offset >= total) {
+      keys = [];
+    } else if (opts.sort === 'time') {
+      keys = take(this.#timeKeys(window, opts.desc, hours, want, undefined, offset), want);
+    } else if (offset > total / 2) {
+      // The same rows read backwards from the far end, where fewer come before them.
+      const end = Math.min(total, offset + want);
+      const back = take(
+        this.#keys(window, opts.sort, !opts.desc, hours, want, undefined, true),
+        total - offset,
+      );
+      keys = back.slice(total - end).reverse();
+    } else {
+      keys = take(skip(this.#keys(window, opts.sort, opts.desc, hours, want), offset), want);
+    }
+    const more = keys.length > opts.limit;
+    const page = keys.slice(0, opts.limit);
+    return { total, rows: this.#rowsById(page.map((k) => k.r)), more, last: page.at(-1) ?? null };
+  }
+
+  /**
+   * Every call the filter matches, in the list's order, `size` rows at a time. Nothing
+   * stays open between batches: the caller may wait (for a slow client) between them.
+   */
+  *batches(f: QueryFilter, sort: SortBy, desc: boolean, size: number): Generator<CallRow[]> {
+    const window = this.#stored(f);
+    if (window.from >= window.to) return;
+    const hours = sort === 'time' ? [] : this.#hourCounts(window);
+    let batch: number[] = [];
+    for (const k of this.#keys(window, sort, desc, hours, size)) {
+      batch.push(k.r);
+      if (batch.length === size) {
+        yield this.#rowsById(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield this.#rowsById(batch);
+  }
+
+  /**
+   * The window cut to the stored calls: raw calls before the oldest one stored are
+   * gone (retention, DELETE /calls), and the rollups that still count them must not.
+   */
+  #stored(f: QueryFilter): QueryFilter {
+    const oldest = this.#oldest.get() as number | null;
+    return { ...f, from: Math.max(f.from, oldest ?? f.to) };
+  }
+
+  /** Calls (and unpriced calls) per hour of the window, whole and partial, oldest first. */
+  #hourCounts(f: QueryFilter): HourCount[] {
+    return this.groups(f, { bucketMs: HOUR_MS, sums: 'basic' })
+      .map((g) => ({ hour: g.bucket!, calls: g.totals.calls, unpriced: g.totals.unpriced }))
+      .filter((h) => h.calls > 0)
+      .sort((a, b) => a.hour - b.hour);
+  }
+
+  /** The keys of the matching calls in the order; `chunk` is how many are read at once. */
+  #keys(
+    f: QueryFilter,
+    sort: SortBy,
+    desc: boolean,
+    hours: HourCount[],
+    chunk: number,
+    after?: ListPosition,
+    nullsFirst = false,
+  ): Generator<ListPosition> {
+    if (sort === 'time') return this.#timeKeys(f, desc, hours, chunk, after);
+    return this.#valueKeys(f, sort, desc, hours, after, nullsFirst);
+  }
+
+  /**
+   * Keys by start time, from the time (or project) index, `chunk` at a time after the
+   * last. A large offset skips whole hours by their counts first.
+   */
+  *#timeKeys(
+    f: QueryFilter,
+    desc: boolean,
+    hours: HourCount[],
+    chunk: number,
+    after?: ListPosition,
+    offset = 0,
+  ): Generator<ListPosition> {
+    const dir = desc ? 'DESC' : 'ASC';
+    let from = f.from;
+    let to = f.to;
+    let skipped = offset;
+    if (skipped > OFFSET_BY_HOURS) {
+      for (const h of desc ? [...hours].reverse() : hours) {
+        if (skipped < h.calls) {
+          if (desc) to = Math.min(to, h.hour + HOUR_MS);
+          else from = Math.max(from, h.hour);
+          break;
+        }
+        skipped -= h.calls;
+      }
+    }
+    const base: Record<string, unknown> = { from, to };
+    const where = this.#where(f, 'calls', base);
+    const sql = (withAfter: boolean) =>
+      this.#prepare(
+        `SELECT c.started_at AS v, c.started_at AS t, c.rowid AS r FROM calls AS c
+         WHERE c.started_at >= @from AND c.started_at < @to${where}
+         ${withAfter ? `AND (c.started_at, c.rowid) ${desc ? '<' : '>'} (@t, @r)` : ''}
+         ORDER BY c.started_at ${dir}, c.rowid ${dir} LIMIT @limit OFFSET @offset`,
+      );
+    let last = after;
+    for (;;) {
+      const params = { ...base, limit: chunk, offset: skipped };
+      const rows = (
+        last === undefined
+          ? sql(false).all(params)
+          : sql(true).all({ ...params, t: last.t, r: last.r })
+      ) as ListPosition[];
+      yield* rows;
+      if (rows.length < chunk) return;
+      last = rows.at(-1);
+      skipped = 0;
+    }
+  }
+
+  /**
+   * Keys by cost or latency: each hour's calls come in order from the hour's index,
+   * a few at a time, and a heap merges the hours. Priced calls by cost, then the
+   * unpriced ones by time (`nullsFirst`: the other way round, the reversed order).
+   */
+  *#valueKeys(
+    f: QueryFilter,
+    sort: 'cost' | 'latency',
+    desc: boolean,
+    hours: HourCount[],
+    after: ListPosition | undefined,
+    nullsFirst: boolean,
+  ): Generator<ListPosition> {
+    const column = sort === 'cost' ? 'c.cost_pusd' : 'c.duration_us';
+    const index = sort === 'cost' ? 'calls_hour_cost' : 'calls_hour_latency';
+    const dir = desc ? 'DESC' : 'ASC';
+    const cmp = desc ? '<' : '>';
+    const base: Record<string, unknown> = { from: f.from, to: f.to };
+    const where = this.#where(f, 'calls', base);
+    const statement = (valued: boolean, withAfter: boolean) => {
+      const order = valued ? `${column} ${dir}, ` : '';
+      const cursor = valued ? `(${column}, c.started_at, c.rowid)` : '(c.started_at, c.rowid)';
+      return this.#prepare(
+        `SELECT ${valued ? column : 'NULL'} AS v, c.started_at AS t, c.rowid AS r
+         FROM calls AS c INDEXED BY ${index}
+         WHERE c.started_at / ${HOUR_MS} = @h AND c.started_at >= @from AND c.started_at < @to
+         AND ${column} IS ${valued ? 'NOT NULL' : 'NULL'}${where}
+         ${withAfter ? `AND ${cursor} ${cmp} (${valued ? '@v, ' : ''}@t, @r)` : ''}
+         ORDER BY ${order}c.started_at ${dir}, c.rowid ${dir} LIMIT @limit`,
+      );
+    };
+    const sign = desc ? -1 : 1;
+    const parts = sort === 'latency' ? [true] : nullsFirst ? [false, true] : [true, false];
+    // Which part the cursor is in: the parts before it are done.
+    let from = 0;
+    if (after !== undefined) from = parts.indexOf(after.v !== null);
+    for (let p = from; p < parts.length; p++) {
+      const valued = parts[p]!;
+      const start = p === from ? after : undefined;
+      const read = (h: number, last: ListPosition | undefined, limit: number): ListPosition[] => {
+        const params = { ...base, h, limit };
+        return (
+          last === undefined
+            ? statement(valued, false).all(params)
+            : statement(valued, true).all(
+                valued
+                  ? { ...params, v: last.v, t: last.t, r: last.r }
+                  : { ...params, t: last.t, r: last.r },
+              )
+        ) as ListPosition[];
+      };
+      const compare = valued
+        ? (a: ListPosition, b: ListPosition) => sign * (a.v! - b.v! || a.t - b.t || a.r - b.r)
+        : (a: ListPosition, b: ListPosition) => sign * (a.t - b.t || a.r - b.r);
+      const streams = hours
+        .filter((h) => valued || sort !== 'cost' || h.unpriced > 0)
+        .map((h) => new HourStream(Math.floor(h.hour / HOUR_MS), start, read));
+      yield* mergeStreams(streams, compare);
+    }
+  }
+
+  /** Full rows of these calls, in this order. */
+  #rowsById(ids: number[]): CallRow[] {
+    if (ids.length === 0) return [];
+    const rows = this.#prepare(
+      `SELECT ${CALL_COLUMNS} FROM calls AS c WHERE c.rowid IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as CallRow[];
+    const byId = new Map(rows.map((r) => [r.rid, r]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** One call by its ids (hex), with everything stored about it; null when there is none. */
+  call(traceId: string, spanId: string): CallDetailRow | null {
+    const row = this.#prepare(
+      `SELECT ${DETAIL_COLUMNS} FROM calls AS c WHERE c.span_id = ? AND c.trace_id = ?`,
+    ).get(Buffer.from(spanId, 'hex'), Buffer.from(traceId, 'hex')) as CallDetailRow | undefined;
+    return row ?? null;
+  }
+
+  /** The first and last stored call the fields match (any time), and how many there are. */
+  stored(f: Omit<QueryFilter, 'from' | 'to'>): {
+    calls: number;
+    oldest: number | null;
+    newest: number | null;
+  } {
+    const params: Record<string, unknown> = {};
+    const where = this.#where({ ...f, from: 0, to: 0 }, 'calls', params);
+    const ends = this.#prepare(
+      `SELECT (SELECT c.started_at FROM calls AS c WHERE 1${where} ORDER BY c.started_at ASC LIMIT 1) AS oldest,
+              (SELECT c.started_at FROM calls AS c WHERE 1${where} ORDER BY c.started_at DESC LIMIT 1) AS newest`,
+    ).get(params) as { oldest: number | null; newest: number | null };
+    if (ends.oldest === null || ends.newest === null) return { calls: 0, ...ends };
+    // Stored calls are those since the oldest (retention removes the oldest first), so
+    // the rollups count them for every whole hour.
+    let calls = 0;
+    for (const g of this.groups(
+      { ...f, from: ends.oldest, to: ends.newest + 1 },
+      { sums: 'basic' },
+    ))
+      calls += g.totals.calls;
+    return { calls, ...ends };
+  }
+
+  /**
+   * Removes the rollup rows of the hours that end at or before `before`, a day of
+   * hours per statement; returns how many. Raw calls are removed by Store.pruneCalls.
+   */
+  deleteRollupsBefore(before: number): number {
+    const end = Math.floor(before / HOUR_MS) * HOUR_MS;
+    const first = this.#prepare('SELECT min(hour) FROM rollups_hourly').pluck().get() as
+      | number
+      | null;
+    if (first === null) return 0;
+    const del = this.#prepare('DELETE FROM rollups_hourly WHERE hour >= ? AND hour < ?');
+    let deleted = 0;
+    for (let h = first; h < end; h += ROLLUP_DELETE_HOURS * HOUR_MS) {
+      deleted += del.run(h, Math.min(end, h + ROLLUP_DELETE_HOURS * HOUR_MS)).changes;
+    }
+    return deleted;
+  }
+}
+
+interface HourCount {
+  hour: number;
+  calls: number;
+  unpriced: number;
+}
+
+/** One hour's keys in order, read a few at a time (more each time) after the last. */
+class HourStream {
+  #buffer: ListPosition[] = [];
+  #at = 0;
+  #size = 16;
+  #done = false;
+  #last: ListPosition | undefined;
+
+  constructor(
+    readonly hour: number,
+    after: ListPosition | undefined,
+    readonly read: (h: number, last: ListPosition | undefined, limit: number) => ListPosition[],
+  ) {
+    this.#last = after;
+    this.#fill();
+  }
+
+  #fill(): void {
+    this.#buffer = this.read(this.hour, this.#last, this.#size);
+    this.#at = 0;
+    if (this.#buffer.length < this.#size) this.#done = true;
+    this.#last = this.#buffer.at(-1) ?? this.#last;
+    this.#size = Math.min(this.#size * 4, 1024);
+  }
+
+  /** The next key, or undefined when the hour has no more. */
+  peek(): ListPosition | undefined {
+    if (this.#at === this.#buffer.length && !this.#done) this.#fill();
+    return this.#buffer[this.#at];
+  }
+
+  next(): void {
+    this.#at++;
+  }
+}
+
+/** The streams' keys merged in order (a binary heap over their next keys). */
+function* mergeStreams(
+  streams: HourStream[],
+  compare: (a: ListPosition, b: ListPosition) => number,
+): Generator<ListPosition> {
+  const heap = streams.filter((s) => s.peek() !== undefined);
+  const less = (i: number, j: number) => compare(heap[i]!.peek()!, heap[j]!.peek()!) < 0;
+  const swap = (i: number, j: number) => {
+    const t = heap[i]!;
+    heap[i] = heap[j]!;
+    heap[j] = t;
+  };
+  const down = (start: number) => {
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(l, m)) m = l;
+      if (r < heap.length && less(r, m)) m = r;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) down(i);
+  while (heap.length > 0) {
+    const top = heap[0]!;
+    yield top.peek()!;
+    top.next();
+    if (top.peek() === undefined) {
+      heap[0] = heap.at(-1)!;
+      heap.pop();
+    }
+    if (heap.length > 0) down(0);
+  }
+}
+
+function take<T>(items: Iterable<T>, n: number): T[] {
+  const out: T[] = [];
+  if (n <= 0) return out;
+  for (const x of items) {
+    out.push(x);
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
+function* skip<T>(items: Iterable<T>, n: number): Generator<T> {
+  let i = 0;
+  for (const x of items) if (i++ >= n) yield x;
+}
