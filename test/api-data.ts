@@ -38,11 +38,22 @@ export interface Sent {
   reasoning: number;
   images: number;
   video_seconds: number;
+  /** An attribute no convention maps: kept in the call's attributes. */
+  feature: string;
 }
 
 /** Names with quotes, commas, SQL and spreadsheet metacharacters, and missing ones. */
 export const PROJECTS = ['alpha', 'beta', 'gamma', 'x%y', null];
-export const USERS = ['u1', 'u2', 'u3', `o'brien, "jr"`, '=HYPERLINK("http://x")', '-5', null];
+export const USERS = [
+  'u1',
+  'u2',
+  'u3',
+  `o'brien, "jr"`,
+  '=HYPERLINK("http://x")',
+  '-5',
+  'two\nlines',
+  null,
+];
 export const ACCOUNTS = ['acct-1', '@acct', null];
 
 function random(seed: number): () => number {
@@ -74,7 +85,7 @@ export function makeCalls(n = 360, seed = 7): Sent[] {
     const failed = rand() < 0.12;
     let c: Omit<
       Sent,
-      'id' | 'started_at' | 'project' | 'user' | 'account' | 'status' | 'error_type'
+      'id' | 'started_at' | 'project' | 'user' | 'account' | 'status' | 'error_type' | 'feature'
     >;
     if (kind < 0.55) {
       const [provider, request, response] = pick([
@@ -200,6 +211,7 @@ export function makeCalls(n = 360, seed = 7): Sent[] {
       ...c,
       id: trace + span,
       started_at: started,
+      feature: `search-${i % 3}`,
       project: pick(PROJECTS),
       user: pick(USERS),
       account: pick(ACCOUNTS),
@@ -229,6 +241,7 @@ function spanOf(c: Sent, costUsd: Map<string, number>) {
     ...str('costlens.user', c.user),
     ...str('costlens.account', c.account),
     ...str('error.type', c.error_type),
+    ...str('app.feature', c.feature),
   ];
   if (usage) {
     attributes.push(

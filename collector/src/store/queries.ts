@@ -375,8 +375,6 @@ function groupBy(key: string, bucket: string): string {
   return cols.length === 0 ? '' : ` GROUP BY ${cols.join(', ')}`;
 }
 
-/** Skipping more rows than this by OFFSET costs more than finding the hour they start in. */
-const OFFSET_BY_HOURS = 2_000;
 /** Ids remembered per direction before the caches start over. */
 const CACHE_LIMIT = 50_000;
 /** Rollup rows deleted per statement: about a day of hours. */
@@ -770,7 +768,9 @@ export class Queries {
     let from = f.from;
     let to = f.to;
     let skipped = offset;
-    if (skipped > OFFSET_BY_HOURS) {
+    // The list has the hours' counts already: whole hours are skipped by them, and
+    // OFFSET walks only the hour the page starts in.
+    if (skipped > 0) {
       for (const h of desc ? [...hours].reverse() : hours) {
         if (skipped < h.calls) {
           if (desc) to = Math.min(to, h.hour + HOUR_MS);
