@@ -329,3 +329,41 @@ describe('GET /api/v1/projects', () => {
     expect(pct.body.summary.calls).toBe(inside.filter((x) => x.project === 'x%y').length);
   });
 });
+
+describe('sums of past hours kept between requests', () => {
+  it('a late export, a recompute and a delete in an hour already summed show at once', async () => {
+    const fresh = await startCollector();
+    try {
+      const mine = makeCalls(120, 3);
+      await send(fresh, mine);
+      const w = { from: A - HOUR, to: A + 10 * HOUR };
+      const first = await api(fresh, `/summary${qs(w)}`);
+      expect(first.body.calls).toBe(inWindow(mine, w).length);
+      // A span of two hours into the window arrives now (an exporter that was offline).
+      const late = { ...makeCalls(1, 99)[0]!, id: `${'e'.repeat(32)}${'f'.repeat(16)}` };
+      late.started_at = A + 2 * HOUR + 1234;
+      await send(fresh, [late]);
+      const second = await api(fresh, `/summary${qs(w)}`);
+      expect(second.body.calls).toBe(first.body.calls + 1);
+      expect(second.body.cost_usd).toBe(expectedTotals([...inWindow(mine, w), late]).cost_usd);
+      // A re-pricing moves an old hour's cost (as costlens recompute does).
+      fresh.parts.store.db
+        .prepare('UPDATE rollups_hourly SET cost_pusd = cost_pusd + 5000000 WHERE hour = ?')
+        .run(A + 2 * HOUR);
+      const rows = (
+        fresh.parts.store.db
+          .prepare('SELECT count(*) n FROM rollups_hourly WHERE hour = ?')
+          .get(A + 2 * HOUR) as { n: number }
+      ).n;
+      const third = await api(fresh, `/summary${qs(w)}`);
+      expect(third.body.cost_usd).toBeCloseTo(second.body.cost_usd + rows * 0.000005, 12);
+      // Rollup rows removed by hand.
+      fresh.parts.store.db.prepare('DELETE FROM rollups_hourly WHERE hour = ?').run(A + 3 * HOUR);
+      const fourth = await api(fresh, `/summary${qs(w)}`);
+      const gone = inWindow(mine, { from: A + 3 * HOUR, to: A + 4 * HOUR }).length;
+      expect(fourth.body.calls).toBe(second.body.calls - gone);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

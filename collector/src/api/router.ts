@@ -59,7 +59,8 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
     '/summary',
     route((req, res, access) => {
       const { f } = filtered(req, access);
-      res.json(summaryJson(f, queries.totals(f), queries.distinct(f)));
+      const { totals, distinct } = queries.summary(f);
+      res.json(summaryJson(f, totals, distinct));
     }),
   );
 
@@ -183,9 +184,10 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
       if (!queries.exists(withScope({ project: name }, access.scope))) {
         throw new HttpError(404, `no project named ${JSON.stringify(name)}`);
       }
+      const { totals, distinct } = queries.summary(scoped);
       res.json({
         name,
-        summary: summaryJson(scoped, queries.totals(scoped), queries.distinct(scoped)),
+        summary: summaryJson(scoped, totals, distinct),
         trend: hourlyTrend(queries, scoped),
         models: byCost(queries.groups(scoped, { by: 'model', latency: true, lastAt: true })).map(
           breakdownRowJson,

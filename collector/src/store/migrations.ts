@@ -103,6 +103,33 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX calls_errors ON calls (started_at) WHERE error_type IS NOT NULL;
       -- A project's totals read its rollup rows, not every row of the hours.
       CREATE INDEX rollups_project ON rollups_hourly (project, hour);
+
+      -- How often each hour's rollup rows changed once the hour was over (a late
+      -- export, costlens recompute, a delete): the query API keeps the sums of
+      -- past hours and tells by this when one is stale. Writes to the current
+      -- hour, where live exports land, are not counted, so ingest pays a
+      -- comparison per rollup row and nothing more.
+      CREATE TABLE rollup_changes (hour INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+      CREATE TRIGGER rollups_inserted AFTER INSERT ON rollups_hourly
+        WHEN NEW.hour < (unixepoch() - 3600) * 1000
+        BEGIN
+          INSERT INTO rollup_changes (hour, version) VALUES (NEW.hour, 1)
+            ON CONFLICT (hour) DO UPDATE SET version = version + 1;
+        END;
+      CREATE TRIGGER rollups_updated AFTER UPDATE ON rollups_hourly
+        WHEN NEW.hour < (unixepoch() - 3600) * 1000 OR OLD.hour < (unixepoch() - 3600) * 1000
+        BEGIN
+          INSERT INTO rollup_changes (hour, version) VALUES (NEW.hour, 1)
+            ON CONFLICT (hour) DO UPDATE SET version = version + 1;
+          INSERT INTO rollup_changes (hour, version) SELECT OLD.hour, 1 WHERE OLD.hour <> NEW.hour
+            ON CONFLICT (hour) DO UPDATE SET version = version + 1;
+        END;
+      CREATE TRIGGER rollups_deleted AFTER DELETE ON rollups_hourly
+        WHEN OLD.hour < (unixepoch() - 3600) * 1000
+        BEGIN
+          INSERT INTO rollup_changes (hour, version) VALUES (OLD.hour, 1)
+            ON CONFLICT (hour) DO UPDATE SET version = version + 1;
+        END;
     `,
   },
 ];

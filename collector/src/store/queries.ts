@@ -52,22 +52,69 @@ const CALL_FIELD: Record<GroupBy, string> = {
   error_type: 'c.error_type',
 };
 
-/** Latency of a set of calls: a mergeable sketch, and the sum of durations for the mean. */
+/**
+ * Latency of a set of calls: the bucket counts of store/sketch.ts's LatencySketch,
+ * held in a dense array over the buckets seen (merging thousands of them is then a
+ * loop over numbers, not Map lookups), and the sum of durations for the mean.
+ */
 export class Latency {
-  readonly sketch = new LatencySketch();
-  /** Exact for calls read one by one, from the sketch's buckets for rollup rows. */
+  /** Bucket `first + j` holds counts[j]. */
+  #first = 0;
+  #counts: Float64Array | null = null;
+  zeros = 0;
+  count = 0;
+  /** Exact for calls read one by one, from the buckets' values for rollup rows. */
   sumMs = 0;
 
-  get count(): number {
-    return this.sketch.count;
+  /** Buckets the array spans (what it weighs). */
+  get span(): number {
+    return this.#counts?.length ?? 0;
   }
 
   mean(): number | null {
     return this.count === 0 ? null : this.sumMs / this.count;
   }
 
+  /** The q-quantile, answered by the sketch itself (within 1%); null without calls. */
   quantile(q: number): number | null {
-    return this.sketch.quantile(q);
+    const s = new LatencySketch();
+    s.zeros = this.zeros;
+    s.count = this.count;
+    const counts = this.#counts;
+    if (counts !== null) {
+      for (let j = 0; j < counts.length; j++) {
+        if (counts[j]! > 0) s.buckets.set(this.#first + j, counts[j]!);
+      }
+    }
+    return s.quantile(q);
+  }
+
+  /** Adds `n` durations of bucket `i` (their value counted as the bucket's). */
+  addBucket(i: number, n: number): void {
+    this.#room(i, i);
+    this.#counts![i - this.#first]! += n;
+    this.count += n;
+    this.sumMs += n * bucketValue(i);
+  }
+
+  /** Makes the array span buckets lo..hi. */
+  #room(lo: number, hi: number): void {
+    const counts = this.#counts;
+    if (counts === null) {
+      this.#first = lo;
+      this.#counts = new Float64Array(Math.max(hi - lo + 1, 64));
+      return;
+    }
+    const first = Math.min(this.#first, lo);
+    const end = Math.max(this.#first + counts.length, hi + 1);
+    if (first === this.#first && end === this.#first + counts.length) return;
+    // Grow by half again, so buckets arriving one by one do not copy every time.
+    const size = Math.max(end - first, Math.ceil(counts.length * 1.5));
+    const start = lo < this.#first ? Math.min(first, end - size) : first;
+    const grown = new Float64Array(size);
+    grown.set(counts, this.#first - start);
+    this.#first = start;
+    this.#counts = grown;
   }
 
   /**
@@ -76,18 +123,13 @@ export class Latency {
    * store/sketch.ts's: the zero count, then (zig-zag bucket, count) varints.
    */
   addRollupHex(hex: string): void {
-    const s = this.sketch;
     let pos = 0;
-    const byte = () => {
-      const b = (HEX[hex.charCodeAt(pos)]! << 4) | HEX[hex.charCodeAt(pos + 1)]!;
-      pos += 2;
-      return b;
-    };
     const varint = () => {
       let v = 0;
       let mul = 1;
       for (;;) {
-        const b = byte();
+        const b = (HEX[hex.charCodeAt(pos)]! << 4) | HEX[hex.charCodeAt(pos + 1)]!;
+        pos += 2;
         v += (b & 0x7f) * mul;
         if (b < 0x80) return v;
         mul *= 128;
@@ -95,40 +137,58 @@ export class Latency {
     };
     while (pos < hex.length) {
       const zeros = varint();
-      s.zeros += zeros;
-      s.count += zeros;
+      this.zeros += zeros;
+      this.count += zeros;
       while (pos < hex.length && hex.charCodeAt(pos) !== COMMA) {
         const z = varint();
         const n = varint();
-        const i = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-        s.buckets.set(i, (s.buckets.get(i) ?? 0) + n);
-        s.count += n;
-        this.sumMs += (n * 2 * GAMMA ** i) / (GAMMA + 1);
+        this.addBucket(z % 2 === 0 ? z / 2 : -(z + 1) / 2, n);
       }
       pos++; // the comma
     }
   }
 
-  /** Adds the durations (µs) of calls read one by one, comma-separated. */
+  /** Adds the durations (µs) of calls read one by one, comma-separated: exact sum, sketched buckets. */
   addDurations(list: string): void {
+    const s = new LatencySketch();
     for (const us of list.split(',')) {
       const ms = Number(us) / 1000;
-      this.sketch.add(ms);
+      s.add(ms);
       this.sumMs += ms;
+    }
+    this.zeros += s.zeros;
+    this.count += s.zeros;
+    for (const [i, n] of s.buckets) {
+      this.#room(i, i);
+      this.#counts![i - this.#first]! += n;
+      this.count += n;
     }
   }
 
   merge(other: Latency): void {
-    this.sketch.merge(other.sketch);
+    this.zeros += other.zeros;
+    this.count += other.count;
     this.sumMs += other.sumMs;
+    const theirs = other.#counts;
+    if (theirs === null) return;
+    this.#room(other.#first, other.#first + theirs.length - 1);
+    const mine = this.#counts!;
+    const at = other.#first - this.#first;
+    for (let j = 0; j < theirs.length; j++) mine[at + j]! += theirs[j]!;
   }
 }
 
 /**
- * store/sketch.ts keeps a value v in bucket ceil(log_gamma(v)) and answers
- * 2·gamma^i/(gamma+1) for it (within 1%): rollup rows' durations count as that.
+ * store/sketch.ts keeps a value v in bucket ceil(log_gamma(v)), gamma = (1 + 0.01) / (1 - 0.01),
+ * and answers 2·gamma^i/(gamma+1) for it (within 1%): rollup rows' durations count as that.
  */
-const GAMMA = 1.01 / 0.99;
+const GAMMA = (1 + 0.01) / (1 - 0.01);
+/** Bucket values from 1 ns to beyond any duration, worked out once. */
+const VALUES = Float64Array.from(
+  { length: 4096 },
+  (_, j) => (2 * GAMMA ** (j - 1024)) / (GAMMA + 1),
+);
+const bucketValue = (i: number) => VALUES[i + 1024] ?? (2 * GAMMA ** i) / (GAMMA + 1);
 const COMMA = 44;
 /** Hex digit values by character code. */
 const HEX = new Uint8Array(128);
@@ -220,19 +280,36 @@ export interface GroupOptions {
   latency?: boolean;
   /** Find each group's last call. */
   lastAt?: boolean;
-  /** 'basic': calls, failed, unpriced, cost, input and output tokens only. */
-  sums?: 'all' | 'basic';
+  /**
+   * Which sums: 'basic' is calls, failed, unpriced, cost, input and output tokens;
+   * 'counts' is calls and unpriced alone (no cost). Each sum costs a pass over the rows.
+   */
+  sums?: SumLevel;
 }
 
-/** A row of either source, summed. */
+/** A row of either source, summed, as SQLite answers it. */
 type SumRow = Partial<Record<SumField, number>> & {
   k: string | number | null;
   b: number | null;
-  cost: string | null;
+  /** pUSD as text: SQLite's exact 64-bit sum, read without rounding. */
+  cost?: string;
   /** Rollups: hex() of each latency BLOB; calls: their durations in µs (comma-separated). */
   latency: string | null;
   last: number | null;
-};
+} & Partial<Record<`d_${(typeof DISTINCT)[number]}`, string>>;
+
+/** A row of either source, parsed: what groups are added up from (and what is kept per hour). */
+interface Part {
+  key: string | null;
+  /** Rollups: the hour; calls: the bucket's start, or null. */
+  b: number | null;
+  sums: Partial<Record<SumField, number>>;
+  cost: bigint;
+  latency: Latency | null;
+  last: number | null;
+  /** The distinct names of DISTINCT's fields, in its order. */
+  distinct: string[][] | null;
+}
 
 export type SortBy = 'time' | 'cost' | 'latency';
 
@@ -361,13 +438,33 @@ const SUMS: [SumField, string, string][] = [
     'sum(c.call_type = @video)',
   ],
 ];
-const BASIC_SUMS = 5;
+type SumLevel = 'all' | 'basic' | 'counts';
+const LEVELS: Record<SumLevel, readonly SumField[]> = {
+  all: SUMS.map(([name]) => name),
+  basic: ['calls', 'failed', 'unpriced', 'input_tokens', 'output_tokens'],
+  counts: ['calls', 'unpriced'],
+};
 
-function sumColumns(on: 'rollups' | 'calls', which: 'all' | 'basic' = 'all'): string {
-  return SUMS.slice(0, which === 'basic' ? BASIC_SUMS : SUMS.length)
-    .map(([name, rollups, calls]) => `ifnull(${on === 'rollups' ? rollups : calls}, 0) AS ${name}`)
-    .join(', ');
+function sumColumns(on: 'rollups' | 'calls', level: SumLevel = 'all'): string {
+  const cols = SUMS.filter(([name]) => LEVELS[level].includes(name)).map(
+    ([name, rollups, calls]) => `ifnull(${on === 'rollups' ? rollups : calls}, 0) AS ${name}`,
+  );
+  if (level !== 'counts') {
+    cols.push(`CAST(ifnull(sum(${on === 'rollups' ? 'r' : 'c'}.cost_pusd), 0) AS TEXT) AS cost`);
+  }
+  return cols.join(', ');
 }
+
+/**
+ * An hour is settled this long after its start: rollup_changes counts every later
+ * change to it (its triggers leave out the current hour only, by a clock read to the
+ * second; a minute more spares exports that straddle the hour a recount).
+ */
+const KEEP_AFTER_MS = HOUR_MS + 60_000;
+
+/** The fields distinct values are counted of, in a summary. */
+const DISTINCT = ['model', 'user', 'account', 'project'] as const;
+export type Distinct = Record<'models' | 'users' | 'accounts' | 'projects', number>;
 
 /** GROUP BY only what varies: grouping by constants would still sort every row. */
 function groupBy(key: string, bucket: string): string {
@@ -403,9 +500,22 @@ export class Queries {
   readonly #idOf: Database.Statement;
   readonly #valueOf: Database.Statement;
   readonly #oldest: Database.Statement;
+  readonly #cache: HourCache;
+  readonly #versions: Database.Statement;
 
-  constructor(db: Database.Database) {
+  /**
+   * `now`: the clock that tells which hours are old enough to keep (tests pass their own).
+   * `cacheBytes`: how much the kept sums of past hours may take.
+   */
+  constructor(
+    db: Database.Database,
+    readonly options: { now?: () => number; cacheBytes?: number } = {},
+  ) {
     this.#db = db;
+    this.#cache = new HourCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    this.#versions = db.prepare(
+      'SELECT hour, version FROM rollup_changes WHERE hour >= ? AND hour < ?',
+    );
     this.#idOf = db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
     this.#valueOf = db.prepare('SELECT value FROM strings WHERE id = ?').pluck();
     this.#oldest = db.prepare('SELECT min(started_at) FROM calls').pluck();
@@ -462,72 +572,185 @@ export class Queries {
 
   /** Sums per group (key and/or bucket) of the calls the filter matches. */
   groups(f: QueryFilter, opts: GroupOptions = {}): Group[] {
-    const { by } = opts;
+    return this.#collect(f, opts, false).groups;
+  }
+
+  /** The totals of the calls the filter matches, with their distinct models, users, accounts and projects. */
+  summary(f: QueryFilter): { totals: Totals; distinct: Distinct } {
+    const { groups, distinct } = this.#collect(f, { latency: true }, true);
+    return { totals: groups[0]?.totals ?? emptyTotals(), distinct: distinct! };
+  }
+
+  #collect(
+    f: QueryFilter,
+    opts: GroupOptions,
+    withDistinct: boolean,
+  ): { groups: Group[]; distinct: Distinct | null } {
+    const { by, bucketMs } = opts;
     const out = new Map<string, Group & { lastHour: number | null }>();
-    const add = (row: SumRow, key: string | null, fromRollups: boolean) => {
+    const sets = {
+      model: new Set<string>(),
+      user: new Set(),
+      account: new Set(),
+      project: new Set(),
+    };
+    const add = (part: Part, fromRollups: boolean) => {
       // An ungrouped sum answers one row even when nothing matched.
-      if (row.calls === 0) return;
-      const id = `${key}\u0000${row.b}`;
+      if (part.sums.calls === 0) return;
+      // Rollup rows come by hour, folded into buckets (or none) here.
+      const bucket = !fromRollups
+        ? part.b
+        : bucketMs === undefined
+          ? null
+          : part.b! - (part.b! % bucketMs);
+      const id = `${part.key}\u0000${bucket}`;
       let g = out.get(id);
       if (g === undefined) {
-        g = { key, bucket: row.b, totals: emptyTotals(), lastAt: null, lastHour: null };
+        g = { key: part.key, bucket, totals: emptyTotals(), lastAt: null, lastHour: null };
         out.set(id, g);
       }
       const t = g.totals;
-      for (const k of COUNTS) t[k] += row[k] ?? 0;
-      t.cost_pusd += BigInt(row.cost ?? 0);
-      if (row.latency !== null) {
-        if (fromRollups) t.latency.addRollupHex(row.latency);
-        else t.latency.addDurations(row.latency);
+      for (const k of COUNTS) t[k] += part.sums[k] ?? 0;
+      t.cost_pusd += part.cost;
+      if (part.latency !== null) t.latency.merge(part.latency);
+      if (part.last !== null) {
+        if (fromRollups) g.lastHour = Math.max(g.lastHour ?? part.last, part.last);
+        else g.lastAt = Math.max(g.lastAt ?? part.last, part.last);
       }
-      if (row.last !== null) {
-        if (fromRollups) g.lastHour = Math.max(g.lastHour ?? row.last, row.last);
-        else g.lastAt = Math.max(g.lastAt ?? row.last, row.last);
+      if (part.distinct !== null) {
+        DISTINCT.forEach((d, i) => {
+          for (const name of part.distinct![i]!) sets[d].add(name);
+        });
       }
     };
     const { hours, edges } = splitWindow(f.from, f.to);
     if (hours !== null) {
-      for (const row of this.#rollupSums(f, hours, opts)) add(row, row.k as string | null, true);
+      for (const part of this.#rollupSums(f, hours, opts, withDistinct)) add(part, true);
     }
     for (const [a, b] of edges) {
-      for (const row of this.#callSums(f, a, b, opts, false)) {
-        add(row, this.#value(row.k as number | null), false);
-      }
+      for (const part of this.#callSums(f, a, b, opts, false, withDistinct)) add(part, false);
     }
     if (by === 'error_type') {
-      for (const row of this.#callSums(f, f.from, f.to, opts, true)) {
-        add(row, this.#value(row.k as number | null), false);
-      }
+      for (const part of this.#callSums(f, f.from, f.to, opts, true, false)) add(part, false);
     }
     const groups = [...out.values()];
     if (opts.lastAt && by !== undefined) this.#findLastCalls(f, by, groups);
-    return groups.map(({ lastHour: _, ...g }) => g);
+    return {
+      groups: groups.map(({ lastHour: _, ...g }) => g),
+      distinct: withDistinct
+        ? {
+            models: sets.model.size,
+            users: sets.user.size,
+            accounts: sets.account.size,
+            projects: sets.project.size,
+          }
+        : null,
+    };
   }
 
-  /** The totals of the calls the filter matches. */
+  /** The totals of the calls the filter matches (without latency unless asked). */
   totals(f: QueryFilter, latency = true): Totals {
     const all = emptyTotals();
     for (const g of this.groups(f, { latency })) addTotals(all, g.totals);
     return all;
   }
 
-  #rollupSums(f: QueryFilter, [h0, h1]: [number, number], opts: GroupOptions): SumRow[] {
-    const params: Record<string, unknown> = { h0, h1 };
+  /** A row as SQLite gave it, parsed once (rollup parts are kept per hour as they are). */
+  #parse(row: SumRow, fromRollups: boolean): Part {
+    const sums: Partial<Record<SumField, number>> = {};
+    for (const k of COUNTS) if (row[k] !== undefined) sums[k] = row[k];
+    let latency: Latency | null = null;
+    if (row.latency !== null) {
+      latency = new Latency();
+      if (fromRollups) latency.addRollupHex(row.latency);
+      else latency.addDurations(row.latency);
+    }
+    let distinct: string[][] | null = null;
+    if (row.d_model !== undefined) {
+      distinct = DISTINCT.map((d) => {
+        const names: string[] = [];
+        for (const v of JSON.parse(row[`d_${d}`]!) as (string | number | null)[]) {
+          const name = typeof v === 'number' ? this.#value(v) : v;
+          if (name !== null && name !== '') names.push(name);
+        }
+        return names;
+      });
+    }
+    return {
+      key: fromRollups ? (row.k as string | null) : this.#value(row.k as number | null),
+      b: row.b,
+      sums,
+      cost: row.cost === undefined ? 0n : BigInt(row.cost),
+      latency,
+      last: row.last,
+      distinct,
+    };
+  }
+
+  /**
+   * Sums of the rollup rows of the whole hours [h0, h1), per hour (the table's
+   * order: grouping by hour sorts nothing). Hours older than KEEP_AFTER_MS are
+   * kept per query and reused while rollup_changes says their rows did not change.
+   */
+  #rollupSums(
+    f: QueryFilter,
+    [h0, h1]: [number, number],
+    opts: GroupOptions,
+    withDistinct: boolean,
+  ): Part[] {
+    const params: Record<string, unknown> = {};
     let where = this.#where(f, 'rollups', params);
     let key = 'NULL';
     if (opts.by === 'error_type') where += ` AND r.status = 'success'`;
     else if (opts.by !== undefined) key = `nullif(r.${opts.by}, '')`;
-    let bucket = 'NULL';
-    if (opts.bucketMs !== undefined) {
-      bucket = 'r.hour - r.hour % @bucket';
-      params.bucket = opts.bucketMs;
-    }
-    const sql = `SELECT ${key} AS k, ${bucket} AS b, ${sumColumns('rollups', opts.sums)},
-      CAST(ifnull(sum(r.cost_pusd), 0) AS TEXT) AS cost,
+    const distinct = withDistinct
+      ? DISTINCT.map((d) => `, json_group_array(DISTINCT r.${d}) AS d_${d}`).join('')
+      : '';
+    const sql = `SELECT ${key} AS k, r.hour AS b, ${sumColumns('rollups', opts.sums)},
       ${opts.latency ? 'group_concat(hex(r.latency))' : 'NULL'} AS latency,
-      ${opts.lastAt ? 'max(r.hour)' : 'NULL'} AS last
-      FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}${groupBy(key, bucket)}`;
-    return this.#prepare(sql).all(params) as SumRow[];
+      ${opts.lastAt ? 'max(r.hour)' : 'NULL'} AS last${distinct}
+      FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}
+      GROUP BY r.hour${key === 'NULL' ? '' : ', k'}`;
+    const statement = this.#prepare(sql);
+    const read = (a: number, b: number) =>
+      (statement.all({ ...params, h0: a, h1: b }) as SumRow[]).map((r) => this.#parse(r, true));
+    // Past hours no live export writes to any more (see rollup_changes in migrations.ts).
+    const now = (this.options.now ?? Date.now)();
+    const settled = Math.min(h1, Math.floor((now - KEEP_AFTER_MS) / HOUR_MS) * HOUR_MS + HOUR_MS);
+    if (settled <= h0) return read(h0, h1);
+    const signature = `${sql}\u0000${JSON.stringify(params)}`;
+    // Versions first: a change that lands while the rows are read leaves them marked stale.
+    const versions = new Map(
+      (this.#versions.all(h0, settled) as { hour: number; version: number }[]).map((v) => [
+        v.hour,
+        v.version,
+      ]),
+    );
+    const out: Part[] = [];
+    let missingFrom: number | null = null;
+    const fill = (end: number) => {
+      if (missingFrom === null) return;
+      const byHour = new Map<number, Part[]>();
+      for (const row of read(missingFrom, end)) {
+        out.push(row);
+        byHour.set(row.b!, [...(byHour.get(row.b!) ?? []), row]);
+      }
+      for (let h = missingFrom; h < end; h += HOUR_MS) {
+        this.#cache.set(signature, h, versions.get(h) ?? 0, byHour.get(h) ?? []);
+      }
+      missingFrom = null;
+    };
+    for (let h = h0; h < settled; h += HOUR_MS) {
+      const kept = this.#cache.get(signature, h, versions.get(h) ?? 0);
+      if (kept === undefined) missingFrom ??= h;
+      else {
+        fill(h);
+        for (const row of kept) out.push(row);
+      }
+    }
+    fill(settled);
+    if (settled < h1) for (const row of read(settled, h1)) out.push(row);
+    return out;
   }
 
   /**
@@ -535,9 +758,16 @@ export class Queries {
    * type (only failed calls have one); otherwise, when grouping by error type, the
    * successful calls (the failed ones are counted by the `errors` part).
    */
-  #callSums(f: QueryFilter, a: number, b: number, opts: GroupOptions, errors: boolean): SumRow[] {
+  #callSums(
+    f: QueryFilter,
+    a: number,
+    b: number,
+    opts: GroupOptions,
+    errors: boolean,
+    withDistinct: boolean,
+  ): Part[] {
     const params: Record<string, unknown> = { a, b, error: this.#id('error') };
-    if (opts.sums !== 'basic') {
+    if ((opts.sums ?? 'all') === 'all') {
       params.image = this.#id('image');
       params.video = this.#id('video');
     }
@@ -555,12 +785,14 @@ export class Queries {
       bucket = 'c.started_at - c.started_at % @bucket';
       params.bucket = opts.bucketMs;
     }
+    const distinct = withDistinct
+      ? DISTINCT.map((d) => `, json_group_array(DISTINCT ${CALL_FIELD[d]}) AS d_${d}`).join('')
+      : '';
     const sql = `SELECT ${key} AS k, ${bucket} AS b, ${sumColumns('calls', opts.sums)},
-      CAST(ifnull(sum(c.cost_pusd), 0) AS TEXT) AS cost,
       ${opts.latency ? 'group_concat(c.duration_us)' : 'NULL'} AS latency,
-      max(c.started_at) AS last
+      max(c.started_at) AS last${distinct}
       FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where}${groupBy(key, bucket)}`;
-    return this.#prepare(sql).all(params) as SumRow[];
+    return (this.#prepare(sql).all(params) as SumRow[]).map((r) => this.#parse(r, false));
   }
 
   /**
@@ -596,7 +828,7 @@ export class Queries {
         // One project's calls of the hour, through its index.
         found = new Map();
         const one = this.#prepare(
-          `SELECT max(c.started_at) FROM calls AS c WHERE c.project = @key AND c.started_at >= @a AND c.started_at < @b${where}`,
+          `SELECT max(c.started_at) FROM calls AS c WHERE c.project IS @key AND c.started_at >= @a AND c.started_at < @b${where}`,
         ).pluck();
         for (const g of list) {
           const at = one.get({ ...params, key: g.key === null ? null : this.#id(g.key) }) as
@@ -605,56 +837,22 @@ export class Queries {
           if (at !== null) found.set(g.key, at);
         }
       } else {
+        // The hour's calls newest first, until every group's last one is found: the
+        // groups still active late in the hour are found after a few rows.
+        found = new Map();
         const rows = this.#prepare(
-          `SELECT ${key} AS k, max(c.started_at) AS m FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where} GROUP BY k`,
-        ).all(params) as { k: number | null; m: number }[];
-        found = new Map(rows.map((r) => [this.#value(r.k), r.m]));
+          `SELECT ${key} AS k, c.started_at AS m FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where} ORDER BY c.started_at DESC`,
+        ).iterate(params) as IterableIterator<{ k: number | null; m: number }>;
+        const wanted = new Set(list.map((g) => g.key));
+        for (const r of rows) {
+          const name = this.#value(r.k);
+          if (!wanted.has(name) || found.has(name)) continue;
+          found.set(name, r.m);
+          if (found.size === wanted.size) break;
+        }
       }
       for (const g of list) g.lastAt = found.get(g.key) ?? hour;
     }
-  }
-
-  /** The distinct models, users, accounts and projects of the calls the filter matches. */
-  distinct(f: QueryFilter): Record<'models' | 'users' | 'accounts' | 'projects', number> {
-    const sets = {
-      model: new Set<string>(),
-      user: new Set(),
-      account: new Set(),
-      project: new Set(),
-    };
-    const fields = ['model', 'user', 'account', 'project'] as const;
-    const { hours, edges } = splitWindow(f.from, f.to);
-    if (hours !== null) {
-      const params: Record<string, unknown> = { h0: hours[0], h1: hours[1] };
-      const where = this.#where(f, 'rollups', params);
-      const row = this.#prepare(
-        `SELECT ${fields.map((d) => `json_group_array(DISTINCT nullif(r.${d}, '')) AS ${d}`).join(', ')}
-         FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}`,
-      ).get(params) as Record<(typeof fields)[number], string>;
-      for (const d of fields) {
-        for (const v of JSON.parse(row[d]) as (string | null)[]) if (v !== null) sets[d].add(v);
-      }
-    }
-    for (const [a, b] of edges) {
-      const params: Record<string, unknown> = { a, b };
-      const where = this.#where(f, 'calls', params);
-      const row = this.#prepare(
-        `SELECT ${fields.map((d) => `json_group_array(DISTINCT ${CALL_FIELD[d]}) AS ${d}`).join(', ')}
-         FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where}`,
-      ).get(params) as Record<(typeof fields)[number], string>;
-      for (const d of fields) {
-        for (const id of JSON.parse(row[d]) as (number | null)[]) {
-          const v = this.#value(id);
-          if (v !== null && v !== '') sets[d].add(v);
-        }
-      }
-    }
-    return {
-      models: sets.model.size,
-      users: sets.user.size,
-      accounts: sets.account.size,
-      projects: sets.project.size,
-    };
   }
 
   /** Whether any call the fields match was ever counted (its raw row may be gone). */
@@ -732,7 +930,7 @@ export class Queries {
 
   /** Calls (and unpriced calls) per hour of the window, whole and partial, oldest first. */
   #hourCounts(f: QueryFilter): HourCount[] {
-    return this.groups(f, { bucketMs: HOUR_MS, sums: 'basic' })
+    return this.groups(f, { bucketMs: HOUR_MS, sums: 'counts' })
       .map((g) => ({ hour: g.bucket!, calls: g.totals.calls, unpriced: g.totals.unpriced }))
       .filter((h) => h.calls > 0)
       .sort((a, b) => a.hour - b.hour);
@@ -901,7 +1099,7 @@ export class Queries {
     let calls = 0;
     for (const g of this.groups(
       { ...f, from: ends.oldest, to: ends.newest + 1 },
-      { sums: 'basic' },
+      { sums: 'counts' },
     ))
       calls += g.totals.calls;
     return { calls, ...ends };
@@ -917,6 +1115,7 @@ export class Queries {
       | number
       | null;
     if (first === null) return 0;
+    this.#cache.clear();
     const del = this.#prepare('DELETE FROM rollups_hourly WHERE hour >= ? AND hour < ?');
     let deleted = 0;
     for (let h = first; h < end; h += ROLLUP_DELETE_HOURS * HOUR_MS) {
@@ -930,6 +1129,58 @@ interface HourCount {
   hour: number;
   calls: number;
   unpriced: number;
+}
+
+/**
+ * Sums of past hours per query (its SQL and parameters), each with the version of the
+ * hour it was read at; the least recently used go first past `limit` bytes (roughly:
+ * the latency text they hold and a few hundred bytes a row).
+ */
+class HourCache {
+  readonly #entries = new Map<string, { version: number; rows: Part[]; bytes: number }>();
+  #bytes = 0;
+
+  constructor(readonly limit: number) {}
+
+  get(signature: string, hour: number, version: number): Part[] | undefined {
+    const id = `${hour}\u0000${signature}`;
+    const e = this.#entries.get(id);
+    if (e === undefined) return undefined;
+    this.#entries.delete(id);
+    if (e.version !== version) {
+      this.#bytes -= e.bytes;
+      return undefined;
+    }
+    this.#entries.set(id, e);
+    return e.rows;
+  }
+
+  set(signature: string, hour: number, version: number, rows: Part[]): void {
+    const id = `${hour}\u0000${signature}`;
+    const old = this.#entries.get(id);
+    if (old !== undefined) {
+      this.#entries.delete(id);
+      this.#bytes -= old.bytes;
+    }
+    let bytes = 256 + signature.length;
+    for (const r of rows) {
+      bytes += 400 + 8 * (r.latency?.span ?? 0);
+      for (const names of r.distinct ?? []) for (const n of names) bytes += 40 + 2 * n.length;
+    }
+    if (bytes > this.limit) return;
+    this.#entries.set(id, { version, rows, bytes });
+    this.#bytes += bytes;
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes <= this.limit) break;
+      this.#entries.delete(k);
+      this.#bytes -= e.bytes;
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
 }
 
 /** One hour's keys in order, read a few at a time (more each time) after the last. */
