@@ -10,6 +10,7 @@ import {
   qs,
   type Sent,
   send,
+  usd,
   WINDOW,
 } from './api-data.js';
 import { type RunningCollector, startCollector } from './collector-harness.js';
@@ -28,6 +29,12 @@ const KEYS = {
 const calls = makeCalls();
 const inside = inWindow(calls, WINDOW);
 const alpha = (cs: Sent[]) => cs.filter((x) => x.project === 'alpha');
+const budget = (
+  name: string,
+  scope: { project?: string },
+  period: 'day' | 'month',
+  limit_usd: number,
+) => ({ name, scope, period, timezone: 'UTC', limit_usd, alert_at: [0.5], notify: [] });
 let c: RunningCollector;
 
 beforeAll(async () => {
@@ -41,6 +48,10 @@ beforeAll(async () => {
       ],
       admin: [{ key: KEYS.admin }],
     },
+    budgets: [
+      budget('alpha-month', { project: 'alpha' }, 'month', 100),
+      budget('everyone-day', {}, 'day', 50),
+    ],
   });
   await send(c, calls, KEYS.ingest);
 });
@@ -55,6 +66,7 @@ const ENDPOINTS = [
   '/projects',
   '/projects/alpha',
   '/export',
+  '/budgets',
   '/info',
 ];
 
@@ -201,6 +213,35 @@ describe('a key bound to project alpha', () => {
         retention_days: 90,
       },
     });
+  });
+});
+
+describe('GET /api/v1/budgets', () => {
+  it("an unbound key sees every budget; a key bound to alpha sees alpha's alone", async () => {
+    const all = await api(c, '/budgets', KEYS.read);
+    expect(all.body.budgets.map((b: { name: string }) => b.name)).toEqual([
+      'alpha-month',
+      'everyone-day',
+    ]);
+    const mine = await api(c, '/budgets', KEYS.alpha);
+    expect(mine.body.budgets).toHaveLength(1);
+    const b = mine.body.budgets[0];
+    expect(b).toMatchObject({
+      name: 'alpha-month',
+      scope: { project: 'alpha' },
+      period: 'month',
+      timezone: 'UTC',
+      limit_usd: 100,
+      alert_at: [0.5],
+    });
+    const start = Date.parse(b.period_start);
+    const end = Date.parse(b.period_end);
+    const spent = alpha(calls)
+      .filter((x) => x.started_at >= start && x.started_at < end)
+      .reduce((s, x) => s + (x.cost_pusd ?? 0), 0);
+    expect(b.spent_usd).toBeCloseTo(usd(spent), 12);
+    expect((await api(c, '/budgets', KEYS.u1)).body).toEqual({ budgets: [] });
+    expect((await api(c, '/budgets?project=alpha', KEYS.read)).status).toBe(400);
   });
 });
 

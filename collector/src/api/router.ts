@@ -156,6 +156,8 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
         await new Promise((resolve) => setImmediate(resolve));
       }
       const deletedRollupRows = queries.deleteRollupsBefore(before);
+      // Budgets remember sums of stored calls: they read again after a delete.
+      parts.budgets.invalidate();
       res.json({ deleted_calls: deletedCalls, deleted_rollup_rows: deletedRollupRows });
     }),
   );
@@ -193,6 +195,15 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
           breakdownRowJson,
         ),
       });
+    }),
+  );
+
+  router.get(
+    '/budgets',
+    route((req, res, access) => {
+      readParams(req.query, []);
+      // A bound key sees the budgets of its own project or user (budgets/budgets.ts).
+      res.json({ budgets: parts.budgets.status(access.scope) });
     }),
   );
 
