@@ -120,15 +120,23 @@ export class Repricer {
       onChunk?: (p: RepriceProgress) => boolean | undefined;
     } = {},
   ): RepriceTotals {
-    const totals: RepriceTotals = {
-      calls: 0,
-      changed: 0,
-      kept: 0,
-      newlyPriced: 0,
-      newlyUnpriced: 0,
-      beforePusd: 0n,
-      afterPusd: 0n,
-    };
+    let totals = emptyTotals();
+    for (const p of this.chunks(filter, options)) {
+      totals = p.totals;
+      if (options.onChunk?.(p) === false) break;
+    }
+    return totals;
+  }
+
+  /**
+   * The same run, a chunk at a time: each step commits one chunk and yields the
+   * totals so far, so a caller on a server can give the event loop its turn between them.
+   */
+  *chunks(
+    filter: RepriceFilter,
+    options: { after?: number; chunk?: number } = {},
+  ): Generator<RepriceProgress> {
+    const totals = emptyTotals();
     const chunk = options.chunk ?? 2000;
     const { where, params } = whereOf(filter, '@after');
     const select = this.#db.prepare(
@@ -208,10 +216,9 @@ export class Repricer {
       // One short write transaction a chunk: the collector's writer waits at most this long.
       step.immediate(rows);
       after = rows.at(-1)!.rowid;
-      if (options.onChunk?.({ totals, lastRowid: after }) === false) break;
+      yield { totals, lastRowid: after };
       if (rows.length < chunk) break;
     }
-    return totals;
   }
 
   /** The call's new cost, or 'keep' when it cannot be re-priced faithfully. */
@@ -269,6 +276,18 @@ export class Repricer {
     if (beyond !== null) return { cost: null, breakdown: null, source: r.source, reason: beyond };
     return { cost: r.cost_pusd, breakdown: r.breakdown_pusd, source: r.source, reason: null };
   }
+}
+
+function emptyTotals(): RepriceTotals {
+  return {
+    calls: 0,
+    changed: 0,
+    kept: 0,
+    newlyPriced: 0,
+    newlyUnpriced: 0,
+    beforePusd: 0n,
+    afterPusd: 0n,
+  };
 }
 
 function whereOf(
