@@ -106,6 +106,17 @@ describe('GET / and /assets/', () => {
     expect((await get('/assets/vendor/LICENSE')).status).toBe(200);
   });
 
+  it('index.html preloads every module app.js imports, so they load at once', async () => {
+    const html = await (await get('/')).text();
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map(
+      (m) => m[1],
+    );
+    const modules = (await everyAsset()).filter(
+      (p) => p.endsWith('.js') && !p.includes('/vendor/') && p !== '/assets/app.js',
+    );
+    expect(preloaded.sort()).toEqual(modules);
+  });
+
   it('an unchanged asset is 304 with its ETag', async () => {
     const first = await get('/assets/app.js');
     const etag = first.headers.get('etag')!;

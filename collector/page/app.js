@@ -149,11 +149,22 @@ function banner(text) {
   show(b, Boolean(text));
 }
 
+/** The menus' choices: each filter's values given the others, asked after the figures. */
+function facets(range, signal) {
+  const facet = (by) =>
+    get('breakdown', { ...apiFilters(state, range, by), by }, signal).then(
+      (b) => b.rows.map((x) => x.key).filter(Boolean),
+      () => undefined,
+    );
+  return Promise.all(['project', 'provider', 'model'].map(facet)).then(
+    ([project, provider, model]) => ({ project, provider, model }),
+  );
+}
+
 /** What each part of the page asks the API for this view. */
 function requests(range, signal) {
   const f = apiFilters(state, range);
   const ask = (path, params) => get(path, params, signal);
-  const facet = (by) => ask('breakdown', { ...apiFilters(state, range, by), by });
   const project = state.project;
   return {
     info: ask('info'),
@@ -170,9 +181,6 @@ function requests(range, signal) {
       sort: state.sort,
       order: state.order,
     }),
-    optProject: facet('project'),
-    optProvider: facet('provider'),
-    optModel: facet('model'),
   };
 }
 
@@ -184,9 +192,14 @@ async function load({ quiet }) {
   filters.render(state, null);
   if (!quiet) document.body.classList.add('busy');
   const asked = requests(range, controller.signal);
+  // Sent last, so the collector answers the figures first; the menus fill in after.
+  const choices = facets(range, controller.signal);
   const names = Object.keys(asked);
   const settled = await Promise.allSettled(Object.values(asked));
   if (mine !== generation) return;
+  void choices.then((options) => {
+    if (mine === generation) filters.render(state, options);
+  });
   lastLoad = Date.now();
   document.body.classList.remove('busy');
   const r = {};
@@ -249,11 +262,6 @@ function draw(r, errors, range) {
     return;
   }
 
-  filters.render(state, {
-    project: r.optProject?.rows.map((x) => x.key).filter(Boolean),
-    provider: r.optProvider?.rows.map((x) => x.key).filter(Boolean),
-    model: r.optModel?.rows.map((x) => x.key).filter(Boolean),
-  });
   const bucket = range.granularity === 'hour' ? 'hourly' : 'daily';
   setText($('caption'), `${whenShort(range.from)} – ${whenShort(range.to)} · ${bucket}`);
 
