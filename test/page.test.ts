@@ -375,9 +375,30 @@ describe.skipIf(!canRunBrowser)('the usage page', () => {
   });
 
   it('screenshots of a busy week (desktop 1280x800, phone 390x844, light and dark) and the first render time', async () => {
-    const demo = await startCollector();
+    const budget = (name: string, period: 'day' | 'week' | 'month', limit: number, scope = {}) => ({
+      name,
+      scope,
+      period,
+      timezone: 'UTC',
+      limit_usd: limit,
+      alert_at: [0.8, 1],
+      notify: [],
+    });
+    const demo = await startCollector({
+      budgets: [
+        budget('all-calls', 'month', 400),
+        budget('marketing-week', 'week', 120, { project: 'marketing' }),
+        budget('search-day', 'day', 0.2, { project: 'search' }),
+      ],
+    });
     after.push(() => demo.close());
     await send(demo, busyWeek(DEMO_CALLS));
+    const status = (
+      (await (await fetch(`${demo.url}/api/v1/budgets`)).json()) as {
+        budgets: { name: string; percent_used: number }[];
+      }
+    ).budgets;
+    expect(status.map((b) => b.name)).toEqual(['all-calls', 'marketing-week', 'search-day']);
     const times: number[] = [];
     for (const scheme of ['light', 'dark'] as const) {
       for (const [name, viewport] of [
@@ -397,6 +418,15 @@ describe.skipIf(!canRunBrowser)('the usage page', () => {
         expect(
           await w.page.$eval('[data-card=calls]', (e) => (e as HTMLElement).dataset.value),
         ).toBe(String(DEMO_CALLS));
+        // Budgets: spent against limit, as /budgets says.
+        expect(
+          await w.page.$$eval('.budget', (els) =>
+            els.map((e) => [
+              (e as HTMLElement).dataset.budget,
+              e.querySelector('.meter')!.getAttribute('aria-valuenow'),
+            ]),
+          ),
+        ).toEqual(status.map((b) => [b.name, String(Math.round(b.percent_used))]));
         await w.page.waitForTimeout(300);
         await screenshot(w.page, `page-${name}${scheme === 'dark' ? '-dark' : ''}`);
         expect(w.errors).toEqual([]);

@@ -47,7 +47,7 @@ export function createCards(root) {
       const cost = none ? 0 : s.unpriced_calls === s.calls ? null : s.cost_usd;
       let costSub = '';
       if (s.unpriced_calls > 0) costSub = `${int(s.unpriced_calls)} unpriced`;
-      else if (!none && cost !== null) costSub = `${usd(cost / s.calls)} a call`;
+      else if (!none && cost > 0) costSub = `${usd(cost / s.calls)} a call`;
       set('cost', usd(cost), s.cost_usd, costSub, s.unpriced_calls > 0 ? 'warn' : null);
       set(
         'calls',
