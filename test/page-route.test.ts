@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pageRouter } from '../collector/src/service/page.js';
 import { type RunningCollector, startCollector } from './collector-harness.js';
 import { type CollectorProcess, freePort, spawnCollector } from './collector-process.js';
 
@@ -142,6 +145,27 @@ describe('GET / and /assets/', () => {
       const res = await get(path);
       expect(res.status, path).toBe(404);
       expect(await res.text(), path).toMatch(/^no such endpoint/);
+    }
+  });
+
+  it('without its files the collector still starts: / is 503 with a sentence, the path only in the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'costlens-nopage-'));
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const server = express().use(pageRouter(dir)).listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toBe(
+        'the usage page is missing from this install of @costlens/collector: reinstall it (the collector log names the file)\n',
+      );
+      expect(logged.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringContaining(join(dir, 'page', 'index.html')),
+      ]);
+    } finally {
+      logged.mockRestore();
+      server.close();
     }
   });
 

@@ -98,11 +98,33 @@ function send(res: Response, a: Asset, ifNoneMatch: string | undefined): void {
   res.send(a.body);
 }
 
-/** The usage page at / and its assets under /assets/ (collector/page/, uPlot from node_modules). */
-export function pageRouter(root = packageRoot()): Router {
-  const index = asset(join(root, 'page', 'index.html'), TYPES['.html']!);
-  const assets = loadAssets(root);
+/**
+ * The usage page at / and its assets under /assets/ (collector/page/, uPlot from
+ * node_modules). Without its files the collector still runs; / says what is wrong.
+ */
+export function pageRouter(root?: string): Router {
   const router = Router();
+  let index: Asset;
+  let assets: Map<string, Asset>;
+  try {
+    const dir = root ?? packageRoot();
+    index = asset(join(dir, 'page', 'index.html'), TYPES['.html']!);
+    assets = loadAssets(dir);
+  } catch (err) {
+    // The path is for the log only: an HTTP answer never tells where files live.
+    console.error(
+      `costlens: the usage page's files cannot be read (${(err as Error).message}): reinstall @costlens/collector`,
+    );
+    router.get('/', (_req, res) => {
+      res
+        .status(503)
+        .type('text/plain')
+        .send(
+          'the usage page is missing from this install of @costlens/collector: reinstall it (the collector log names the file)\n',
+        );
+    });
+    return router;
+  }
   router.get('/', (req, res) => send(res, index, req.headers['if-none-match']));
   router.get(/^\/assets\/(.+)$/, (req, res, next) => {
     const a = assets.get((req.params as Record<string, string>)[0] ?? '');
