@@ -334,6 +334,24 @@ describe.skipIf(!canRunBrowser)('the usage page', () => {
     expect(await page.isVisible('#trend-panel')).toBe(false);
   });
 
+  it('a project with no calls shows empty, and a view the API refuses (from after to) says why', async () => {
+    const none = await open('/?project=nobody');
+    expect({
+      title: await none.page.textContent('#project-title'),
+      models: await none.page.textContent('#models'),
+      banner: await none.page.isVisible('#banner'),
+      calls: await none.page.$eval('[data-card=calls]', (e) => (e as HTMLElement).dataset.value),
+    }).toEqual({ title: 'nobody', models: 'No calls in this range.', banner: false, calls: '0' });
+    const bad = await open(
+      '/?range=custom&from=2026-12-01T00:00:00.000Z&to=2026-11-01T00:00:00.000Z',
+    );
+    await expect
+      .poll(() => bad.page.textContent('#banner'))
+      .toBe(
+        'This view cannot be shown: from (2026-12-01T00:00:00.000Z) must be before to (2026-11-01T00:00:00.000Z).',
+      );
+  });
+
   it('refreshes every 30 s in place: new calls appear, the open row stays open, nothing is rebuilt or dimmed', async () => {
     // The fake clock belongs to a whole browser context: this test gets a browser of its own.
     const own = await launchBrowser();

@@ -10,7 +10,14 @@ import { clockNow, int, ms, usd, usdShort, whenShort } from './format.js';
 import { renderGuide } from './guide.js';
 import { askForKey, hideKeyForm } from './keyform.js';
 import { projectTable } from './projects.js';
-import { apiFilters, PAGE_SIZE, readState, resolveRange, writeState } from './url-state.js';
+import {
+  apiFilters,
+  FILTERS,
+  PAGE_SIZE,
+  readState,
+  resolveRange,
+  writeState,
+} from './url-state.js';
 
 // The page's loop: read the view from the URL, ask the API, draw. A background
 // refresh every 30 s draws over what is there; only a change of view dims it.
@@ -95,8 +102,7 @@ const filters = filterBar(
     filter: setFilter,
     clear() {
       const next = { ...state, page: 1, call: undefined };
-      for (const f of ['project', 'provider', 'model', 'call_type', 'status', 'user', 'account'])
-        delete next[f];
+      for (const f of FILTERS) delete next[f];
       navigate(next);
     },
   },
@@ -231,9 +237,11 @@ async function load({ quiet }) {
 }
 
 function draw(r, errors, range) {
+  const projectMissing = errors.project instanceof ApiError && errors.project.status === 404;
   const problems = Object.entries(errors).filter(([n, e]) => {
-    // Budgets are optional: a collector without them just shows none.
-    if (n === 'budgets') return false;
+    // Budgets are optional (a collector without them shows none), and a project
+    // with no calls in the range is shown empty, not as an error.
+    if (n === 'budgets' || (n === 'project' && projectMissing)) return false;
     return !(e instanceof DOMException && e.name === 'AbortError');
   });
   const unreachable = problems.some(([, e]) => e instanceof ApiError && e.status === 0);
@@ -245,7 +253,12 @@ function draw(r, errors, range) {
   } else if (problems.length > 0) {
     const [name, err] = problems[0];
     setStatus(`updated ${clockNow()}`, 'warn');
-    banner(`Some figures could not be loaded (${name}): ${err.message}`);
+    // A 400 names the parameter of the view (the URL) the collector refused.
+    banner(
+      err instanceof ApiError && err.status === 400
+        ? `This view cannot be shown: ${err.message}.`
+        : `Some figures could not be loaded (${name}): ${err.message}`,
+    );
   } else {
     setStatus(`updated ${clockNow()}`, 'ok');
     banner(null);
@@ -279,12 +292,12 @@ function draw(r, errors, range) {
   if (project) {
     setText($('project-title'), project);
     const p = r.project;
-    const missing = errors.project instanceof ApiError && errors.project.status === 404;
     if (p) {
       trendChart.update(p.trend.buckets, [p.trend.calls, p.trend.latency_p95_ms]);
       models.render(p.models);
-    } else if (missing) {
-      trendChart.update(r.cost?.buckets ?? [], [[], []]);
+    } else if (projectMissing) {
+      const buckets = r.cost?.buckets ?? [];
+      trendChart.update(buckets, [buckets.map(() => 0), buckets.map(() => null)]);
       models.render([]);
     }
   } else {
