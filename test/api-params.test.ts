@@ -97,10 +97,8 @@ describe('bad parameters: 400 with a sentence naming the parameter', () => {
       /^metric must be one of cost, calls, tokens, failures, latency_p95/,
     ],
     ['/timeseries?group_by=colour', /^group_by must be one of/],
-    [
-      '/timeseries?from=0&to=4102444800000',
-      /^granularity=hour gives \d+ buckets .* use granularity=day/,
-    ],
+    ['/timeseries?from=0&to=4102444800000', /^from and to span \d+ hours, .* use granularity=day/],
+    ['/projects/alpha?from=0', /^from and to span \d+ hours, .* ask for a shorter window/],
     ['/calls?page=0', /^page must be a whole number from 1 to/],
     ['/calls?page=1.5', /^page must be a whole number/],
     ['/calls?page_size=501', /^page_size must be a whole number from 1 to 500, got "501"$/],

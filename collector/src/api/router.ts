@@ -155,7 +155,13 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
         // Between chunks exports go on being stored.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const deletedRollupRows = queries.deleteRollupsBefore(before);
+      let deletedRollupRows = 0;
+      for (;;) {
+        const n = queries.deleteRollupsBefore(before);
+        if (n === null) break;
+        deletedRollupRows += n;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       // Budgets remember sums of stored calls: they read again after a delete.
       parts.budgets.invalidate();
       res.json({ deleted_calls: deletedCalls, deleted_rollup_rows: deletedRollupRows });
@@ -186,11 +192,13 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
       if (!queries.exists(withScope({ project: name }, access.scope))) {
         throw new HttpError(404, `no project named ${JSON.stringify(name)}`);
       }
+      // The trend first: a window too long for it is refused before anything is read.
+      const trend = hourlyTrend(queries, scoped);
       const { totals, distinct } = queries.summary(scoped);
       res.json({
         name,
         summary: summaryJson(scoped, totals, distinct),
-        trend: hourlyTrend(queries, scoped),
+        trend,
         models: byCost(queries.groups(scoped, { by: 'model', latency: true, lastAt: true })).map(
           breakdownRowJson,
         ),

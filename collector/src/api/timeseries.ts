@@ -21,14 +21,18 @@ const MAX_BUCKETS = 10_000;
 const TOP_KEYS = 10;
 const OTHER = '__other__';
 
-/** The starts of the buckets (UTC) the window touches. */
-export function bucketStarts(f: QueryFilter, granularity: Granularity): number[] {
+/** The starts of the buckets (UTC) the window touches; `advice` says what to ask instead of too many. */
+export function bucketStarts(
+  f: QueryFilter,
+  granularity: Granularity,
+  advice = 'use granularity=day or a shorter window',
+): number[] {
   const width = GRANULARITIES[granularity];
   const first = f.from - (f.from % width);
   const count = Math.ceil((f.to - first) / width);
   if (count > MAX_BUCKETS) {
     throw badRequest(
-      `granularity=${granularity} gives ${count} buckets between from and to, more than ${MAX_BUCKETS}: use granularity=day or a shorter window`,
+      `from and to span ${count} ${granularity}s, more than the ${MAX_BUCKETS} buckets an answer holds: ${advice}`,
     );
   }
   return Array.from({ length: count }, (_, i) => first + i * width);
@@ -103,7 +107,7 @@ export function timeseries(
 
 /** A project's trend: calls and p95 latency per hour of the window. */
 export function hourlyTrend(queries: Queries, f: QueryFilter) {
-  const starts = bucketStarts(f, 'hour');
+  const starts = bucketStarts(f, 'hour', 'ask for a shorter window (the trend is hourly)');
   const byHour = new Map<number, Totals>();
   for (const g of queries.groups(f, { bucketMs: HOUR_MS, latency: true, sums: 'basic' })) {
     byHour.set(g.bucket!, g.totals);

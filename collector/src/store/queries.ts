@@ -61,14 +61,16 @@ export class Latency {
   /** Bucket `first + j` holds counts[j]. */
   #first = 0;
   #counts: Float64Array | null = null;
+  /** Once frozen: the buckets with a count, ascending, and their counts. */
+  #sparse: { buckets: Int32Array; counts: Float64Array } | null = null;
   zeros = 0;
   count = 0;
   /** Exact for calls read one by one, from the buckets' values for rollup rows. */
   sumMs = 0;
 
-  /** Buckets the array spans (what it weighs). */
+  /** Buckets it holds room for (what it weighs). */
   get span(): number {
-    return this.#counts?.length ?? 0;
+    return this.#sparse?.buckets.length ?? this.#counts?.length ?? 0;
   }
 
   mean(): number | null {
@@ -80,13 +82,37 @@ export class Latency {
     const s = new LatencySketch();
     s.zeros = this.zeros;
     s.count = this.count;
-    const counts = this.#counts;
-    if (counts !== null) {
-      for (let j = 0; j < counts.length; j++) {
-        if (counts[j]! > 0) s.buckets.set(this.#first + j, counts[j]!);
-      }
-    }
+    this.#each((i, n) => s.buckets.set(i, n));
     return s.quantile(q);
+  }
+
+  /** Each bucket with a count. */
+  #each(fn: (i: number, n: number) => void): void {
+    if (this.#sparse !== null) {
+      const { buckets, counts } = this.#sparse;
+      for (let j = 0; j < buckets.length; j++) fn(buckets[j]!, counts[j]!);
+      return;
+    }
+    const counts = this.#counts;
+    if (counts === null) return;
+    for (let j = 0; j < counts.length; j++) if (counts[j]! > 0) fn(this.#first + j, counts[j]!);
+  }
+
+  /**
+   * Keeps only the buckets with a count, for a latency that is merged into others
+   * and not added to again (a part kept per hour): merging it then costs its buckets,
+   * not the span between them.
+   */
+  freeze(): this {
+    const buckets: number[] = [];
+    const counts: number[] = [];
+    this.#each((i, n) => {
+      buckets.push(i);
+      counts.push(n);
+    });
+    this.#sparse = { buckets: Int32Array.from(buckets), counts: Float64Array.from(counts) };
+    this.#counts = null;
+    return this;
   }
 
   /** Adds `n` durations of bucket `i` (their value counted as the bucket's). */
@@ -169,6 +195,15 @@ export class Latency {
     this.zeros += other.zeros;
     this.count += other.count;
     this.sumMs += other.sumMs;
+    const sparse = other.#sparse;
+    if (sparse !== null) {
+      const n = sparse.buckets.length;
+      if (n === 0) return;
+      this.#room(sparse.buckets[0]!, sparse.buckets[n - 1]!);
+      const mine = this.#counts!;
+      for (let j = 0; j < n; j++) mine[sparse.buckets[j]! - this.#first]! += sparse.counts[j]!;
+      return;
+    }
     const theirs = other.#counts;
     if (theirs === null) return;
     this.#room(other.#first, other.#first + theirs.length - 1);
@@ -183,7 +218,7 @@ export class Latency {
  * and answers 2·gamma^i/(gamma+1) for it (within 1%): rollup rows' durations count as that.
  */
 const GAMMA = (1 + 0.01) / (1 - 0.01);
-/** Bucket values from 1 ns to beyond any duration, worked out once. */
+/** The values of buckets -1024 to 3071 (far past any duration either way), worked out once. */
 const VALUES = Float64Array.from(
   { length: 4096 },
   (_, j) => (2 * GAMMA ** (j - 1024)) / (GAMMA + 1),
@@ -411,9 +446,9 @@ const DETAIL_COLUMNS = `${CALL_COLUMNS}, c.cost_input, c.cost_output, c.cost_cac
   c.cost_cache_write, c.cost_reasoning, c.cost_media, c.prompt, c.output_path, c.attributes`;
 
 /**
- * Each sum: over rollup rows, and over calls read one by one. The first five are
- * all the list and the time series need; summing fewer columns is what keeps
- * tens of thousands of rollup rows quick.
+ * Each sum: over rollup rows, and over calls read one by one. Each costs a pass of
+ * its own over tens of thousands of rollup rows, so a query sums what its answer
+ * shows (LEVELS) and no more.
  */
 const SUMS: [SumField, string, string][] = [
   ['calls', 'sum(r.calls)', 'count(*)'],
@@ -597,12 +632,8 @@ export class Queries {
     const add = (part: Part, fromRollups: boolean) => {
       // An ungrouped sum answers one row even when nothing matched.
       if (part.sums.calls === 0) return;
-      // Rollup rows come by hour, folded into buckets (or none) here.
-      const bucket = !fromRollups
-        ? part.b
-        : bucketMs === undefined
-          ? null
-          : part.b! - (part.b! % bucketMs);
+      // Parts come by hour (or already by bucket), folded into buckets (or none) here.
+      const bucket = bucketMs === undefined ? null : part.b! - (part.b! % bucketMs);
       const id = `${part.key}\u0000${bucket}`;
       let g = out.get(id);
       if (g === undefined) {
@@ -631,7 +662,10 @@ export class Queries {
       for (const part of this.#callSums(f, a, b, opts, false, withDistinct)) add(part, false);
     }
     if (by === 'error_type') {
-      for (const part of this.#callSums(f, f.from, f.to, opts, true, false)) add(part, false);
+      if (hours !== null) for (const part of this.#errorSums(f, hours, opts)) add(part, false);
+      for (const [a, b] of edges) {
+        for (const part of this.#callSums(f, a, b, opts, true, false)) add(part, false);
+      }
     }
     const groups = [...out.values()];
     if (opts.lastAt && by !== undefined) this.#findLastCalls(f, by, groups);
@@ -648,13 +682,6 @@ export class Queries {
     };
   }
 
-  /** The totals of the calls the filter matches (without latency unless asked). */
-  totals(f: QueryFilter, latency = true): Totals {
-    const all = emptyTotals();
-    for (const g of this.groups(f, { latency })) addTotals(all, g.totals);
-    return all;
-  }
-
   /** A row as SQLite gave it, parsed once (rollup parts are kept per hour as they are). */
   #parse(row: SumRow, fromRollups: boolean): Part {
     const sums: Partial<Record<SumField, number>> = {};
@@ -664,6 +691,7 @@ export class Queries {
       latency = new Latency();
       if (fromRollups) latency.addRollupHex(row.latency);
       else latency.addDurations(row.latency);
+      latency.freeze();
     }
     let distinct: string[][] | null = null;
     if (row.d_model !== undefined) {
@@ -689,8 +717,7 @@ export class Queries {
 
   /**
    * Sums of the rollup rows of the whole hours [h0, h1), per hour (the table's
-   * order: grouping by hour sorts nothing). Hours older than KEEP_AFTER_MS are
-   * kept per query and reused while rollup_changes says their rows did not change.
+   * order: grouping by hour sorts nothing), past hours kept between requests.
    */
   #rollupSums(
     f: QueryFilter,
@@ -711,45 +738,90 @@ export class Queries {
       ${opts.lastAt ? 'max(r.hour)' : 'NULL'} AS last${distinct}
       FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}
       GROUP BY r.hour${key === 'NULL' ? '' : ', k'}`;
+    return this.#hourly(sql, params, [h0, h1], true, h0);
+  }
+
+  /**
+   * The failed calls of the whole hours [h0, h1) by error type and hour, read from
+   * the calls (the rollups have no error type). An hour is kept like a rollup hour
+   * (a late call changes its rollups too) while all of its calls are still stored.
+   */
+  #errorSums(f: QueryFilter, [h0, h1]: [number, number], opts: GroupOptions): Part[] {
+    const params: Record<string, unknown> = { error: this.#id('error') };
+    if ((opts.sums ?? 'all') === 'all') {
+      params.image = this.#id('image');
+      params.video = this.#id('video');
+    }
+    const where = this.#where(f, 'calls', params);
+    const sql = `SELECT c.error_type AS k, c.started_at - c.started_at % ${HOUR_MS} AS b,
+      ${sumColumns('calls', opts.sums)},
+      ${opts.latency ? 'group_concat(c.duration_us)' : 'NULL'} AS latency, max(c.started_at) AS last
+      FROM calls AS c WHERE c.started_at >= @h0 AND c.started_at < @h1
+      AND c.error_type IS NOT NULL${where} GROUP BY b, k`;
+    // Retention removes the oldest calls first: hours after the oldest call's are whole.
+    const oldest = (this.#oldest.get() as number | null) ?? h1;
+    return this.#hourly(
+      sql,
+      params,
+      [h0, h1],
+      false,
+      Math.floor(oldest / HOUR_MS) * HOUR_MS + HOUR_MS,
+    );
+  }
+
+  /**
+   * Parts of the whole hours [h0, h1) from `sql` (which groups by hour as `b`): hours
+   * from `keepFrom` that are over are kept per query (its SQL and parameters) and
+   * reused while rollup_changes says their rows did not change (see migrations.ts).
+   */
+  #hourly(
+    sql: string,
+    params: Record<string, unknown>,
+    [h0, h1]: [number, number],
+    fromRollups: boolean,
+    keepFrom: number,
+  ): Part[] {
     const statement = this.#prepare(sql);
     const read = (a: number, b: number) =>
-      (statement.all({ ...params, h0: a, h1: b }) as SumRow[]).map((r) => this.#parse(r, true));
-    // Past hours no live export writes to any more (see rollup_changes in migrations.ts).
+      (statement.all({ ...params, h0: a, h1: b }) as SumRow[]).map((r) =>
+        this.#parse(r, fromRollups),
+      );
     const now = (this.options.now ?? Date.now)();
     const settled = Math.min(h1, Math.floor((now - KEEP_AFTER_MS) / HOUR_MS) * HOUR_MS + HOUR_MS);
-    if (settled <= h0) return read(h0, h1);
+    const first = Math.max(h0, keepFrom);
+    if (settled <= first) return read(h0, h1);
     const signature = `${sql}\u0000${JSON.stringify(params)}`;
     // Versions first: a change that lands while the rows are read leaves them marked stale.
     const versions = new Map(
-      (this.#versions.all(h0, settled) as { hour: number; version: number }[]).map((v) => [
+      (this.#versions.all(first, settled) as { hour: number; version: number }[]).map((v) => [
         v.hour,
         v.version,
       ]),
     );
-    const out: Part[] = [];
+    const out: Part[] = h0 < first ? read(h0, first) : [];
     let missingFrom: number | null = null;
     const fill = (end: number) => {
       if (missingFrom === null) return;
       const byHour = new Map<number, Part[]>();
-      for (const row of read(missingFrom, end)) {
-        out.push(row);
-        byHour.set(row.b!, [...(byHour.get(row.b!) ?? []), row]);
+      for (const part of read(missingFrom, end)) {
+        out.push(part);
+        byHour.set(part.b!, [...(byHour.get(part.b!) ?? []), part]);
       }
       for (let h = missingFrom; h < end; h += HOUR_MS) {
         this.#cache.set(signature, h, versions.get(h) ?? 0, byHour.get(h) ?? []);
       }
       missingFrom = null;
     };
-    for (let h = h0; h < settled; h += HOUR_MS) {
+    for (let h = first; h < settled; h += HOUR_MS) {
       const kept = this.#cache.get(signature, h, versions.get(h) ?? 0);
       if (kept === undefined) missingFrom ??= h;
       else {
         fill(h);
-        for (const row of kept) out.push(row);
+        for (const part of kept) out.push(part);
       }
     }
     fill(settled);
-    if (settled < h1) for (const row of read(settled, h1)) out.push(row);
+    if (settled < h1) for (const part of read(settled, h1)) out.push(part);
     return out;
   }
 
@@ -993,7 +1065,7 @@ export class Queries {
       const rows = (
         last === undefined
           ? sql(false).all(params)
-          : sql(true).all({ ...params, t: last.t, r: last.r })
+          : sql(true).all({ ...params, ...pastRow(last, desc, from, to), t: last.t, r: last.r })
       ) as ListPosition[];
       yield* rows;
       if (rows.length < chunk) return;
@@ -1049,7 +1121,7 @@ export class Queries {
             : statement(valued, true).all(
                 valued
                   ? { ...params, v: last.v, t: last.t, r: last.r }
-                  : { ...params, t: last.t, r: last.r },
+                  : { ...params, ...pastRow(last, desc, f.from, f.to), t: last.t, r: last.r },
               )
         ) as ListPosition[];
       };
@@ -1106,22 +1178,21 @@ export class Queries {
   }
 
   /**
-   * Removes the rollup rows of the hours that end at or before `before`, a day of
-   * hours per statement; returns how many. Raw calls are removed by Store.pruneCalls.
+   * Removes the rollup rows of the oldest day of hours that ended at or before
+   * `before`: call again until it answers null (nothing left), so a long delete
+   * leaves room for exports between days. Raw calls are removed by Store.pruneCalls.
    */
-  deleteRollupsBefore(before: number): number {
+  deleteRollupsBefore(before: number): number | null {
     const end = Math.floor(before / HOUR_MS) * HOUR_MS;
     const first = this.#prepare('SELECT min(hour) FROM rollups_hourly').pluck().get() as
       | number
       | null;
-    if (first === null) return 0;
+    if (first === null || first >= end) return null;
     this.#cache.clear();
-    const del = this.#prepare('DELETE FROM rollups_hourly WHERE hour >= ? AND hour < ?');
-    let deleted = 0;
-    for (let h = first; h < end; h += ROLLUP_DELETE_HOURS * HOUR_MS) {
-      deleted += del.run(h, Math.min(end, h + ROLLUP_DELETE_HOURS * HOUR_MS)).changes;
-    }
-    return deleted;
+    return this.#prepare('DELETE FROM rollups_hourly WHERE hour >= ? AND hour < ?').run(
+      first,
+      Math.min(end, first + ROLLUP_DELETE_HOURS * HOUR_MS),
+    ).changes;
   }
 }
 
@@ -1255,6 +1326,20 @@ function* mergeStreams(
     }
     if (heap.length > 0) down(0);
   }
+}
+
+/**
+ * The time bounds of the rows after `last` in start-time order. SQLite takes one bound
+ * per side for an index range and does not range on a row value over (time, rowid),
+ * so the window is narrowed here; the row value then only sorts out equal times.
+ */
+function pastRow(
+  last: ListPosition,
+  desc: boolean,
+  from: number,
+  to: number,
+): { from: number; to: number } {
+  return desc ? { from, to: Math.min(to, last.t + 1) } : { from: Math.max(from, last.t), to };
 }
 
 function take<T>(items: Iterable<T>, n: number): T[] {
