@@ -69,7 +69,7 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
     route((req, res, access) => {
       const { params, f } = filtered(req, access, ['by']);
       const by = oneOf(params, 'by', GROUP_KEYS);
-      const groups = byCost(queries.groups(f, { by, latency: true, lastAt: true }));
+      const groups = byCost(queries.groups(f, { by, latency: true, lastAt: true, sums: 'tokens' }));
       res.json({ by, rows: groups.map(breakdownRowJson) });
     }),
   );
@@ -172,7 +172,9 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
     '/projects',
     route((req, res, access) => {
       const { f } = filtered(req, access);
-      const groups = byCost(queries.groups(f, { by: 'project', latency: true, lastAt: true }));
+      const groups = byCost(
+        queries.groups(f, { by: 'project', latency: true, lastAt: true, sums: 'basic' }),
+      );
       res.json({ projects: groups.map(projectJson) });
     }),
   );
@@ -199,9 +201,9 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
         name,
         summary: summaryJson(scoped, totals, distinct),
         trend,
-        models: byCost(queries.groups(scoped, { by: 'model', latency: true, lastAt: true })).map(
-          breakdownRowJson,
-        ),
+        models: byCost(
+          queries.groups(scoped, { by: 'model', latency: true, lastAt: true, sums: 'tokens' }),
+        ).map(breakdownRowJson),
       });
     }),
   );

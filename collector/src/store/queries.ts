@@ -77,13 +77,22 @@ export class Latency {
     return this.count === 0 ? null : this.sumMs / this.count;
   }
 
-  /** The q-quantile, answered by the sketch itself (within 1%); null without calls. */
+  /**
+   * The q-quantile (within 1%), as LatencySketch.quantile answers it: the value of the
+   * bucket that holds rank q·(count-1), zeros first; null without calls.
+   */
   quantile(q: number): number | null {
-    const s = new LatencySketch();
-    s.zeros = this.zeros;
-    s.count = this.count;
-    this.#each((i, n) => s.buckets.set(i, n));
-    return s.quantile(q);
+    if (this.count === 0) return null;
+    const rank = q * (this.count - 1);
+    let seen = this.zeros;
+    if (rank < seen) return 0;
+    let found: number | null = null;
+    this.#each((i, n) => {
+      if (found !== null) return;
+      seen += n;
+      if (rank < seen) found = bucketValue(i);
+    });
+    return found;
   }
 
   /** Each bucket with a count. */
@@ -197,11 +206,13 @@ export class Latency {
     this.sumMs += other.sumMs;
     const sparse = other.#sparse;
     if (sparse !== null) {
-      const n = sparse.buckets.length;
+      const { buckets, counts } = sparse;
+      const n = buckets.length;
       if (n === 0) return;
-      this.#room(sparse.buckets[0]!, sparse.buckets[n - 1]!);
+      this.#room(buckets[0]!, buckets[n - 1]!);
       const mine = this.#counts!;
-      for (let j = 0; j < n; j++) mine[sparse.buckets[j]! - this.#first]! += sparse.counts[j]!;
+      const first = this.#first;
+      for (let j = 0; j < n; j++) mine[buckets[j]! - first]! += counts[j]!;
       return;
     }
     const theirs = other.#counts;
@@ -316,7 +327,8 @@ export interface GroupOptions {
   /** Find each group's last call. */
   lastAt?: boolean;
   /**
-   * Which sums: 'basic' is calls, failed, unpriced, cost, input and output tokens;
+   * Which sums: 'tokens' is calls, failed, unpriced, cost and every token count (a
+   * breakdown row); 'basic' is calls, failed, unpriced, cost, input and output tokens;
    * 'counts' is calls and unpriced alone (no cost). Each sum costs a pass over the rows.
    */
   sums?: SumLevel;
@@ -338,7 +350,8 @@ interface Part {
   key: string | null;
   /** Rollups: the hour; calls: the bucket's start, or null. */
   b: number | null;
-  sums: Partial<Record<SumField, number>>;
+  /** COUNTS in order (0 for a sum not asked for). */
+  sums: Float64Array;
   cost: bigint;
   latency: Latency | null;
   last: number | null;
@@ -473,9 +486,20 @@ const SUMS: [SumField, string, string][] = [
     'sum(c.call_type = @video)',
   ],
 ];
-type SumLevel = 'all' | 'basic' | 'counts';
+type SumLevel = 'all' | 'tokens' | 'basic' | 'counts';
 const LEVELS: Record<SumLevel, readonly SumField[]> = {
   all: SUMS.map(([name]) => name),
+  tokens: [
+    'calls',
+    'failed',
+    'unpriced',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'cache_write_1h_tokens',
+    'reasoning_tokens',
+  ],
   basic: ['calls', 'failed', 'unpriced', 'input_tokens', 'output_tokens'],
   counts: ['calls', 'unpriced'],
 };
@@ -509,6 +533,8 @@ function groupBy(key: string, bucket: string): string {
 
 /** Ids remembered per direction before the caches start over. */
 const CACHE_LIMIT = 50_000;
+/** Queries whose merged settled hours are kept. */
+const MERGED_LIMIT = 500;
 /** Rollup rows deleted per statement: about a day of hours. */
 const ROLLUP_DELETE_HOURS = 24;
 
@@ -536,6 +562,8 @@ export class Queries {
   readonly #valueOf: Database.Statement;
   readonly #oldest: Database.Statement;
   readonly #cache: HourCache;
+  /** Per query: its settled hours merged, with the hours and versions they were merged at. */
+  readonly #merged = new Map<string, { stamp: string; parts: Part[] }>();
   readonly #versions: Database.Statement;
 
   /**
@@ -622,7 +650,8 @@ export class Queries {
     withDistinct: boolean,
   ): { groups: Group[]; distinct: Distinct | null } {
     const { by, bucketMs } = opts;
-    const out = new Map<string, Group & { lastHour: number | null }>();
+    type Acc = Group & { lastHour: number | null; sums: Float64Array };
+    const out = new Map<string, Acc>();
     const sets = {
       model: new Set<string>(),
       user: new Set(),
@@ -631,19 +660,27 @@ export class Queries {
     };
     const add = (part: Part, fromRollups: boolean) => {
       // An ungrouped sum answers one row even when nothing matched.
-      if (part.sums.calls === 0) return;
+      if (part.sums[0] === 0) return;
       // Parts come by hour (or already by bucket), folded into buckets (or none) here.
       const bucket = bucketMs === undefined ? null : part.b! - (part.b! % bucketMs);
-      const id = `${part.key}\u0000${bucket}`;
+      const key = part.key === null ? '-' : `=${part.key}`;
+      const id = bucket === null ? key : `${bucket}${key}`;
       let g = out.get(id);
       if (g === undefined) {
-        g = { key: part.key, bucket, totals: emptyTotals(), lastAt: null, lastHour: null };
+        g = {
+          key: part.key,
+          bucket,
+          totals: emptyTotals(),
+          lastAt: null,
+          lastHour: null,
+          sums: new Float64Array(COUNTS.length),
+        };
         out.set(id, g);
       }
-      const t = g.totals;
-      for (const k of COUNTS) t[k] += part.sums[k] ?? 0;
-      t.cost_pusd += part.cost;
-      if (part.latency !== null) t.latency.merge(part.latency);
+      const sums = g.sums;
+      for (let j = 0; j < sums.length; j++) sums[j]! += part.sums[j]!;
+      g.totals.cost_pusd += part.cost;
+      if (part.latency !== null) g.totals.latency.merge(part.latency);
       if (part.last !== null) {
         if (fromRollups) g.lastHour = Math.max(g.lastHour ?? part.last, part.last);
         else g.lastAt = Math.max(g.lastAt ?? part.last, part.last);
@@ -668,9 +705,10 @@ export class Queries {
       }
     }
     const groups = [...out.values()];
+    for (const g of groups) COUNTS.forEach((k, j) => (g.totals[k] = g.sums[j]!));
     if (opts.lastAt && by !== undefined) this.#findLastCalls(f, by, groups);
     return {
-      groups: groups.map(({ lastHour: _, ...g }) => g),
+      groups: groups.map(({ lastHour: _, sums: _s, ...g }) => g),
       distinct: withDistinct
         ? {
             models: sets.model.size,
@@ -684,8 +722,8 @@ export class Queries {
 
   /** A row as SQLite gave it, parsed once (rollup parts are kept per hour as they are). */
   #parse(row: SumRow, fromRollups: boolean): Part {
-    const sums: Partial<Record<SumField, number>> = {};
-    for (const k of COUNTS) if (row[k] !== undefined) sums[k] = row[k];
+    const sums = new Float64Array(COUNTS.length);
+    for (let j = 0; j < COUNTS.length; j++) sums[j] = row[COUNTS[j]!] ?? 0;
     let latency: Latency | null = null;
     if (row.latency !== null) {
       latency = new Latency();
@@ -738,7 +776,7 @@ export class Queries {
       ${opts.lastAt ? 'max(r.hour)' : 'NULL'} AS last${distinct}
       FROM rollups_hourly AS r WHERE r.hour >= @h0 AND r.hour < @h1${where}
       GROUP BY r.hour${key === 'NULL' ? '' : ', k'}`;
-    return this.#hourly(sql, params, [h0, h1], true, h0);
+    return this.#hourly(sql, params, [h0, h1], true, h0, opts.bucketMs !== undefined);
   }
 
   /**
@@ -766,6 +804,7 @@ export class Queries {
       [h0, h1],
       false,
       Math.floor(oldest / HOUR_MS) * HOUR_MS + HOUR_MS,
+      opts.bucketMs !== undefined,
     );
   }
 
@@ -780,6 +819,7 @@ export class Queries {
     [h0, h1]: [number, number],
     fromRollups: boolean,
     keepFrom: number,
+    byHour: boolean,
   ): Part[] {
     const statement = this.#prepare(sql);
     const read = (a: number, b: number) =>
@@ -792,37 +832,52 @@ export class Queries {
     if (settled <= first) return read(h0, h1);
     const signature = `${sql}\u0000${JSON.stringify(params)}`;
     // Versions first: a change that lands while the rows are read leaves them marked stale.
-    const versions = new Map(
-      (this.#versions.all(first, settled) as { hour: number; version: number }[]).map((v) => [
-        v.hour,
-        v.version,
-      ]),
-    );
+    const rows = this.#versions.all(first, settled) as { hour: number; version: number }[];
+    const versions = new Map(rows.map((v) => [v.hour, v.version]));
     const out: Part[] = h0 < first ? read(h0, first) : [];
+    const tail = () => (settled < h1 ? read(settled, h1) : []);
+    // Without buckets, the settled hours' parts are also kept merged into one per key: a
+    // repeated request (the page refreshing) merges nothing.
+    const stamp = `${first}:${settled}:${rows.map((v) => `${v.hour}=${v.version}`).join(',')}`;
+    if (!byHour) {
+      const merged = this.#merged.get(signature);
+      if (merged?.stamp === stamp) {
+        this.#merged.delete(signature);
+        this.#merged.set(signature, merged);
+        return [...out, ...merged.parts, ...tail()];
+      }
+    }
+    const kept: Part[] = [];
     let missingFrom: number | null = null;
     const fill = (end: number) => {
       if (missingFrom === null) return;
-      const byHour = new Map<number, Part[]>();
+      const fresh = new Map<number, Part[]>();
       for (const part of read(missingFrom, end)) {
-        out.push(part);
-        byHour.set(part.b!, [...(byHour.get(part.b!) ?? []), part]);
+        kept.push(part);
+        fresh.set(part.b!, [...(fresh.get(part.b!) ?? []), part]);
       }
       for (let h = missingFrom; h < end; h += HOUR_MS) {
-        this.#cache.set(signature, h, versions.get(h) ?? 0, byHour.get(h) ?? []);
+        this.#cache.set(signature, h, versions.get(h) ?? 0, fresh.get(h) ?? []);
       }
       missingFrom = null;
     };
     for (let h = first; h < settled; h += HOUR_MS) {
-      const kept = this.#cache.get(signature, h, versions.get(h) ?? 0);
-      if (kept === undefined) missingFrom ??= h;
+      const parts = this.#cache.get(signature, h, versions.get(h) ?? 0);
+      if (parts === undefined) missingFrom ??= h;
       else {
         fill(h);
-        for (const part of kept) out.push(part);
+        for (const part of parts) kept.push(part);
       }
     }
     fill(settled);
-    if (settled < h1) for (const part of read(settled, h1)) out.push(part);
-    return out;
+    if (byHour) return [...out, ...kept, ...tail()];
+    const merged = mergeParts(kept, first);
+    this.#merged.set(signature, { stamp, parts: merged });
+    for (const k of this.#merged.keys()) {
+      if (this.#merged.size <= MERGED_LIMIT) break;
+      this.#merged.delete(k);
+    }
+    return [...out, ...merged, ...tail()];
   }
 
   /**
@@ -1189,11 +1244,44 @@ export class Queries {
       | null;
     if (first === null || first >= end) return null;
     this.#cache.clear();
+    this.#merged.clear();
     return this.#prepare('DELETE FROM rollups_hourly WHERE hour >= ? AND hour < ?').run(
       first,
       Math.min(end, first + ROLLUP_DELETE_HOURS * HOUR_MS),
     ).changes;
   }
+}
+
+/** Parts merged into one per key (their bucket: `b`), latency frozen again. */
+function mergeParts(parts: Part[], b: number): Part[] {
+  const byKey = new Map<string | null, Part>();
+  for (const p of parts) {
+    let m = byKey.get(p.key);
+    if (m === undefined) {
+      m = {
+        key: p.key,
+        b,
+        sums: new Float64Array(COUNTS.length),
+        cost: 0n,
+        latency: p.latency === null ? null : new Latency(),
+        last: null,
+        distinct: p.distinct === null ? null : DISTINCT.map(() => []),
+      };
+      byKey.set(p.key, m);
+    }
+    for (let j = 0; j < m.sums.length; j++) m.sums[j]! += p.sums[j]!;
+    m.cost += p.cost;
+    if (p.latency !== null) m.latency?.merge(p.latency);
+    if (p.last !== null) m.last = Math.max(m.last ?? p.last, p.last);
+    if (p.distinct !== null && m.distinct !== null) {
+      p.distinct.forEach((names, i) => m!.distinct![i]!.push(...names));
+    }
+  }
+  for (const m of byKey.values()) {
+    m.latency?.freeze();
+    if (m.distinct !== null) m.distinct = m.distinct.map((names) => [...new Set(names)]);
+  }
+  return [...byKey.values()];
 }
 
 interface HourCount {
