@@ -25,6 +25,7 @@ import {
   wholeNumber,
   withScope,
 } from './params.js';
+import { recomputeHandler } from './recompute.js';
 import { GRANULARITIES, type Granularity, hourlyTrend, METRICS, timeseries } from './timeseries.js';
 
 export const GROUP_KEYS: readonly GroupBy[] = [...DIMENSIONS, 'error_type'];
@@ -167,6 +168,8 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
       res.json({ deleted_calls: deletedCalls, deleted_rollup_rows: deletedRollupRows });
     }),
   );
+
+  router.post('/recompute', route(recomputeHandler(parts)));
 
   router.get(
     '/projects',
