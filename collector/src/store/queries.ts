@@ -705,7 +705,11 @@ export class Queries {
       }
     }
     const groups = [...out.values()];
-    for (const g of groups) COUNTS.forEach((k, j) => (g.totals[k] = g.sums[j]!));
+    for (const g of groups) {
+      COUNTS.forEach((k, j) => {
+        g.totals[k] = g.sums[j]!;
+      });
+    }
     if (opts.lastAt && by !== undefined) this.#findLastCalls(f, by, groups);
     return {
       groups: groups.map(({ lastHour: _, sums: _s, ...g }) => g),
@@ -1274,7 +1278,9 @@ function mergeParts(parts: Part[], b: number): Part[] {
     if (p.latency !== null) m.latency?.merge(p.latency);
     if (p.last !== null) m.last = Math.max(m.last ?? p.last, p.last);
     if (p.distinct !== null && m.distinct !== null) {
-      p.distinct.forEach((names, i) => m!.distinct![i]!.push(...names));
+      p.distinct.forEach((names, i) => {
+        m!.distinct![i]!.push(...names);
+      });
     }
   }
   for (const m of byKey.values()) {
