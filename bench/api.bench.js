@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { prepareBatch } from '../collector/dist/store/batch.js';
 import { Store } from '../collector/dist/store/store.js';
-import { startCollectorProcess } from './collector-load.js';
+import { makeBatches, sendAll, startCollectorProcess } from './collector-load.js';
 import { machine, median, save } from './lib.js';
 
 const CALLS = Number(process.env.CALLS ?? 1_000_000);
@@ -290,10 +290,59 @@ function rawScans(path, from, to) {
   return out;
 }
 
+// ---- what the query API's schema costs ingest ----------------------------------
+
+/** The indexes and triggers schema v3 adds for the query API (store/migrations.ts). */
+const API_SCHEMA = {
+  'the two per-hour sort indexes': ['INDEX calls_hour_cost', 'INDEX calls_hour_latency'],
+  'every index and trigger of v3': [
+    'INDEX calls_project',
+    'INDEX calls_hour_cost',
+    'INDEX calls_hour_latency',
+    'INDEX calls_errors',
+    'INDEX rollups_project',
+    'TRIGGER rollups_inserted',
+    'TRIGGER rollups_updated',
+    'TRIGGER rollups_deleted',
+  ],
+};
+
+/**
+ * Ingest end to end (60 export requests of 512 spans from 4 senders, as in
+ * ingest.bench.js) into a new database with the full schema, and with parts of the
+ * query API's schema dropped; rounds interleaved, medians in spans/s.
+ */
+async function ingestCost(rounds) {
+  const batches = makeBatches(60, 512);
+  const once = async (drop) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'costlens-api-ingest-')), 'c.db');
+    const store = new Store(path);
+    for (const what of drop) store.db.exec(`DROP ${what}`);
+    store.close();
+    const c = await startCollectorProcess(path);
+    const t0 = performance.now();
+    await sendAll(c.port, batches, 4);
+    const perSec = (60 * 512) / ((performance.now() - t0) / 1000);
+    await c.stop();
+    return perSec;
+  };
+  const variants = {
+    'full schema': [],
+    ...Object.fromEntries(Object.keys(API_SCHEMA).map((k) => [k, []])),
+  };
+  for (let r = 0; r < rounds; r++) {
+    variants['full schema'].push(await once([]));
+    for (const [name, drop] of Object.entries(API_SCHEMA)) variants[name].push(await once(drop));
+  }
+  return Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, median(v)]));
+}
+
 // ---- the run ------------------------------------------------------------------
 
 const { path, fillSeconds } = database();
 const collector = await startCollectorProcess(path);
+// A failed run must not leave the collector behind.
+process.on('exit', () => collector.child.kill());
 const base = `http://127.0.0.1:${collector.port}/api/v1`;
 const results = {};
 const record = async (name, query) => {
@@ -405,6 +454,8 @@ const exportRows = csv.split('\r\n').length - 2;
 await collector.stop();
 
 const raw = rawScans(path, END - DAY_MS, END);
+const ingest = await ingestCost(Number(process.env.INGEST_ROUNDS ?? 3));
+console.error('ingest, spans/s:', JSON.stringify(ingest));
 const dbBytes = statSync(path).size;
 const aggregates = Object.keys(results).filter((k) => !k.startsWith('calls by'));
 const run = {
@@ -439,4 +490,4 @@ const file = new URL('./results/api.json', import.meta.url);
 const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { scales: {} };
 const scales = { ...previous.scales, [CALLS]: { machine: machine(), ...run } };
 console.log(JSON.stringify(run, null, 2));
-console.log(`wrote ${save('api', { scales }).pathname}`);
+console.log(`wrote ${save('api', { scales, ingestSpansPerSec: ingest }).pathname}`);

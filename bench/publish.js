@@ -241,6 +241,22 @@ if (queryApi) {
       '',
     );
   }
+  const ing = queryApi.ingestSpansPerSec;
+  if (ing) {
+    const full = ing['full schema'];
+    parts.push(
+      "What the query API's indexes and triggers (schema v3) cost ingest: end to end, 60 export",
+      'requests of 512 spans from 4 senders into a new database, rounds interleaved (medians):',
+      '',
+      '| schema | spans/s | vs full |',
+      '| --- | ---: | ---: |',
+      `| full (v3) | ${n(full)} | 1× |`,
+      ...Object.entries(ing)
+        .filter(([k]) => k !== 'full schema')
+        .map(([k, v]) => `| without ${k} | ${n(v)} | ${f(v / full, 2)}× |`),
+      '',
+    );
+  }
   parts.push(
     'A page by number costs what skipping its rows costs: by time, whole hours are skipped by their',
     'counts; by cost or latency the hours are merged row by row (from the nearer end), so a middle',
