@@ -750,7 +750,7 @@ export class Queries {
       key: fromRollups ? (row.k as string | null) : this.#value(row.k as number | null),
       b: row.b,
       sums,
-      cost: row.cost === undefined ? 0n : BigInt(row.cost),
+      cost: row.cost === undefined ? 0n : pusdOf(row.cost),
       latency,
       last: row.last,
       distinct,
@@ -1254,6 +1254,14 @@ export class Queries {
       Math.min(end, first + ROLLUP_DELETE_HOURS * HOUR_MS),
     ).changes;
   }
+}
+
+/**
+ * A pUSD sum as SQLite wrote it: an integer, exact; or, for a rollup row whose cost
+ * passed 64 bits and was stored as a real (store.ts), that real rounded.
+ */
+function pusdOf(text: string): bigint {
+  return /^-?\d+$/.test(text) ? BigInt(text) : BigInt(Math.round(Number(text)));
 }
 
 /** Parts merged into one per key (their bucket: `b`), latency frozen again. */
