@@ -8,6 +8,41 @@ const ALPHA = 0.01;
 const GAMMA = (1 + ALPHA) / (1 - ALPHA);
 const LOG_GAMMA = Math.log(GAMMA);
 
+/** The values of buckets -1024 to 3071 (far past any duration either way), worked out once. */
+const VALUES = Float64Array.from(
+  { length: 4096 },
+  (_, j) => (2 * GAMMA ** (j - 1024)) / (GAMMA + 1),
+);
+
+/** The value bucket `i` stands for: 2·gamma^i/(gamma+1), within 1% of any value in it. */
+export const bucketValue = (i: number): number =>
+  VALUES[i + 1024] ?? (2 * GAMMA ** i) / (GAMMA + 1);
+
+/**
+ * The q-quantile (0..1) of `count` values, `zeros` of them zero: the value of the bucket
+ * that holds rank q·(count-1), zeros first; null when there are none. `each` visits the
+ * buckets with a count in ascending order, and may stop once `visit` answers true.
+ */
+export function quantileOf(
+  q: number,
+  count: number,
+  zeros: number,
+  each: (visit: (i: number, n: number) => boolean) => void,
+): number | null {
+  if (count === 0) return null;
+  const rank = q * (count - 1);
+  let seen = zeros;
+  if (rank < seen) return 0;
+  let found: number | null = null;
+  each((i, n) => {
+    if (found !== null) return true;
+    seen += n;
+    if (rank < seen) found = bucketValue(i);
+    return found !== null;
+  });
+  return found;
+}
+
 export class LatencySketch {
   readonly buckets = new Map<number, number>();
   zeros = 0;
@@ -32,15 +67,11 @@ export class LatencySketch {
 
   /** The q-quantile (0..1), or null when empty. */
   quantile(q: number): number | null {
-    if (this.count === 0) return null;
-    const rank = q * (this.count - 1);
-    let seen = this.zeros;
-    if (rank < seen) return 0;
-    for (const i of [...this.buckets.keys()].sort((a, b) => a - b)) {
-      seen += this.buckets.get(i)!;
-      if (rank < seen) return (2 * GAMMA ** i) / (GAMMA + 1);
-    }
-    return null;
+    return quantileOf(q, this.count, this.zeros, (visit) => {
+      for (const i of [...this.buckets.keys()].sort((a, b) => a - b)) {
+        if (visit(i, this.buckets.get(i)!)) return;
+      }
+    });
   }
 
   /** Compact bytes: zeros, then (bucket, count) pairs as signed/unsigned varints. */
