@@ -8,7 +8,7 @@ export type Format = (typeof FORMATS)[number];
 /** Calls read from the database at a time: what the export holds in memory at most. */
 const BATCH = 500;
 
-/** The CSV columns: the fields of a call in the list, in that order. */
+/** The CSV columns: the fields of a call in the list, in that order (the values of this blank row do not matter). */
 const COLUMNS = Object.keys(
   callJson({
     rid: 0,
@@ -23,7 +23,7 @@ const COLUMNS = Object.keys(
     account: null,
     provider: null,
     operation: null,
-    call_type: '',
+    call_type: 'other',
     request_model: null,
     response_model: null,
     input_tokens: null,
@@ -40,7 +40,7 @@ const COLUMNS = Object.keys(
     video_resolution: null,
     video_audio: null,
     aspect_ratio: null,
-    status: '',
+    status: 'success',
     error_type: null,
     error_message: null,
     retry_count: 0,

@@ -6,6 +6,7 @@ import {
   type Usage,
 } from '@costlens/pricing';
 import type Database from 'better-sqlite3';
+import type { CallRecord } from '../records/call-record.js';
 import { beyondCostLimit, type CallLimits } from '../records/limits.js';
 
 /** Which stored calls to re-price; absent fields match every call. */
@@ -42,34 +43,40 @@ export interface RepriceProgress {
   lastRowid: number;
 }
 
-interface Row {
+/** What re-pricing a call reads of it: its usage and the keys of its rollup row. */
+interface Row
+  extends Pick<
+    CallRecord,
+    | 'started_at'
+    | 'project'
+    | 'user'
+    | 'account'
+    | 'provider'
+    | 'request_model'
+    | 'response_model'
+    | 'call_type'
+    | 'status'
+    | 'input_tokens'
+    | 'output_tokens'
+    | 'cache_read_tokens'
+    | 'cache_write_tokens'
+    | 'cache_write_1h_tokens'
+    | 'reasoning_tokens'
+    | 'image_count'
+    | 'image_size'
+    | 'image_resolution'
+    | 'image_quality'
+    | 'video_seconds'
+    | 'video_resolution'
+    | 'cost_pusd'
+    | 'pricing_source'
+  > {
   rowid: number;
-  started_at: number;
+  /** The start of the call's hour, as the rollups key it. */
   hour: number;
-  project: string | null;
-  user: string | null;
-  account: string | null;
-  provider: string | null;
-  request_model: string | null;
-  response_model: string | null;
-  call_type: string;
-  status: string;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cache_read_tokens: number | null;
-  cache_write_tokens: number | null;
-  cache_write_1h_tokens: number | null;
-  reasoning_tokens: number | null;
-  image_count: number | null;
-  image_size: string | null;
-  image_resolution: string | null;
-  image_quality: string | null;
-  video_seconds: number | null;
-  video_resolution: string | null;
+  /** 0 or 1, as SQLite holds it. */
   video_audio: number | null;
-  cost_pusd: number | null;
   cost_media: number | null;
-  pricing_source: string | null;
 }
 
 const name = (column: string) => `(SELECT value FROM strings WHERE id = c.${column}) AS ${column}`;

@@ -1,3 +1,4 @@
+import type { CallRecord } from '../../records/call-record.js';
 import { HOUR_MS, type QueryFilter, type Reader } from './filter.js';
 import {
   type HourCount,
@@ -18,44 +19,27 @@ export interface ListOptions {
   after?: ListPosition;
 }
 
-/** A stored call as the list and the export show it (text resolved, ids hex). */
-export interface CallRow {
+/** The call record's fields the list and the export show as they are stored. */
+type ListedFields = Omit<
+  CallRecord,
+  | 'id'
+  | 'finished_at'
+  | 'duration_ms'
+  | 'ttft_ms'
+  | 'video_audio'
+  | 'cost_breakdown_pusd'
+  | 'prompt'
+  | 'output_path'
+  | 'attributes'
+>;
+
+/** A stored call as the list and the export show it (text resolved, ids hex, times in µs). */
+export interface CallRow extends ListedFields {
   rid: number;
-  trace_id: string;
-  span_id: string;
-  started_at: number;
   duration_us: number;
   ttft_us: number | null;
-  service: string | null;
-  project: string | null;
-  user: string | null;
-  account: string | null;
-  provider: string | null;
-  operation: string | null;
-  call_type: string;
-  request_model: string | null;
-  response_model: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cache_read_tokens: number | null;
-  cache_write_tokens: number | null;
-  cache_write_1h_tokens: number | null;
-  reasoning_tokens: number | null;
-  image_count: number | null;
-  image_size: string | null;
-  image_resolution: string | null;
-  image_quality: string | null;
-  video_seconds: number | null;
-  video_resolution: string | null;
+  /** 0 or 1, as SQLite holds it. */
   video_audio: number | null;
-  aspect_ratio: string | null;
-  status: string;
-  error_type: string | null;
-  error_message: string | null;
-  retry_count: number;
-  cost_pusd: number | null;
-  pricing_source: string | null;
-  unpriced_reason: string | null;
 }
 
 /** One call with everything stored about it. */
