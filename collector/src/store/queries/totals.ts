@@ -154,17 +154,8 @@ const SUMS: [SumField, string, string][] = [
 type SumLevel = 'all' | 'tokens' | 'basic' | 'counts';
 const LEVELS: Record<SumLevel, readonly SumField[]> = {
   all: SUMS.map(([name]) => name),
-  tokens: [
-    'calls',
-    'failed',
-    'unpriced',
-    'input_tokens',
-    'output_tokens',
-    'cache_read_tokens',
-    'cache_write_tokens',
-    'cache_write_1h_tokens',
-    'reasoning_tokens',
-  ],
+  // The counts up to the last kind of token: COUNTS lists them first.
+  tokens: COUNTS.slice(0, COUNTS.indexOf('reasoning_tokens') + 1),
   basic: ['calls', 'failed', 'unpriced', 'input_tokens', 'output_tokens'],
   counts: ['calls', 'unpriced'],
 };
