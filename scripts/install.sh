@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything costlens needs to run: Node >= 22 (Node 24 from the npm
 # registry when the machine's is older), the npm workspaces, the build.
-# With --test, also what the tests need from Debian: promtool (package prometheus)
+# With --test, also what the tests need from Debian: prometheus and promtool
+# (package prometheus), alertmanager and amtool (package prometheus-alertmanager)
 # and the headless browser the page tests drive (package chromium).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v promtool >/dev/null || missing+=(prometheus)
+  command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ "${#missing[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
