@@ -45,6 +45,21 @@ describe('a bad setting says where it came from', () => {
     );
   });
 
+  it("keys from the environment: each kind a comma-separated list, in place of the file's", () => {
+    const file = configFile('keys:\n  ingest:\n    - key: from-the-file-0123456789\n');
+    const c = loadConfig({
+      file,
+      env: { COSTLENS_READ_KEYS: 'read-key-0123456789, read-key-9876543210' },
+    });
+    expect(c.keys.ingest).toEqual([{ key: 'from-the-file-0123456789' }]);
+    expect(c.keys.read).toEqual([{ key: 'read-key-0123456789' }, { key: 'read-key-9876543210' }]);
+    const env = { COSTLENS_INGEST_KEYS: 'ingest-key-0123456789' };
+    expect(loadConfig({ file, env }).keys.ingest).toEqual([{ key: 'ingest-key-0123456789' }]);
+    expect(message(() => loadConfig({ env: { COSTLENS_ADMIN_KEYS: 'short' } }))).toBe(
+      'COSTLENS_ADMIN_KEYS[0] is too short: use at least 16 random characters',
+    );
+  });
+
   it('a flag: the flag', () => {
     expect(message(() => loadConfig({ flags: { port: '-1' } }))).toBe(
       '--port must be a whole number from 1 to 65535, got "-1"',
