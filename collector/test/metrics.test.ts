@@ -97,7 +97,10 @@ describe('/metrics content', () => {
 
   it('promtool check metrics finds nothing to fix', async () => {
     const registry = new Registry();
-    record(new AiMetrics(registry), [rec(1), rec(2, { status: 'error', error_type: 'APIError' })]);
+    record(new AiMetrics(registry), [
+      rec(1, { ttft_ms: 120, retry_count: 1 }),
+      rec(2, { status: 'error', error_type: 'APIError' }),
+    ]);
     new IngestMetrics(registry, () => 1);
     const text = await registry.metrics();
     // Fails (does not skip) where promtool is missing: .ci/run installs Debian's prometheus.
@@ -105,6 +108,43 @@ describe('/metrics content', () => {
     expect(r.error, 'promtool is not installed: apt-get install prometheus').toBeUndefined();
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('time to first chunk and retries', () => {
+  const streamed = () => [
+    rec(0, { ttft_ms: 30 }),
+    rec(1, { ttft_ms: 300, retry_count: 2 }),
+    rec(2, { retry_count: 1, status: 'error', error_type: 'RateLimitError', cost_pusd: 0 }),
+    rec(3, { response_model: 'gpt-4o-mini', project: 'blog', retry_count: 0 }),
+  ];
+
+  it('observes first chunks only where a call reported one, and adds up retries', async () => {
+    const registry = new Registry();
+    record(new AiMetrics(registry), streamed());
+    const text = await registry.metrics();
+    const pm = 'provider="openai",model="gpt-4o-2024-08-06"';
+    expect(value(text, `costlens_time_to_first_chunk_seconds_count{${pm}}`)).toBe(2);
+    expect(value(text, `costlens_time_to_first_chunk_seconds_sum{${pm}}`)).toBeCloseTo(0.33, 9);
+    expect(value(text, `costlens_time_to_first_chunk_seconds_bucket{le="0.04",${pm}}`)).toBe(1);
+    expect(value(text, `costlens_time_to_first_chunk_seconds_bucket{le="0.5",${pm}}`)).toBe(2);
+    // A model with no streamed call has no first-chunk series, not a zero one.
+    expect(text).not.toMatch(/costlens_time_to_first_chunk_seconds_count\{[^}]*gpt-4o-mini/);
+    expect(value(text, `costlens_retries_total{${pm},project="shop"}`)).toBe(3);
+    expect(text).not.toMatch(/costlens_retries_total\{[^}]*project="blog"/);
+  });
+
+  it('are counted again, the same, when the metrics are rebuilt from the stored calls', async () => {
+    const live = new Registry();
+    const m = new AiMetrics(live);
+    record(m, streamed());
+    const before = await live.metrics();
+    // Rebuild from the same records after more were counted: back to the stored calls only.
+    record(m, [rec(9, { ttft_ms: 5, retry_count: 4 })]);
+    m.rebuild(streamed());
+    expect(await live.metrics()).toBe(before);
+    expect(before).toMatch(/^costlens_retries_total\{/m);
+    expect(before).toMatch(/^costlens_time_to_first_chunk_seconds_count\{/m);
   });
 });
 

@@ -14,6 +14,15 @@ const TOKEN_FIELDS = [
   ['reasoning', 'reasoning_tokens'],
 ] as const;
 
+/**
+ * Buckets of time to first chunk, in seconds: the GenAI conventions' advice for
+ * `gen_ai.server.time_to_first_token`, since a first chunk comes well before the
+ * call ends and the call-duration buckets would put most of them in one bucket.
+ */
+const TIME_TO_FIRST_CHUNK_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
 export interface AiMetricsOptions {
   /** Distinct values kept per label before `__other__`. */
   labelCaps?: Record<string, number>;
@@ -37,6 +46,8 @@ export class AiMetrics {
   readonly #images: Counter;
   readonly #video: Counter;
   readonly #unpriced: Counter;
+  readonly #firstChunk: Histogram;
+  readonly #retries: Counter;
   readonly #budget: SeriesBudget;
   readonly #folded: Counter;
 
@@ -94,6 +105,19 @@ export class AiMetrics {
     this.#unpriced = new Counter({
       name: 'costlens_unpriced_calls_total',
       help: 'Stored AI calls with no known price (their cost is unknown, not zero)',
+      labelNames: ['provider', 'model', 'project'],
+      registers,
+    });
+    this.#firstChunk = new Histogram({
+      name: 'costlens_time_to_first_chunk_seconds',
+      help: 'Time from the start of a stored streamed AI call to its first chunk (calls that reported one)',
+      labelNames: ['provider', 'model'],
+      buckets: TIME_TO_FIRST_CHUNK_BUCKETS,
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'costlens_retries_total',
+      help: 'Retries the SDKs made before stored AI calls succeeded or gave up',
       labelNames: ['provider', 'model', 'project'],
       registers,
     });
@@ -180,6 +204,8 @@ export class AiMetrics {
     values[v + DURATION] = r.duration_ms / 1000;
     values[v + IMAGES] = r.image_count ?? 0;
     values[v + VIDEO] = r.video_seconds ?? 0;
+    values[v + FIRST_CHUNK] = r.ttft_ms === null ? Number.NaN : r.ttft_ms / 1000;
+    values[v + RETRIES] = r.retry_count;
   }
 
   /**
@@ -211,6 +237,16 @@ export class AiMetrics {
       this.#duration.observe(g.labels.duration, values[v + DURATION]!);
       g.images += values[v + IMAGES]!;
       g.video += values[v + VIDEO]!;
+      const firstChunk = values[v + FIRST_CHUNK]!;
+      if (!Number.isNaN(firstChunk)) {
+        // Taken on the first call that has one, so calls without take no series budget.
+        g.labels.firstChunk ??= this.#fit(g, 'first_chunk', {
+          provider: g.base.provider,
+          model: g.base.model,
+        });
+        this.#firstChunk.observe(g.labels.firstChunk, firstChunk);
+      }
+      g.retries += values[v + RETRIES]!;
     }
     for (const g of groups) {
       if (g === undefined) continue;
@@ -238,6 +274,7 @@ export class AiMetrics {
         const resolution = this.#cap.value('resolution', raw.videoResolution);
         this.#video.inc(this.#fit(g, 'video', { ...base, resolution, audio: raw.audio }), g.video);
       }
+      if (g.retries) this.#retries.inc(this.#fit(g, 'retries', base), g.retries);
       if (g.folded) this.#folded.inc(g.calls);
     }
   }
@@ -254,6 +291,8 @@ export class AiMetrics {
       this.#images,
       this.#video,
       this.#unpriced,
+      this.#firstChunk,
+      this.#retries,
     ])
       m.reset();
     this.#costPusd.clear();
@@ -294,6 +333,7 @@ export class AiMetrics {
       tokens: TOKEN_FIELDS.map(() => 0),
       images: 0,
       video: 0,
+      retries: 0,
     };
     const fit = (family: string, labels: Record<string, string>) => this.#fit(g, family, labels);
     g.labels = {
@@ -321,11 +361,13 @@ export class AiMetrics {
   }
 }
 
-/** Per record in PendingMetrics.values: cost (NaN: unpriced), the tokens, then these. */
+/** Per record in PendingMetrics.values: cost (NaN: unpriced), the tokens, then these (first chunk NaN: none). */
 const DURATION = 1 + TOKEN_FIELDS.length;
 const IMAGES = DURATION + 1;
 const VIDEO = IMAGES + 1;
-const PER_RECORD = VIDEO + 1;
+const FIRST_CHUNK = VIDEO + 1;
+const RETRIES = FIRST_CHUNK + 1;
+const PER_RECORD = RETRIES + 1;
 
 /** One distinct set of raw label values in a request. */
 interface RawSeries {
@@ -362,6 +404,8 @@ const labelPart = (v: string | null): string => (v === null ? '-|' : `${v.length
 interface GroupLabels {
   calls: Record<string, string>;
   duration: Record<string, string>;
+  /** Set by the first call of the series that reported a first chunk. */
+  firstChunk?: Record<string, string>;
 }
 
 /** One series' share of a request: what its counters advance by once the request is in. */
@@ -379,4 +423,5 @@ interface Group {
   tokens: number[];
   images: number;
   video: number;
+  retries: number;
 }
