@@ -129,6 +129,30 @@ describe('convertLitellm', () => {
     });
   });
 
+  it('reads a per-second price as video only for a video model', () => {
+    // Bedrock's commitment entries price provisioned throughput per second, and a
+    // speech model audio per second: neither is a second of generated video.
+    const perSecond = { input_cost_per_second: 0.011, output_cost_per_second: 0.011 };
+    const { models, skipped } = convertLitellm({
+      'bedrock/*/1-month-commitment/cohere.command-text-v14': {
+        ...perSecond,
+        litellm_provider: 'bedrock',
+        mode: 'chat',
+      },
+      'gpt-4o-mini-tts': { ...perSecond, litellm_provider: 'openai', mode: 'audio_speech' },
+      'veo-x': {
+        output_cost_per_second: 0.5,
+        litellm_provider: 'vertex_ai',
+        mode: 'video_generation',
+      },
+    });
+    expect(models.map((m) => m.id)).toEqual(['veo-x']);
+    expect(skipped.map((s) => s.key)).toEqual([
+      'bedrock/*/1-month-commitment/cohere.command-text-v14',
+      'gpt-4o-mini-tts',
+    ]);
+  });
+
   it('keeps embeddings and Cloudflare ids, and skips the file-describing keys', () => {
     expect(find('openai', 'text-embedding-3-small')).toMatchObject({
       mode: 'embedding',

@@ -166,7 +166,9 @@ export function convertLitellm(raw: unknown): ConvertResult {
     } else {
       prices = tokenPrices(e);
       if (isPrice(e.output_cost_per_image)) prices.images = [{ usd: e.output_cost_per_image }];
-      const video = videoPrices(e);
+      // A per-second price is per second of generated video only for a video model:
+      // elsewhere it is provisioned throughput (Bedrock commitments) or audio length.
+      const video = e.mode === 'video_generation' ? videoPrices(e) : [];
       if (video.length) prices.video = video;
     }
     if (!hasAny(prices)) {
