@@ -229,7 +229,10 @@ export class Call {
   private price(failed: boolean): { attributes: Attributes; costPusd: number | undefined } {
     const u = this.usage;
     if (isUnbilledFailure(failed, u)) {
-      return { attributes: { [S.ATTR_COSTLENS_COST_USD]: 0 }, costPusd: 0 };
+      return {
+        attributes: { [S.ATTR_COSTLENS_COST_USD]: 0, [S.ATTR_GEN_AI_USAGE_COST]: 0 },
+        costPusd: 0,
+      };
     }
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
@@ -258,9 +261,11 @@ export class Call {
       reason = result.reason ?? reason;
     }
     if (!result || result.unpriced) return unpriced(reason);
+    const usd = pusdToUsd(result.cost_pusd);
     return {
       attributes: {
-        [S.ATTR_COSTLENS_COST_USD]: pusdToUsd(result.cost_pusd),
+        [S.ATTR_COSTLENS_COST_USD]: usd,
+        [S.ATTR_GEN_AI_USAGE_COST]: usd,
         [S.ATTR_COSTLENS_COST_BREAKDOWN]: JSON.stringify(breakdownToUsd(result.breakdown_pusd)),
         [S.ATTR_COSTLENS_PRICING_SOURCE]: result.source,
       },

@@ -22,6 +22,12 @@ export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
 export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_SERVER_ADDRESS = 'server.address';
 export const ATTR_SERVER_PORT = 'server.port';
+/**
+ * Not in the conventions: the cost in USD where OpenLIT writes it and Langfuse's
+ * OTLP ingestion and Grafana's GenAI dashboards read it. Written with the same
+ * value as costlens.cost.usd, which stays the one costlens reads first.
+ */
+export const ATTR_GEN_AI_USAGE_COST = 'gen_ai.usage.cost';
 
 export const ATTR_COSTLENS_CALL_TYPE = 'costlens.call_type';
 export const ATTR_COSTLENS_PROJECT = 'costlens.project';

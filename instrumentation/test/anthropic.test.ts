@@ -285,6 +285,7 @@ describe('retries and errors', () => {
       ...at(),
       'costlens.retry.count': 0,
       'costlens.cost.usd': 0,
+      'gen_ai.usage.cost': 0,
       'error.type': 'BadRequestError',
     });
   });

@@ -156,11 +156,14 @@ export const SONNET_46 = {
 export function split(span: ReadableSpan) {
   const {
     'costlens.cost.usd': cost,
+    'gen_ai.usage.cost': interopCost,
     'costlens.cost.breakdown': breakdown,
     'costlens.pricing.source': source,
     'gen_ai.response.time_to_first_chunk': ttft,
     ...rest
   } = span.attributes;
+  // The cost is written twice (costlens's name and gen_ai.usage.cost), always alike.
+  if (interopCost !== cost) throw new Error(`gen_ai.usage.cost ${interopCost} is not ${cost}`);
   return { cost, breakdown, source, ttft, rest };
 }
 

@@ -280,6 +280,7 @@ export function resetGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }): v
 /** The cost attributes of a priced call. */
 export const priced = (usd: number) => ({
   'costlens.cost.usd': expect.closeTo(usd, 12),
+  'gen_ai.usage.cost': expect.closeTo(usd, 12),
   'costlens.cost.breakdown': expect.any(String),
   'costlens.pricing.source': expect.stringMatching(/^\d{4}\.\d{2}\.\d{2}-/),
 });

@@ -362,6 +362,7 @@ describe('failures and unknowns', () => {
       'error.type': 'ApiError',
       'costlens.retry.count': 0,
       'costlens.cost.usd': 0,
+      'gen_ai.usage.cost': 0,
     });
   });
 

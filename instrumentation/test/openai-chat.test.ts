@@ -48,10 +48,13 @@ describe('chat completions', () => {
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     const {
       'costlens.cost.usd': cost,
+      'gen_ai.usage.cost': interopCost,
       'costlens.cost.breakdown': breakdown,
       'costlens.pricing.source': source,
       ...rest
     } = span.attributes;
+    // The same USD figure where Langfuse, OpenLIT and Grafana's GenAI dashboards look.
+    expect(interopCost).toBe(cost);
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
@@ -133,10 +136,12 @@ describe('chat completions', () => {
     const span = onlySpan(t);
     const {
       'costlens.cost.usd': cost,
+      'gen_ai.usage.cost': interopCost,
       'costlens.cost.breakdown': _b,
       'costlens.pricing.source': _s,
       ...rest
     } = span.attributes;
+    expect(interopCost).toBe(cost);
     const ttft = rest['gen_ai.response.time_to_first_chunk'];
     delete rest['gen_ai.response.time_to_first_chunk'];
     expect(rest).toEqual({
@@ -325,6 +330,7 @@ describe('chat completions', () => {
     expect(span.attributes).toMatchObject({
       'error.type': 'BadRequestError',
       'costlens.cost.usd': 0,
+      'gen_ai.usage.cost': 0,
     });
   });
 
@@ -334,6 +340,7 @@ describe('chat completions', () => {
     expect(a['costlens.cost.unpriced']).toBe(true);
     expect(a['costlens.cost.unpriced_reason']).toMatch(/my-own-finetune-xyz/);
     expect(a['costlens.cost.usd']).toBeUndefined();
+    expect(a['gen_ai.usage.cost']).toBeUndefined();
   });
 
   it('never records the API key or prompts unless asked', async () => {

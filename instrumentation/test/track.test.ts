@@ -88,7 +88,13 @@ describe('track()', () => {
     expect(out.result.response).toBe('Hello from Workers AI');
     const span = onlySpan(t);
     expect(span.name).toBe(`chat ${model}`);
-    const { 'costlens.cost.usd': cost, 'costlens.cost.breakdown': _b, ...rest } = span.attributes;
+    const {
+      'costlens.cost.usd': cost,
+      'gen_ai.usage.cost': interopCost,
+      'costlens.cost.breakdown': _b,
+      ...rest
+    } = span.attributes;
+    expect(interopCost).toBe(cost);
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'cloudflare',
