@@ -92,11 +92,12 @@ function sendJson(res, status, body) {
   res.end(JSON.stringify(body));
 }
 
-async function answer(req, res) {
+async function answer(req, res, more) {
   let text = '';
   for await (const chunk of req) text += chunk;
   const body = text ? JSON.parse(text) : {};
   const path = (req.url ?? '').split('?')[0];
+  if (more && (await more(req, res, path, body))) return;
   if (path === '/openai/v1/chat/completions') {
     if (!body.stream) return sendJson(res, 200, openaiChat(body));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -114,14 +115,19 @@ async function answer(req, res) {
   sendJson(res, 404, { error: { message: `the fake providers do not serve ${path}` } });
 }
 
-/** Starts the server on a free loopback port; `close()` stops it. */
-export async function startFakeProviders() {
+/**
+ * Starts the server (by default on a free loopback port); `close()` stops it.
+ * `more(req, res, path, body)` is asked first and returns true when it answered:
+ * examples/traffic adds embeddings, images, streams and failures that way.
+ */
+export async function startFakeProviders({ host = '127.0.0.1', port = 0, more } = {}) {
   const server = createServer((req, res) => {
-    answer(req, res).catch((err) => sendJson(res, 500, { error: { message: String(err) } }));
+    answer(req, res, more).catch((err) => sendJson(res, 500, { error: { message: String(err) } }));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}`;
+  await new Promise((resolve) => server.listen(port, host, resolve));
+  const url = `http://${host}:${server.address().port}`;
   return {
+    url,
     openai: `${url}/openai/v1`,
     anthropic: `${url}/anthropic`,
     google: `${url}/google`,
