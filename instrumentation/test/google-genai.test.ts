@@ -18,6 +18,7 @@ import {
   VERTEX_TEXT,
 } from './fake-google.js';
 import {
+  type Handler,
   onlySpan,
   sendJson,
   sendSse,
@@ -330,6 +331,78 @@ describe('embedContent', () => {
       // $0.10 per million tokens.
       ...priced(0.0000014),
     });
+  });
+});
+
+describe("the SDK's own retries", () => {
+  // retryOptions turns on @google/genai's retry loop; tiny delays keep the test quick.
+  const retrying = (attempts: number) =>
+    new GoogleGenAI({
+      apiKey: 'test-key',
+      httpOptions: {
+        baseUrl: server.url,
+        retryOptions: { attempts, initialDelay: 0.001, maxDelay: 0.005, jitter: 0 },
+      },
+    });
+  const busy =
+    (code: number, status: string): Handler =>
+    (_req, res) =>
+      sendError(res, code, status, 'The service is busy; try again.');
+
+  it('a 429 and a 503 then a 200: one call, priced once, retry count 2', async () => {
+    server.script(busy(429, 'RESOURCE_EXHAUSTED'), busy(503, 'UNAVAILABLE'));
+    const out = await retrying(5).models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'Why is the sky blue?',
+    });
+    expect(out.text).toBe(GEMINI_TEXT.candidates[0]!.content.parts[0]!.text);
+    expect(server.requests.filter((r) => r.path.endsWith(':generateContent'))).toHaveLength(3);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes).toMatchObject({
+      'costlens.retry.count': 2,
+      'gen_ai.usage.input_tokens': 1200,
+      ...priced(0.000965),
+    });
+  });
+
+  it('retries run out: the caller gets the last error, the span says 2 retries and $0', async () => {
+    server.script(busy(503, 'UNAVAILABLE'), busy(503, 'UNAVAILABLE'), busy(503, 'UNAVAILABLE'));
+    const err = await retrying(3)
+      .models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(googleGenAI.ApiError);
+    expect((err as googleGenAI.ApiError).status).toBe(503);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes).toMatchObject({
+      'error.type': 'ApiError',
+      'costlens.retry.count': 2,
+      'costlens.cost.usd': 0,
+    });
+  });
+
+  it('a stream and a request without retryOptions count their single attempt as 0 retries', async () => {
+    const stream = await retrying(3).models.generateContentStream({
+      model: 'gemini-2.5-flash',
+      contents: 'Hi',
+    });
+    for await (const _ of stream);
+    await gemini.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hi' });
+    const spans = await waitForSpans(t, 2);
+    expect(spans.map((s) => s.attributes['costlens.retry.count'])).toEqual([0, 0]);
+  });
+
+  it('a retried stream counts its retries too', async () => {
+    server.script(busy(503, 'UNAVAILABLE'));
+    const stream = await retrying(3).models.generateContentStream({
+      model: 'gemini-2.5-flash',
+      contents: 'Hi',
+    });
+    for await (const _ of stream);
+    const [span] = await waitForSpans(t, 1);
+    expect(span!.attributes['costlens.retry.count']).toBe(1);
+    expect(span!.attributes['gen_ai.usage.output_tokens']).toBe(143);
   });
 });
 

@@ -2,7 +2,7 @@ import { fromGeminiUsage, type Usage } from '@costlens/pricing';
 import { diag } from '@opentelemetry/api';
 import { Call, type CallRequest } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
-import type { AnyFunction } from '../patcher.js';
+import type { AnyFunction, Patcher } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
 import { isObject, serverOf, streamTextLimit } from '../util.js';
@@ -63,6 +63,49 @@ function describe(
   };
 }
 
+/**
+ * Counts the SDK's own retries (its `httpOptions.retryOptions`). Its retry loop
+ * lives in a closure inside `ApiClient.apiCall(url, init, retryOptions, timeout,
+ * signal, fetch)`, which calls the fetch it is given (or the global one) once per
+ * attempt: that fetch is wrapped for the call, so each attempt after the first
+ * counts. ApiClient is not exported; its prototype is reached through the first
+ * client seen. A version whose `apiCall` takes other arguments is left alone.
+ */
+function watchAttempts(patcher: Patcher, models: ModelsLike): void {
+  const client = models?.apiClient;
+  if (client) patcher.method(Object.getPrototypeOf(client) as object, 'apiCall', countAttempts);
+}
+
+const API_CALL_ARITY = 6;
+
+function countAttempts(original: AnyFunction): AnyFunction {
+  if (original.length !== API_CALL_ARITY) {
+    diag.debug(
+      'costlens: this @google/genai version calls its API differently; its retries are not counted',
+    );
+  }
+  return function apiCall(this: unknown, ...args: unknown[]) {
+    const call = Call.active();
+    const given = args[API_CALL_ARITY - 1];
+    if (
+      !call ||
+      original.length !== API_CALL_ARITY ||
+      args.length !== API_CALL_ARITY ||
+      (given !== undefined && typeof given !== 'function')
+    ) {
+      return original.apply(this, args);
+    }
+    // The SDK's own choice, made when it runs: the fetch it was given, else the global one.
+    const inner = given as typeof fetch | undefined;
+    let sent = 0;
+    args[API_CALL_ARITY - 1] = function countedFetch(...fetchArgs: Parameters<typeof fetch>) {
+      if (sent++ > 0) call.attempt();
+      return (inner ?? globalThis.fetch)(...fetchArgs);
+    };
+    return original.apply(this, args);
+  };
+}
+
 /** generateContent(Stream): text, or image generation on a Gemini image model. */
 function describeContent(models: ModelsLike, params: Obj, stream: boolean): CallRequest {
   const req = contentRequest(params);
@@ -89,6 +132,7 @@ function patchGenerateContent(proto: object, kit: PatchKit): void {
       function generateContent(this: ModelsLike, params: unknown) {
         const tracker = kit.tracker();
         if (!tracker || !isObject(params)) return original.call(this, params);
+        watchAttempts(kit.patcher, this);
         return runCall(
           tracker,
           () => describeContent(this, params, false),
@@ -143,6 +187,7 @@ function patchGenerateContentStream(proto: object, kit: PatchKit): void {
       function generateContentStream(this: ModelsLike, params: unknown) {
         const tracker = kit.tracker();
         if (!tracker || !isObject(params)) return original.call(this, params);
+        watchAttempts(kit.patcher, this);
         let started: Call | undefined;
         const result: Promise<unknown> = runCall(
           tracker,
@@ -190,6 +235,7 @@ function patchPlain(
       function observed(this: ModelsLike, params: unknown) {
         const tracker = kit.tracker();
         if (!tracker || !isObject(params)) return original.call(this, params);
+        watchAttempts(kit.patcher, this);
         return runCall(
           tracker,
           () => request(this, params),
