@@ -5,6 +5,7 @@ import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
 import { asString, isObject, serverOf, streamTextLimit } from '../util.js';
 import { observeSdkStream, runCall } from '../wrap.js';
+import { providerOfEndpoint } from './openai-endpoints.js';
 import {
   accumulateChatChunk,
   chatCompletionOutcome,
@@ -46,7 +47,10 @@ function requestOf(
   const b = isObject(body) ? body : {};
   const client = resource?._client;
   return {
-    provider: client?.constructor?.name === 'AzureOpenAI' ? 'azure.ai.openai' : 'openai',
+    provider:
+      client?.constructor?.name === 'AzureOpenAI'
+        ? 'azure.ai.openai'
+        : providerOfEndpoint(client?.baseURL),
     operation,
     callType,
     model: asString(b.model),
