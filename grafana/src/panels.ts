@@ -1,0 +1,210 @@
+import { PanelBuilder as BarGaugeBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
+import {
+  BarGaugeDisplayMode,
+  BigValueGraphMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  SortOrder,
+  StackingConfigBuilder,
+  StackingMode,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizOrientation,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  type Threshold,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as GaugeBuilder } from '@grafana/grafana-foundation-sdk/gauge';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { prometheus } from './datasources.js';
+
+/** A PromQL expression and the legend of its series. */
+export interface Expr {
+  expr: string;
+  legend?: string;
+}
+
+/** Where a panel goes: its width in grid columns (of 24) and height in rows. */
+export interface Size {
+  w: number;
+  h: number;
+}
+
+const refIds = 'ABCDEFGHIJ';
+
+/** Queries over the dashboard's range, one point per step: for graphs. */
+function rangeQueries(exprs: Expr[]): DataqueryBuilder[] {
+  return exprs.map((e, i) =>
+    new DataqueryBuilder()
+      .datasource(prometheus)
+      .refId(refIds[i]!)
+      .expr(e.expr)
+      .legendFormat(e.legend ?? '__auto')
+      .range(),
+  );
+}
+
+/** One value per series at the range's end: for stats, gauges, bars and tables. */
+function instantQueries(exprs: Expr[], format = PromQueryFormat.TimeSeries): DataqueryBuilder[] {
+  return exprs.map((e, i) =>
+    new DataqueryBuilder()
+      .datasource(prometheus)
+      .refId(refIds[i]!)
+      .expr(e.expr)
+      .legendFormat(e.legend ?? '__auto')
+      .format(format)
+      .instant(),
+  );
+}
+
+const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+
+const green = (): Threshold => ({ value: null, color: 'green' });
+
+function thresholds(steps: Threshold[]): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
+}
+
+/** A single number: the sum of the range, a ratio, a count. */
+export function stat(
+  title: string,
+  description: string,
+  exprs: Expr[],
+  unit: string,
+  size: Size = { w: 6, h: 4 },
+): StatBuilder {
+  return new StatBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .targets(instantQueries(exprs))
+    .unit(unit)
+    .decimals(unit === 'currencyUSD' ? 2 : 0)
+    .graphMode(BigValueGraphMode.None)
+    .reduceOptions(lastValue())
+    .thresholds(thresholds([green()]))
+    .span(size.w)
+    .height(size.h);
+}
+
+/** Lines over time, stacked when the parts add up to a whole (spend by model). */
+export function timeseries(
+  title: string,
+  description: string,
+  exprs: Expr[],
+  unit: string,
+  opts: { stacked?: boolean; size?: Size } = {},
+): TimeseriesBuilder {
+  const size = opts.size ?? { w: 12, h: 8 };
+  return new TimeseriesBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .targets(rangeQueries(exprs))
+    .unit(unit)
+    .min(0)
+    .fillOpacity(opts.stacked ? 30 : 10)
+    .stacking(
+      new StackingConfigBuilder().mode(opts.stacked ? StackingMode.Normal : StackingMode.None),
+    )
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.Table)
+        .placement(LegendPlacement.Right)
+        .calcs(['lastNotNull', 'max']),
+    )
+    .tooltip(
+      new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending),
+    )
+    .span(size.w)
+    .height(size.h);
+}
+
+/** Horizontal bars, one per series, largest first: the range's total by model or project. */
+export function bars(
+  title: string,
+  description: string,
+  exprs: Expr[],
+  unit: string,
+  size: Size = { w: 8, h: 8 },
+): BarGaugeBuilder {
+  return new BarGaugeBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .targets(instantQueries(exprs))
+    .unit(unit)
+    .min(0)
+    .displayMode(BarGaugeDisplayMode.Gradient)
+    .orientation(VizOrientation.Horizontal)
+    .showUnfilled(true)
+    .reduceOptions(lastValue())
+    .thresholds(thresholds([{ value: null, color: 'blue' }]))
+    .span(size.w)
+    .height(size.h);
+}
+
+/** A dial from 0 to 100 percent, yellow from `warn`, red from 100. */
+export function percentGauge(
+  title: string,
+  description: string,
+  exprs: Expr[],
+  warn: number,
+  size: Size = { w: 6, h: 7 },
+): GaugeBuilder {
+  return new GaugeBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .targets(instantQueries(exprs))
+    .unit('percent')
+    .min(0)
+    .max(100)
+    .decimals(1)
+    .reduceOptions(lastValue())
+    .showThresholdMarkers(true)
+    .thresholds(
+      thresholds([green(), { value: warn, color: 'yellow' }, { value: 100, color: 'red' }]),
+    )
+    .span(size.w)
+    .height(size.h);
+}
+
+/**
+ * Prometheus series as table rows, one column per query: each query's value column
+ * is renamed to `columns[i]` and the rows are joined on their labels.
+ */
+export function promTable(
+  title: string,
+  description: string,
+  exprs: Expr[],
+  columns: string[],
+  unit: string,
+  size: Size = { w: 12, h: 8 },
+): TableBuilder {
+  const rename: Record<string, string> = {};
+  exprs.forEach((_, i) => {
+    rename[`Value #${refIds[i]}`] = columns[i]!;
+  });
+  return new TableBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .targets(instantQueries(exprs, PromQueryFormat.Table))
+    .unit(unit)
+    .withTransformation({ id: 'merge', options: {} })
+    .withTransformation({
+      id: 'organize',
+      options: { excludeByName: { Time: true }, renameByName: rename },
+    })
+    .span(size.w)
+    .height(size.h);
+}
