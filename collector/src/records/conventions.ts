@@ -18,12 +18,37 @@ const VERCEL_CALLS: Record<string, string> = {
   'ai.embedMany.doEmbed': 'embeddings',
 };
 
-/** Whether a span is one AI call, in any convention we read. */
+/**
+ * Operations that are one call to a model, billed as one: the conventions' names,
+ * ours, and OpenLIT's `image` and `audio`. Every other operation an instrumentation
+ * names is work around model calls, never billed itself: agents (`invoke_agent`,
+ * `create_agent`), steps (the AI SDK's `agent_step`), tools (`execute_tool`),
+ * retrieval, reranking, workflows.
+ */
+const MODEL_OPERATIONS = new Set([
+  'chat',
+  'text_completion',
+  'generate_content',
+  'embeddings',
+  'image_generation',
+  'video_generation',
+  'audio_generation',
+  'image',
+  'audio',
+]);
+
+/**
+ * Whether a span is one model call, in any convention we read: an operation
+ * named a model call, an AI SDK provider-call span (`ai.*.doGenerate`,
+ * `doStream`, `doEmbed`), an older-conventions span that names a provider but no
+ * operation, or an OpenInference LLM or EMBEDDING span with a model.
+ */
 export function isGenAiSpan(a: Attrs): boolean {
   const vercel = str(a, 'ai.operationId');
   if (vercel !== null) return vercel in VERCEL_CALLS;
-  if (str(a, 'gen_ai.operation.name', 'gen_ai.system', 'gen_ai.provider.name') !== null)
-    return true;
+  const op = str(a, 'gen_ai.operation.name');
+  if (op !== null) return MODEL_OPERATIONS.has(op);
+  if (str(a, 'gen_ai.system', 'gen_ai.provider.name') !== null) return true;
   const kind = str(a, 'openinference.span.kind');
   return (
     (kind === 'LLM' || kind === 'EMBEDDING') &&
@@ -47,6 +72,9 @@ const CALL_TYPES: Record<string, CallType> = {
   embeddings: 'embedding',
   image_generation: 'image',
   video_generation: 'video',
+  audio_generation: 'audio',
+  image: 'image',
+  audio: 'audio',
 };
 
 export function callTypeOf(a: Attrs, operation: string | null): CallType {
@@ -57,15 +85,20 @@ export function callTypeOf(a: Attrs, operation: string | null): CallType {
   return (operation && CALL_TYPES[operation]) || 'other';
 }
 
-/** `openai.chat`, `google.generative-ai`, `GOOGLE`... -> the conventions' provider names. */
+/**
+ * `openai.chat`, `google.generative-ai`, `GOOGLE`... -> the conventions' provider
+ * names. The AI SDK's `ai.model.provider` (`openai.responses`) is read first: its
+ * ai.* spans copy that same text into gen_ai.system, where the API's name is noise.
+ */
 export function providerOf(a: Attrs): string | null {
-  const named = str(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system');
-  if (named !== null) return normalizeProvider(named);
   const vercel = str(a, 'ai.model.provider');
-  if (vercel === null) return null;
-  const [vendor = '', api = ''] = vercel.toLowerCase().split('.');
-  if (vendor === 'google') return api.startsWith('vertex') ? 'gcp.vertex_ai' : 'gcp.gemini';
-  return normalizeProvider(vendor);
+  if (vercel !== null) {
+    const [vendor = '', api = ''] = vercel.toLowerCase().split('.');
+    if (vendor === 'google') return api.startsWith('vertex') ? 'gcp.vertex_ai' : 'gcp.gemini';
+    return normalizeProvider(vendor);
+  }
+  const named = str(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system');
+  return named === null ? null : normalizeProvider(named);
 }
 
 /**
@@ -81,21 +114,25 @@ export function usageOf(
   ours: boolean,
   maxTokens: number,
 ): Usage {
-  let input = count(
-    a,
-    maxTokens,
-    'gen_ai.usage.input_tokens',
-    'gen_ai.usage.prompt_tokens',
-    'llm.token_count.prompt',
-    'ai.usage.inputTokens',
-    'ai.usage.promptTokens',
-  );
+  let input =
+    count(
+      a,
+      maxTokens,
+      'gen_ai.usage.input_tokens',
+      'gen_ai.usage.prompt_tokens',
+      'llm.token_count.prompt',
+      'ai.usage.inputTokens',
+      'ai.usage.promptTokens',
+    ) ??
+    // The AI SDK's embedding spans count their input as ai.usage.tokens.
+    count(a, maxTokens, 'ai.usage.tokens');
   const cacheRead = count(
     a,
     maxTokens,
     'gen_ai.usage.cache_read.input_tokens',
     'gen_ai.usage.cache_read_input_tokens',
     'llm.token_count.prompt_details.cache_read',
+    'ai.usage.inputTokenDetails.cacheReadTokens',
     'ai.usage.cachedInputTokens',
   );
   let cacheWrite = count(
@@ -105,6 +142,7 @@ export function usageOf(
     'gen_ai.usage.cache_write.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
     'llm.token_count.prompt_details.cache_write',
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
   );
   const cacheWrite1h = count(a, maxTokens, 'costlens.usage.cache_write_1h.input_tokens');
   // The conventions count every cache write in cache_creation; the 1-hour share is
@@ -126,6 +164,7 @@ export function usageOf(
     maxTokens,
     'gen_ai.usage.reasoning.output_tokens',
     'llm.token_count.completion_details.reasoning',
+    'ai.usage.outputTokenDetails.reasoningTokens',
     'ai.usage.reasoningTokens',
   );
   const cached = (cacheRead ?? 0) + (cacheWrite ?? 0) + (cacheWrite1h ?? 0);

@@ -7,6 +7,7 @@ import {
 } from '@costlens/pricing';
 import { type Attrs, amount, bool, count, isSecretKey, num, str, truncate } from './attrs.js';
 import type { CallRecord } from './call-record.js';
+import { type ContentPolicy, DEFAULT_CONTENT, isContentKey, PROMPT_KEYS } from './content.js';
 import { callTypeOf, operationOf, providerOf, usageOf } from './conventions.js';
 import {
   beyondCostLimit,
@@ -22,6 +23,8 @@ export { isGenAiSpan } from './conventions.js';
 export interface SpanInput {
   traceId: string;
   spanId: string;
+  /** The enclosing span's id, hex; '' or absent for a root span. */
+  parentSpanId?: string;
   name: string;
   startTimeUnixNano: bigint;
   endTimeUnixNano: bigint;
@@ -37,8 +40,10 @@ export interface SpanContext {
 
 export interface MappingOptions {
   catalogue: Catalogue;
-  /** Longest prompt and error message kept, in characters. */
+  /** Longest text attribute and output path kept, in characters. */
   maxTextChars?: number;
+  /** Whether message content is kept, and how much of it (default: dropped). */
+  content?: ContentPolicy;
   /** What one call can plausibly report (default DEFAULT_LIMITS). */
   limits?: CallLimits;
 }
@@ -63,6 +68,15 @@ const MAPPED = new Set([
   'gen_ai.usage.cache_creation_input_tokens',
   'gen_ai.usage.reasoning.output_tokens',
   'gen_ai.response.time_to_first_chunk',
+  'gen_ai.client.operation.time_to_first_chunk',
+  'llm.model_name',
+  'llm.provider',
+  'llm.system',
+  'embedding.model_name',
+  'ai.model.id',
+  'ai.model.provider',
+  'ai.response.model',
+  'ai.response.msToFirstChunk',
   'error.type',
   'costlens.call_type',
   'costlens.project',
@@ -99,20 +113,55 @@ function jsonable(v: unknown): unknown {
   return v;
 }
 
-function restOf(a: Attrs, maxChars: number): string | null {
+/**
+ * The attributes no column holds, as JSON: secrets never, message content only
+ * when the content policy keeps it (capped), other text cut at `maxChars`.
+ */
+function restOf(
+  a: Attrs,
+  maxChars: number,
+  content: ContentPolicy,
+  promptKey: string | null,
+): string | null {
   let rest: Record<string, unknown> | null = null;
   for (const k in a) {
-    if (MAPPED.has(k) || isSecretKey(k)) continue;
+    if (MAPPED.has(k) || isSecretKey(k) || k === promptKey || isUsageKey(k)) continue;
     const v = a[k];
+    let kept: unknown;
+    if (isContentKey(k)) {
+      if (!content.keep) continue;
+      kept = truncate(textOf(v), content.max_chars);
+    } else {
+      kept =
+        typeof v === 'string'
+          ? truncate(v, maxChars)
+          : typeof v === 'object' || typeof v === 'bigint'
+            ? jsonable(v)
+            : v;
+    }
     rest ??= {};
-    rest[k] =
-      typeof v === 'string'
-        ? truncate(v, maxChars)
-        : typeof v === 'object' || typeof v === 'bigint'
-          ? jsonable(v)
-          : v;
+    rest[k] = kept;
   }
   return rest === null ? null : JSON.stringify(rest);
+}
+
+/** The AI SDK's usage details: the record's token columns hold what they say. */
+const isUsageKey = (k: string) => k.startsWith('ai.usage.') || k.startsWith('llm.token_count.');
+
+/** Content as text, whatever form it arrived in (arrays of messages, vectors, ...). */
+function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(jsonable(v));
+}
+
+/** The prompt and the key it came from, when content is kept. */
+function promptOf(a: Attrs, content: ContentPolicy): { text: string | null; key: string | null } {
+  if (!content.keep) return { text: null, key: null };
+  for (const k of PROMPT_KEYS) {
+    const v = a[k];
+    if (v === undefined || v === null || v === '') continue;
+    return { text: truncate(textOf(v), content.max_chars), key: k };
+  }
+  return { text: null, key: null };
 }
 
 const ms = (ns: bigint) => Number(ns / 1_000_000n);
@@ -135,6 +184,7 @@ export function recordFromSpan(
   if (span.startTimeUnixNano === 0n) throw new RangeError('the span has no start time');
   const a = span.attributes;
   const max = opts.maxTextChars ?? 1000;
+  const content = opts.content ?? DEFAULT_CONTENT;
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const ours = ctx.scopeName === OUR_SCOPE;
   const operation = operationOf(a);
@@ -152,7 +202,7 @@ export function recordFromSpan(
   const started = ms(span.startTimeUnixNano);
   const finished = ms(span.endTimeUnixNano);
   // A time to first chunk below zero is a clock's mistake, not a time: it is left out.
-  const firstChunk = num(a, 'gen_ai.response.time_to_first_chunk');
+  const firstChunk = firstChunkSeconds(a);
   const ttft = firstChunk !== null && firstChunk >= 0 ? firstChunk : null;
   const retries = count(a, MAX_RETRIES, 'costlens.retry.count');
 
@@ -184,6 +234,7 @@ export function recordFromSpan(
     limits,
   });
 
+  const prompt = promptOf(a, content);
   const record: CallRecord = {
     id: span.traceId + span.spanId,
     trace_id: span.traceId,
@@ -226,11 +277,21 @@ export function recordFromSpan(
     cost_breakdown_pusd: cost.cost_breakdown_pusd,
     pricing_source: name(cost.pricing_source),
     unpriced_reason: cost.unpriced_reason,
-    prompt: truncate(str(a, 'costlens.prompt'), max),
+    prompt: prompt.text,
     output_path: truncate(str(a, 'costlens.output.path'), max),
-    attributes: restOf(a, max),
+    attributes: restOf(a, max, content, prompt.key),
   };
   return record;
+}
+
+/** Seconds to the first streamed chunk: ours and the conventions' in seconds, the AI SDK's in ms. */
+function firstChunkSeconds(a: Attrs): number | null {
+  const s =
+    num(a, 'gen_ai.response.time_to_first_chunk') ??
+    num(a, 'gen_ai.client.operation.time_to_first_chunk');
+  if (s !== null) return s;
+  const ms = num(a, 'ai.response.msToFirstChunk');
+  return ms === null ? null : ms / 1000;
 }
 
 type Cost = Pick<

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { type BudgetConfig, parseBudgets } from '../budgets/config.js';
+import { type ContentPolicy, DEFAULT_CONTENT } from '../records/content.js';
 import { type CallLimits, DEFAULT_LIMITS } from '../records/limits.js';
 
 export interface ApiKey {
@@ -38,6 +39,8 @@ export interface Config {
   retention: { calls_days: number };
   /** What one call can plausibly report; a span beyond it is rejected, naming the attribute. */
   limits: CallLimits;
+  /** Message content (prompts, answers, tool calls) spans carry: dropped at ingest unless `keep`. */
+  content: ContentPolicy;
   /** Spending limits per period, with thresholds that POST to webhooks. */
   budgets: BudgetConfig[];
   /** Distinct values per /metrics label before `__other__`. */
@@ -62,6 +65,7 @@ export const DEFAULT_CONFIG: Config = {
   keys: { ingest: [], read: [], admin: [] },
   retention: { calls_days: 90 },
   limits: { ...DEFAULT_LIMITS },
+  content: { ...DEFAULT_CONTENT },
   budgets: [],
   label_caps: {},
   max_label_length: 128,
@@ -239,6 +243,17 @@ export function loadConfig(opts: {
           ? positiveInt(v, w)
           : positiveNumber(v, w);
     }
+  }
+  if (raw.content !== undefined) {
+    const w = at('content');
+    if (!isObj(raw.content)) throw new ConfigError(`${w} must be { keep, max_chars }`);
+    known(raw.content, ['keep', 'max_chars'], w);
+    const keep = raw.content.keep;
+    if (keep !== undefined && typeof keep !== 'boolean')
+      throw new ConfigError(`${w}.keep must be true or false, got ${JSON.stringify(keep)}`);
+    if (keep !== undefined) c.content.keep = keep;
+    if (raw.content.max_chars !== undefined)
+      c.content.max_chars = positiveInt(raw.content.max_chars, `${w}.max_chars`, 1_000_000);
   }
   const keyWhere = (kind: string) =>
     keySources.find((n) => n === `COSTLENS_${kind.toUpperCase()}_KEYS`) ?? `${at('keys')}.${kind}`;

@@ -17,7 +17,8 @@ import {
   type TraceRequest,
 } from '../otlp/index.js';
 import type { CallRecord } from '../records/call-record.js';
-import { isGenAiSpan, recordFromSpan } from '../records/from-span.js';
+import { isGenAiSpan, recordFromSpan, type SpanInput } from '../records/from-span.js';
+import { enclosingSpans, spanKey } from '../records/nesting.js';
 import { type PreparedBatch, prepareBatch } from '../store/batch.js';
 import type { Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
@@ -50,6 +51,8 @@ const PIPELINE_DEPTH = 2;
 interface Outcome {
   notGenai: number;
   rejected: number;
+  /** Model-call spans enclosing another of the request's: the same call, recorded once. */
+  enclosing: number;
   firstRejection: string;
 }
 
@@ -189,7 +192,8 @@ export class Ingest {
     if (fresh.length > 0) parts.budgets.onStored();
     const spans = parts.ingestMetrics.spans;
     spans.inc({ result: 'accepted' }, fresh.length);
-    spans.inc({ result: 'duplicate' }, batch.count - fresh.length);
+    // A span of a call already recorded through another of its spans is a duplicate too.
+    spans.inc({ result: 'duplicate' }, batch.count - fresh.length + outcome.enclosing);
     spans.inc({ result: 'not_genai' }, outcome.notGenai);
     spans.inc({ result: 'rejected' }, outcome.rejected);
     return {
@@ -216,34 +220,40 @@ export class Ingest {
 
   #prepare(request: TraceRequest, project: string | undefined): Prepared {
     const records: CallRecord[] = [];
-    const outcome: Outcome = { notGenai: 0, rejected: 0, firstRejection: '' };
+    const parents: string[] = [];
+    const outcome: Outcome = { notGenai: 0, rejected: 0, enclosing: 0, firstRejection: '' };
     const { catalogue, config } = this.#parts;
-    const options = { catalogue, limits: config.limits };
+    const options = { catalogue, limits: config.limits, content: config.content };
+    // Model-call spans first, so a span that encloses another of the same call is known.
+    const calls: { span: SpanInput; resource: Record<string, unknown>; scope: string }[] = [];
     for (const rs of request.resourceSpans) {
       for (const scope of rs.scopes) {
         for (const span of scope.spans) {
-          if (!isGenAiSpan(span.attributes)) {
-            outcome.notGenai++;
-            continue;
-          }
-          try {
-            const r = recordFromSpan(
-              span,
-              { resource: rs.resource, scopeName: scope.name },
-              options,
-            );
-            // A key bound to a project decides the project, whatever the span says.
-            if (project !== undefined) r.project = project;
-            records.push(r);
-          } catch (err) {
-            outcome.rejected++;
-            outcome.firstRejection ||= `span ${span.spanId}: ${(err as Error).message}`;
-          }
+          if (isGenAiSpan(span.attributes))
+            calls.push({ span, resource: rs.resource, scope: scope.name });
+          else outcome.notGenai++;
         }
       }
     }
+    const enclosing = enclosingSpans(calls.map((c) => c.span));
+    for (const { span, resource, scope } of calls) {
+      if (enclosing.size > 0 && enclosing.has(spanKey(span))) {
+        outcome.enclosing++;
+        continue;
+      }
+      try {
+        const r = recordFromSpan(span, { resource, scopeName: scope }, options);
+        // A key bound to a project decides the project, whatever the span says.
+        if (project !== undefined) r.project = project;
+        records.push(r);
+        parents.push(span.parentSpanId ?? '');
+      } catch (err) {
+        outcome.rejected++;
+        outcome.firstRejection ||= `span ${span.spanId}: ${(err as Error).message}`;
+      }
+    }
     return {
-      batch: prepareBatch(records),
+      batch: prepareBatch(records, parents),
       metrics: this.#parts.aiMetrics.prepare(records),
       outcome,
     };

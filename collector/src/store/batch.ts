@@ -8,7 +8,7 @@ import type { CallRecord } from '../records/call-record.js';
  */
 export interface PreparedBatch {
   count: number;
-  /** trace_id (16 bytes) then span_id (8 bytes), per record. */
+  /** trace_id (16 bytes), span_id (8 bytes), then the parent's span id (8, zeros for none), per record. */
   ids: Uint8Array<ArrayBuffer>;
   /** WIDTH values per record, in CALL_COLUMNS order then the extra slots; NaN is NULL. */
   values: Float64Array<ArrayBuffer>;
@@ -102,6 +102,9 @@ export const TEXT_COLUMNS = [
 
 export const col = (c: Column) => CALL_COLUMNS.indexOf(c);
 
+/** Bytes of ids per record in a batch: trace id, span id, parent span id. */
+export const ID_BYTES = 32;
+
 /** Extra slots after the columns: what the rollups need that no column holds exactly. */
 export const DURATION_MS = CALL_COLUMNS.length;
 export const GROUP = DURATION_MS + 1;
@@ -181,10 +184,16 @@ const S = {
   pricing_source: col('pricing_source'),
 };
 
-/** Builds the batch the writer stores; the records themselves stay with the caller. */
-export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
+/**
+ * Builds the batch the writer stores; the records themselves stay with the caller.
+ * `parents` are the records' parent span ids, hex ('' for a root span), by position.
+ */
+export function prepareBatch(
+  records: readonly CallRecord[],
+  parents: readonly string[] = [],
+): PreparedBatch {
   const n = records.length;
-  const ids = new Uint8Array(n * 24);
+  const ids = new Uint8Array(n * ID_BYTES);
   const idBuf = Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
   const values = new Float64Array(n * WIDTH).fill(Number.NaN);
   const strings: string[] = [];
@@ -206,8 +215,10 @@ export function prepareBatch(records: readonly CallRecord[]): PreparedBatch {
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     // Ids of any other length than 16 + 8 bytes never reach here: the decoders refuse them.
-    idBuf.write(r.trace_id, i * 24, 16, 'hex');
-    idBuf.write(r.span_id, i * 24 + 16, 8, 'hex');
+    idBuf.write(r.trace_id, i * ID_BYTES, 16, 'hex');
+    idBuf.write(r.span_id, i * ID_BYTES + 16, 8, 'hex');
+    const parent = parents[i];
+    if (parent) idBuf.write(parent, i * ID_BYTES + 24, 8, 'hex');
     const v = i * WIDTH;
     values[v + C.started_at] = r.started_at;
     values[v + C.duration_us] = Math.round(r.duration_ms * 1000);

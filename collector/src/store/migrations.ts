@@ -132,6 +132,18 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         END;
     `,
   },
+  {
+    version: 4,
+    name: 'parent span of a call',
+    sql: `
+      -- The span that encloses a call's span (NULL for a root span). An outer span
+      -- that arrives after the call's own span (the AI SDK's, around ours) finds it
+      -- here and is not stored as a second record of the same call (store.ts).
+      ALTER TABLE calls ADD COLUMN parent_span_id BLOB;
+      CREATE INDEX calls_parent ON calls (parent_span_id, trace_id)
+        WHERE parent_span_id IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -7,6 +7,7 @@ import {
   col,
   DURATION_MS,
   GROUP,
+  ID_BYTES,
   type PreparedBatch,
   ROLLUP_KEY,
   STRING_COLUMNS,
@@ -48,6 +49,8 @@ export class Store {
   readonly db: Database.Database;
   readonly path: string;
   readonly #insertCall: Database.Statement;
+  readonly #encloses: Database.Statement;
+  readonly #isStored: Database.Statement;
   readonly #getRollup: Database.Statement;
   readonly #upsertRollup: Database.Statement;
   readonly #insertBatch: (batch: PreparedBatch) => number[];
@@ -69,8 +72,14 @@ export class Store {
     migrate(this.db);
     this.#insertCall = this.db.prepare(
       // ON CONFLICT on the ids, not OR IGNORE: only a repeated span is skipped; any other violation fails the batch.
-      `INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (span_id, trace_id) DO NOTHING`,
+      `INSERT INTO calls (${CALL_COLUMNS.join(', ')}, parent_span_id) VALUES (${CALL_COLUMNS.map(() => '?').join(', ')}, ?) ON CONFLICT (span_id, trace_id) DO NOTHING`,
     );
+    this.#encloses = this.db
+      .prepare('SELECT 1 FROM calls WHERE parent_span_id = ? AND trace_id = ? LIMIT 1')
+      .pluck();
+    this.#isStored = this.db
+      .prepare('SELECT 1 FROM calls WHERE span_id = ? AND trace_id = ?')
+      .pluck();
     const where = ROLLUP_KEY.map((k) => `${k} = @${k}`).join(' AND ');
     this.#getRollup = this.db.prepare(`SELECT latency FROM rollups_hourly WHERE ${where}`);
     const cols = [...ROLLUP_KEY, ...ROLLUP_SUMS, 'latency'];
@@ -125,11 +134,22 @@ export class Store {
     const ids = Buffer.from(batch.ids.buffer, batch.ids.byteOffset, batch.ids.byteLength);
     const stringIds = batch.strings.map((s) => this.#stringId(s));
     const fresh: number[] = [];
-    const row: unknown[] = new Array(CALL_COLUMNS.length);
+    const row: unknown[] = new Array(CALL_COLUMNS.length + 1);
+    const PARENT = CALL_COLUMNS.length;
     for (let i = 0; i < count; i++) {
       const v = i * WIDTH;
-      row[0] = ids.subarray(i * 24, i * 24 + 16);
-      row[1] = ids.subarray(i * 24 + 16, i * 24 + 24);
+      const at = i * ID_BYTES;
+      const trace = ids.subarray(at, at + 16);
+      const span = ids.subarray(at + 16, at + 24);
+      const parent = ids.readBigUInt64BE(at + 24) === 0n ? null : ids.subarray(at + 24, at + 32);
+      // One record per model call (records/nesting.ts): a span enclosing a stored call
+      // is that call's outer span, and a span inside a stored call is its inner one,
+      // which came too late to be the record. Neither is new.
+      if (this.#encloses.get(span, trace) !== undefined) continue;
+      if (parent !== null && this.#isStored.get(parent, trace) !== undefined) continue;
+      row[0] = trace;
+      row[1] = span;
+      row[PARENT] = parent;
       for (const c of NUMBER_AT) {
         const x = values[v + c]!;
         row[c] = Number.isNaN(x) ? null : x;
