@@ -7,7 +7,12 @@ import type { CostlensInstrumentation } from './instrumentation.js';
 
 /** `import '@costlens/instrumentation/register'` as the first line of an ES module entry. */
 
-const SDKS = { openai: 'openai', anthropic: '@anthropic-ai/sdk', googleGenAI: '@google/genai' };
+const SDKS = {
+  openai: 'openai',
+  anthropic: '@anthropic-ai/sdk',
+  googleGenAI: '@google/genai',
+  bedrock: '@aws-sdk/client-bedrock-runtime',
+};
 
 /**
  * `import '@costlens/instrumentation/register'` first in an ES module entry runs

@@ -10,13 +10,19 @@ import type { PatchKit, ProviderModule } from './internal-types.js';
 import { CallMetrics } from './metrics.js';
 import { Patcher } from './patcher.js';
 import { anthropicModule } from './providers/anthropic.js';
+import { bedrockModule } from './providers/bedrock.js';
 import { googleGenAIModule } from './providers/google-genai.js';
 import { openaiModule } from './providers/openai.js';
 import { runTracked } from './track.js';
 import type { CostlensInstrumentationConfig, TrackedCall, TrackMeta } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
-const PROVIDERS: ProviderModule[] = [openaiModule, anthropicModule, googleGenAIModule];
+const PROVIDERS: ProviderModule[] = [
+  openaiModule,
+  anthropicModule,
+  googleGenAIModule,
+  bedrockModule,
+];
 
 /**
  * Patches the openai, @anthropic-ai/sdk and @google/genai SDKs so that every call
@@ -95,12 +101,14 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     openai?: unknown;
     anthropic?: unknown;
     googleGenAI?: unknown;
+    bedrock?: unknown;
   }): void {
     // Never throws: called at start-up, it must not stop the app.
-    const { openai, anthropic, googleGenAI } = modules ?? {};
+    const { openai, anthropic, googleGenAI, bedrock } = modules ?? {};
     if (openai) this.patchModule(openaiModule, openai);
     if (anthropic) this.patchModule(anthropicModule, anthropic);
     if (googleGenAI) this.patchModule(googleGenAIModule, googleGenAI);
+    if (bedrock) this.patchModule(bedrockModule, bedrock);
   }
 
   /**
