@@ -8,5 +8,11 @@ export default defineConfig({
   test: {
     include: ['*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    // Vitest hands the "source" condition to Node for the packages it leaves to
+    // Node, and eventsource-parser (under the AI SDK) publishes TypeScript under it,
+    // which Node will not run from node_modules: the AI SDK's packages go through Vite.
+    server: {
+      deps: { inline: ['eventsource-parser', /[\\/]@ai-sdk[\\/]/, /[\\/]ai6?(-openai)?[\\/]/] },
+    },
   },
 });

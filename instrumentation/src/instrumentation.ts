@@ -9,6 +9,7 @@ import { catalogueFor, type ResolvedConfig, resolveConfig } from './config.js';
 import type { PatchKit, ProviderModule } from './internal-types.js';
 import { CallMetrics } from './metrics.js';
 import { Patcher } from './patcher.js';
+import { aiSdkModules, patchAiSdkProvider } from './providers/ai-sdk.js';
 import { anthropicModule } from './providers/anthropic.js';
 import { bedrockModule } from './providers/bedrock.js';
 import { googleGenAIModule } from './providers/google-genai.js';
@@ -17,11 +18,15 @@ import { runTracked } from './track.js';
 import type { CostlensInstrumentationConfig, TrackedCall, TrackMeta } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js';
 
+/** What `instrumentModules({ aiSdk })` patches each package with. */
+const AI_SDK: ProviderModule = { name: 'ai-sdk', versions: ['*'], patch: patchAiSdkProvider };
+
 const PROVIDERS: ProviderModule[] = [
   openaiModule,
   anthropicModule,
   googleGenAIModule,
   bedrockModule,
+  ...aiSdkModules,
 ];
 
 /**
@@ -102,6 +107,8 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     anthropic?: unknown;
     googleGenAI?: unknown;
     bedrock?: unknown;
+    /** Vercel AI SDK provider packages (`@ai-sdk/openai`, `@ai-sdk/anthropic`, ...). */
+    aiSdk?: unknown[];
   }): void {
     // Never throws: called at start-up, it must not stop the app.
     const { openai, anthropic, googleGenAI, bedrock } = modules ?? {};
@@ -109,6 +116,10 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     if (anthropic) this.patchModule(anthropicModule, anthropic);
     if (googleGenAI) this.patchModule(googleGenAIModule, googleGenAI);
     if (bedrock) this.patchModule(bedrockModule, bedrock);
+    const aiSdk: unknown = modules?.aiSdk;
+    for (const p of Array.isArray(aiSdk) ? aiSdk : aiSdk ? [aiSdk] : []) {
+      this.patchModule(AI_SDK, p);
+    }
   }
 
   /**
