@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { variable as ref } from '../grafana/src/datasources.js';
 import { API_UID, INFINITY_TYPE, PROMETHEUS_UID } from '../grafana/src/index.js';
 import { renderDashboards } from '../grafana/src/render.js';
@@ -88,5 +89,40 @@ describe('grafana/dashboards/*.json', () => {
       for (const w of q.expr.matchAll(/\[([^\]]+)\]/g))
         expect(['$__range', '$__rate_interval'], `${q.panel}: ${q.expr}`).toContain(w[1]);
     }
+  });
+});
+
+describe('grafana/provisioning', () => {
+  const read = (path: string) =>
+    parse(readFileSync(new URL(`../grafana/provisioning/${path}`, import.meta.url), 'utf8'));
+
+  it('provides the datasources by the uids the dashboards default to', () => {
+    const { datasources } = read('datasources/costlens.yml') as {
+      datasources: Record<string, unknown>[];
+    };
+    expect(datasources).toEqual([
+      expect.objectContaining({
+        uid: PROMETHEUS_UID,
+        type: 'prometheus',
+        url: 'http://prometheus:9090',
+      }),
+      expect.objectContaining({
+        uid: API_UID,
+        type: INFINITY_TYPE,
+        url: 'http://collector:4318',
+        jsonData: { auth_method: 'bearerToken', allowedHosts: ['http://collector:4318'] },
+        // Grafana puts the environment's key in; the file holds no secret.
+        secureJsonData: { bearerToken: ref('COSTLENS_READ_KEY') },
+      }),
+    ]);
+  });
+
+  it('loads the dashboards from the path the README names into the folder costlens', () => {
+    const { providers } = read('dashboards/costlens.yml') as {
+      providers: { folder: string; type: string; options: { path: string } }[];
+    };
+    expect(providers).toEqual([expect.objectContaining({ folder: 'costlens', type: 'file' })]);
+    const readme = readFileSync(new URL('../grafana/README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`\`${providers[0]!.options.path}\``);
   });
 });
