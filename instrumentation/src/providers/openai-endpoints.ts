@@ -48,7 +48,7 @@ const HOST_SUFFIXES: [suffix: string, provider: string][] = [
 
 /**
  * Ollama listens on 11434 unless told otherwise (`OLLAMA_HOST`), on this machine
- * or another (`http://gpu-box:11434/v1`); no other server claims that port.
+ * or another (`http://gpu-box:11434/v1`); no other well-known server defaults to it.
  * LM Studio (1234) and vLLM (8000) are not named from their ports: those
  * numbers are common defaults of unrelated servers.
  */
@@ -70,8 +70,8 @@ function isPrivateHost(host: string): boolean {
  * - a known provider's host: that provider (`https://api.groq.com/openai/v1` -> `groq`);
  * - port 11434: `ollama`;
  * - a host with no public name (`http://localhost:8000/v1`, `http://litellm:4000`):
- *   `openai`, the API it speaks, as the conventions ask when the provider behind
- *   it is unknown; `server.address` and `server.port` still say where it is. Its
+ *   `openai`, the API it speaks: the conventions let the name differ from who
+ *   serves the model, `server.address` and `server.port` saying where it is. Its
  *   model is priced only if it is one of OpenAI's or the price file names it;
  * - any other public host: the host itself (`llm.example.com`). The catalogue
  *   knows no such provider and prices the model at the first provider that lists
