@@ -50,7 +50,8 @@ export function fromOpenAIUsage(usage: unknown): Usage {
   return compact({
     input_tokens: num(u.prompt_tokens ?? u.input_tokens),
     output_tokens: num(u.completion_tokens ?? u.output_tokens),
-    cache_read_tokens: num(inDetail.cached_tokens) || undefined,
+    // DeepSeek's API reports its cache hits beside the details, not in them.
+    cache_read_tokens: num(inDetail.cached_tokens ?? u.prompt_cache_hit_tokens) || undefined,
     reasoning_tokens: num(outDetail.reasoning_tokens) || undefined,
   });
 }

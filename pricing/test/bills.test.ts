@@ -358,6 +358,13 @@ describe('real bills', () => {
     );
   });
 
+  it('a model on a local Ollama is unpriced, with what to do, not $0', () => {
+    const r = catalogue.price({ provider: 'ollama', model: 'llama3', input_tokens: 1000 });
+    expect(r.unpriced).toBe(true);
+    expect(r.cost_pusd).toBeNull();
+    expect(r.reason).toMatch(/^ollama llama3 has no price: Ollama serves models on your own/);
+  });
+
   it('never prices one model as another by substring', () => {
     const mini = catalogue.price({
       provider: 'openai',

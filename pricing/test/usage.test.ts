@@ -59,6 +59,24 @@ describe('provider usage -> OpenTelemetry convention', () => {
     });
   });
 
+  it('DeepSeek: cache hits reported beside the details, prompt tokens including them', () => {
+    const usage = {
+      prompt_tokens: 1200,
+      completion_tokens: 80,
+      total_tokens: 1280,
+      prompt_cache_hit_tokens: 1024,
+      prompt_cache_miss_tokens: 176,
+      completion_tokens_details: { reasoning_tokens: 40 },
+    };
+    expect(fromOpenAIUsage(usage)).toEqual({
+      input_tokens: 1200,
+      output_tokens: 80,
+      cache_read_tokens: 1024,
+      reasoning_tokens: 40,
+    });
+    expect(inputIncludesCache('deepseek')).toBe(true);
+  });
+
   it('OpenAI Responses API and embeddings', () => {
     expect(
       fromOpenAIUsage({

@@ -36,13 +36,14 @@ function rowPrices(row: OverlayRow, overlay: Overlay): PriceSet {
 /**
  * Lays the overlay over the merged sources: a row replaces the price kinds it
  * gives in every dated entry of the model (or adds the model), a `remove` row
- * takes a wrongly priced model out so it shows as unpriced.
+ * takes a wrongly priced model out so it shows as unpriced (`id` "*": every model
+ * of that provider).
  */
 export function applyOverlay(models: ModelEntry[], overlay: Overlay): ModelEntry[] {
   // A removed model stays, without prices, so the reason reaches whoever asks for it.
   const removed = new Map(overlay.remove.map((r) => [`${r.provider}\u0000${r.id}`, r]));
   const out = models.map((m): ModelEntry => {
-    const r = removed.get(`${m.provider}\u0000${m.id}`);
+    const r = removed.get(`${m.provider}\u0000${m.id}`) ?? removed.get(`${m.provider}\u0000*`);
     if (!r) return m;
     return { ...m, prices: [], source: 'overlay', reference: `${r.why} (checked ${r.checked})` };
   });
