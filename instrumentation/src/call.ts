@@ -22,6 +22,7 @@ import {
 import { currentAttribution } from './attribution.js';
 import type { ResolvedConfig } from './config.js';
 import type { CallMetrics } from './metrics.js';
+import { OpenStreams, type StreamWatch } from './open-streams.js';
 import type { Patcher } from './patcher.js';
 import * as S from './semconv.js';
 import type { Attribution, CallOutcome } from './types.js';
@@ -62,6 +63,10 @@ export class Call {
   private attempts = 1;
   private ttftSeconds: number | undefined;
   private done = false;
+  /** Attributes set along the way that belong to no outcome field (a stream's or job's state). */
+  private extra: Attributes | undefined;
+  /** Set while the call is a stream whose end is not yet known. */
+  private watch: StreamWatch | undefined;
   /** Operation, provider, model, server, project: shared by the span and the metrics. */
   private readonly base: Attributes;
 
@@ -113,6 +118,38 @@ export class Call {
     }
   }
 
+  /** A chunk reached the app: time to first chunk, and the stream is being read. */
+  chunk(): void {
+    this.firstChunk();
+    if (this.watch) this.watch.seen = true;
+  }
+
+  /** Whether the app is waiting for the stream's next chunk (a slow server is not an idle reader). */
+  reading(waiting: boolean): void {
+    if (this.watch) {
+      this.watch.reading = waiting;
+      this.watch.seen = true;
+    }
+  }
+
+  /**
+   * Ends this call, unless it ends first, when `holder` and every other holder
+   * are garbage-collected or nothing reads it for the idle time; `read` says what
+   * the stream said so far (the latest given wins).
+   */
+  holdUntilRead(holder: object, read?: () => CallOutcome | undefined): void {
+    if (this.done) return;
+    this.watch = this.tracker.streams.watch(this, holder, this.watch);
+    if (read) this.watch.read = read;
+  }
+
+  /** An attribute outside the outcome (a stream's or a job's state), written when the call ends. */
+  set(key: string, value: string | number | boolean): void {
+    if (this.done) return;
+    this.extra ??= {};
+    this.extra[key] = value;
+  }
+
   end(): void {
     if (this.done) return;
     this.done = true;
@@ -155,6 +192,10 @@ export class Call {
   }
 
   private finish(error: unknown): void {
+    if (this.watch) {
+      this.tracker.streams.forget(this.watch);
+      this.watch = undefined;
+    }
     try {
       const seconds = (performance.now() - this.startedAt) / 1000;
       const a = this.endAttributes();
@@ -214,6 +255,7 @@ export class Call {
     set(S.ATTR_COSTLENS_ASPECT_RATIO, o.aspectRatio ?? this.request.aspectRatio);
     set(S.ATTR_COSTLENS_OUTPUT_PATH, o.outputPath);
     a[S.ATTR_COSTLENS_RETRY_COUNT] = this.attempts - 1;
+    if (this.extra) Object.assign(a, this.extra);
     const cfg = this.tracker.config;
     if (cfg.captureMessageContent && o.completion !== undefined) {
       const text = contentText(o.completion);
@@ -301,13 +343,18 @@ function unpriced(reason: string): { attributes: Attributes; costPusd: undefined
  * patcher, so that disabling puts it back too.
  */
 export class CallTracker {
+  /** Streams whose end is not yet known (see OpenStreams). */
+  readonly streams: OpenStreams;
+
   constructor(
     readonly tracer: Tracer,
     readonly metrics: CallMetrics | undefined,
     readonly catalogue: () => Catalogue,
     readonly config: ResolvedConfig,
     readonly patcher: Patcher,
-  ) {}
+  ) {
+    this.streams = new OpenStreams(config.streamIdleMs);
+  }
 
   /** Starts a call's span; attribution: the request's, then the enclosing scope's, then the config's. */
   start(request: CallRequest): Call {

@@ -12,6 +12,10 @@ export const defaultOptions = Object.freeze({
   maxContentChars: 1000,
   pricesFile: undefined as string | undefined,
   requestStreamUsage: true,
+  /** A stream the app stops reading is ended after this long without a read (10 minutes). */
+  streamIdleMs: 600_000,
+  /** A video job whose end the app is not seen polling is recorded as submitted after this (1 hour). */
+  videoWaitMs: 3_600_000,
 } as const);
 
 export interface ResolvedConfig {
@@ -22,6 +26,8 @@ export interface ResolvedConfig {
   maxContentChars: number;
   requestStreamUsage: boolean;
   pricesFile: string | undefined;
+  streamIdleMs: number;
+  videoWaitMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -86,6 +92,11 @@ export function resolveConfig(
       envInt(env, 'COSTLENS_MAX_CONTENT_CHARS', defaultOptions.maxContentChars, warn),
     requestStreamUsage: config.requestStreamUsage ?? defaultOptions.requestStreamUsage,
     pricesFile: config.pricesFile ?? nonEmpty(env.COSTLENS_PRICES) ?? defaultOptions.pricesFile,
+    streamIdleMs:
+      config.streamIdleMs ??
+      envInt(env, 'COSTLENS_STREAM_IDLE_MS', defaultOptions.streamIdleMs, warn),
+    videoWaitMs:
+      config.videoWaitMs ?? envInt(env, 'COSTLENS_VIDEO_WAIT_MS', defaultOptions.videoWaitMs, warn),
   };
 }
 

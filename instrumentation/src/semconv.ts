@@ -51,6 +51,8 @@ export const ATTR_COSTLENS_RETRY_COUNT = 'costlens.retry.count';
 export const ATTR_COSTLENS_PROMPT = 'costlens.prompt';
 export const ATTR_COSTLENS_COMPLETION = 'costlens.completion';
 export const ATTR_COSTLENS_OUTPUT_PATH = 'costlens.output.path';
+/** Set only on a stream ended unread: `released` (garbage-collected) or `idle` (no read for a while). */
+export const ATTR_COSTLENS_STREAM_STATE = 'costlens.stream.state';
 
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';

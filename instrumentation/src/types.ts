@@ -28,6 +28,18 @@ export interface CostlensInstrumentationConfig extends InstrumentationConfig, At
    * then kept from the caller. Default true.
    */
   requestStreamUsage?: boolean;
+  /**
+   * A stream the app neither reads to the end nor breaks off is ended, with what
+   * it said so far and `costlens.stream.state`, when the app lets go of it or
+   * after this many milliseconds without a read. Default: COSTLENS_STREAM_IDLE_MS, else 600000.
+   */
+  streamIdleMs?: number;
+  /**
+   * How long a video job (Veo, Sora) is followed for its end, through the app's own
+   * polls, before it is recorded as `costlens.video.state: submitted`, unpriced.
+   * Default: COSTLENS_VIDEO_WAIT_MS, else 3600000.
+   */
+  videoWaitMs?: number;
 }
 
 /** What the response (or the caller of `track`) says about a call; any field may be missing. */

@@ -104,6 +104,8 @@ interface Watched {
   observe: (call: Call, value: unknown) => void;
   /** The SDK has begun parsing the body for the caller. */
   parsing: boolean;
+  /** The caller took the raw response (`asResponse()`) before any parse. */
+  raw: boolean;
 }
 
 /** Where the watch hangs: on our own `parseResponse` wrapper, not on the promise. */
@@ -127,7 +129,9 @@ function observeApiPromise(
   p: StainlessPromise,
   observe: (call: Call, value: unknown) => void,
 ): void {
-  const w: Watched = { call, observe, parsing: false };
+  const w: Watched = { call, observe, parsing: false, raw: false };
+  // The promises whose reading the app may ask for: this one and those derived from it.
+  const readers: StainlessPromise[] = [p];
   watchClass(patcher, Object.getPrototypeOf(p) as object | null);
   const parseResponse = p.parseResponse;
   const observedParse = function observedParse(this: unknown, ...args: unknown[]) {
@@ -146,7 +150,7 @@ function observeApiPromise(
   if (Object.hasOwn(p, '_thenUnwrap') && typeof p._thenUnwrap === 'function') {
     const thenUnwrap = p._thenUnwrap;
     p._thenUnwrap = function observedThenUnwrap(this: unknown, transform, ...rest) {
-      return thenUnwrap.call(
+      const derived = thenUnwrap.call(
         this,
         (value: unknown, ...args: unknown[]) => {
           w.parsing = true;
@@ -155,9 +159,54 @@ function observeApiPromise(
         },
         ...rest,
       );
+      if (isStainlessPromise(derived)) readers.push(derived);
+      return derived;
     };
   }
-  p.responsePromise.then(undefined, (err: unknown) => call.fail(err));
+  p.responsePromise.then(
+    (props: unknown) => {
+      if (call.ended || w.parsing || w.raw) return;
+      for (const r of readers) if (r.parsedPromise !== undefined) return;
+      safely('reading an unread response', () => readUnread(w, p, props));
+    },
+    (err: unknown) => call.fail(err),
+  );
+}
+
+/**
+ * The response arrived and the app has not asked for it (yet, or ever). A body
+ * is not left to decide when the call ends: a JSON answer is read from a copy
+ * (the app can still read its own) and the call ends now; a stream is held
+ * until it is read, released or idle (OpenStreams).
+ */
+function readUnread(w: Watched, holder: StainlessPromise, props: unknown): void {
+  const { call } = w;
+  const p = props as { options?: { stream?: unknown }; response?: unknown } | null;
+  if (p?.options?.stream === true) {
+    call.holdUntilRead(holder);
+    return;
+  }
+  const response = p?.response as Partial<Response> | undefined;
+  const type = response?.headers?.get?.('content-type') ?? '';
+  if (
+    typeof response?.clone !== 'function' ||
+    response.bodyUsed ||
+    response.status === 204 ||
+    !/json/i.test(type)
+  ) {
+    call.end();
+    return;
+  }
+  response
+    .clone()
+    .json()
+    .then(
+      (body: unknown) => {
+        // Read by the app meanwhile: the SDK's own parse says it (and ends the call).
+        if (!w.parsing) settle(call, body, w.observe);
+      },
+      () => call.end(),
+    );
 }
 
 /**
@@ -174,6 +223,7 @@ function observeAsResponse(asResponse: AnyFunction): AnyFunction {
     const raw = asResponse.call(this) as Promise<unknown>;
     const w = (this.parseResponse as { [WATCHED]?: Watched })[WATCHED];
     if (w && !w.parsing && this.parsedPromise === undefined) {
+      w.raw = true;
       raw.then(
         () => {
           if (!w.parsing) w.call.end();
@@ -221,7 +271,7 @@ export function observeIterator<T>(
   };
   const read = (chunk: T): boolean => {
     try {
-      call.firstChunk();
+      call.chunk();
       observer.onChunk(chunk);
       return observer.hide?.(chunk) === true;
     } catch (err) {
@@ -233,11 +283,14 @@ export function observeIterator<T>(
     async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
       for (;;) {
         let step: IteratorResult<T>;
+        call.reading(true);
         try {
           step = await inner.next(...args);
         } catch (err) {
           close(err ?? new Error('stream failed'));
           throw err;
+        } finally {
+          call.reading(false);
         }
         if (step.done) {
           close();
@@ -269,6 +322,8 @@ export function observeIterator<T>(
       return this;
     },
   };
+  // Never iterated, or dropped half-way: the call still ends (OpenStreams).
+  call.holdUntilRead(wrapped, () => observer.outcome());
   return wrapped;
 }
 
@@ -291,4 +346,5 @@ export function observeSdkStream<T>(stream: unknown, call: Call, observer: Chunk
   s.iterator = function observedIterator(this: unknown) {
     return observeIterator(original.call(this), call, observer);
   };
+  call.holdUntilRead(s, () => observer.outcome());
 }

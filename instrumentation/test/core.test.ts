@@ -253,8 +253,10 @@ describe('configuration', () => {
       COSTLENS_PROJECT: 'from-env',
       COSTLENS_USER: 'env-user',
       OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      COSTLENS_STREAM_IDLE_MS: '30000',
+      COSTLENS_VIDEO_WAIT_MS: '120000',
     };
-    expect(resolveConfig({ project: 'from-arg' }, env)).toEqual({
+    expect(resolveConfig({ project: 'from-arg', videoWaitMs: 5000 }, env)).toEqual({
       project: 'from-arg',
       user: 'env-user',
       account: undefined,
@@ -262,7 +264,10 @@ describe('configuration', () => {
       maxContentChars: 1000,
       requestStreamUsage: true,
       pricesFile: undefined,
+      streamIdleMs: 30_000,
+      videoWaitMs: 5000,
     });
+    expect(resolveConfig({}, {})).toMatchObject({ streamIdleMs: 600_000, videoWaitMs: 3_600_000 });
     expect(resolveConfig({}, {}).captureMessageContent).toBe(false);
     // The one place of the defaults, read-only for JavaScript callers too.
     expect(Object.isFrozen(defaultOptions)).toBe(true);
