@@ -95,9 +95,11 @@ function sendJson(res, status, body) {
 async function answer(req, res, more) {
   let text = '';
   for await (const chunk of req) text += chunk;
-  const body = text ? JSON.parse(text) : {};
+  // A multipart upload (OpenAI's videos) is left as text for `more`.
+  const json = String(req.headers['content-type'] ?? '').includes('json');
+  const body = text && json ? JSON.parse(text) : {};
   const path = (req.url ?? '').split('?')[0];
-  if (more && (await more(req, res, path, body))) return;
+  if (more && (await more(req, res, path, body, text))) return;
   if (path === '/openai/v1/chat/completions') {
     if (!body.stream) return sendJson(res, 200, openaiChat(body));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -117,7 +119,7 @@ async function answer(req, res, more) {
 
 /**
  * Starts the server (by default on a free loopback port); `close()` stops it.
- * `more(req, res, path, body)` is asked first and returns true when it answered:
+ * `more(req, res, path, body, text)` is asked first and returns true when it answered:
  * examples/traffic adds embeddings, images, streams and failures that way.
  */
 export async function startFakeProviders({ host = '127.0.0.1', port = 0, more } = {}) {
