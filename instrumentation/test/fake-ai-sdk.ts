@@ -5,8 +5,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as openai6Pkg from 'ai6-openai';
 import { type FakeAnthropic, startFakeAnthropic } from './fake-anthropic.js';
 import { type FakeGoogle, startFakeGoogle } from './fake-google.js';
-import { API_KEY, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
-import { type FakeServer, sendJson, setupTelemetry, type Telemetry } from './harness.js';
+import { API_KEY, CHAT_COMPLETION, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { type FakeServer, sendJson, sendSse, setupTelemetry, type Telemetry } from './harness.js';
 
 /**
  * The Vercel AI SDK's real provider packages (`@ai-sdk/openai` 4 for `ai` 7,
@@ -126,3 +126,28 @@ export const answer =
   (body: unknown, status = 200): Parameters<FakeOpenAI['script']>[0] =>
   (_req, res) =>
     sendJson(res, status, body);
+
+/** A streamed chat completion of `pieces`, its usage chunk last, `gapMs` between events. */
+export function chatStream(
+  pieces: string[],
+  opts: { gapMs?: number; failAfter?: number } = {},
+): Parameters<FakeOpenAI['script']>[0] {
+  const base = {
+    id: 'chatcmpl-stream-ai',
+    object: 'chat.completion.chunk',
+    created: 1741569952,
+    model: 'gpt-4o-mini-2024-07-18',
+  };
+  const events = [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] },
+    ...pieces.map((content) => ({ ...base, choices: [{ index: 0, delta: { content } }] })),
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
+    { ...base, choices: [], usage: CHAT_COMPLETION.usage },
+  ];
+  return (_req, res) =>
+    sendSse(
+      res,
+      events.map((data) => ({ data })),
+      { done: true, gapMs: opts.gapMs ?? 2, failAfter: opts.failAfter },
+    );
+}

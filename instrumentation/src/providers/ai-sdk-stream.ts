@@ -13,9 +13,15 @@ export function observeModelStream<T>(
   inner: ReadableStream<T>,
   call: Call,
   state: StreamState,
+  signal?: AbortSignal,
 ): ReadableStream<T> {
   const reader = inner.getReader();
+  // The AI SDK cancels an aborted stream without a reason, as it cancels one it
+  // no longer needs: the signal the call was given tells them apart, and ends
+  // the call when the app aborts even if nobody reads the stream any more.
+  const onAbort = () => close(abortReason(signal));
   const close = (error?: unknown) => {
+    signal?.removeEventListener('abort', onAbort);
     if (call.ended) return;
     safely('reading a model stream', () => call.update(streamOutcome(state)));
     const failure = error ?? state.error;
@@ -27,6 +33,8 @@ export function observeModelStream<T>(
       if (!isPreamble(part)) call.firstChunk();
       accumulatePart(state, part);
     });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   return new ReadableStream<T>(
     {
       async pull(controller) {
@@ -49,11 +57,15 @@ export function observeModelStream<T>(
         try {
           await reader.cancel(reason);
         } finally {
-          close();
+          close(signal?.aborted ? abortReason(signal) : undefined);
         }
       },
     },
     // Read a part only when the AI SDK asks for one: no buffering of ours.
     { highWaterMark: 0 },
   );
+}
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new Error('the call was aborted');
 }

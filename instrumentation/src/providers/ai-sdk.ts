@@ -239,7 +239,7 @@ function wrapStream(kit: PatchKit) {
         throw err;
       }
       return Promise.resolve(pending).then(
-        (result: unknown) => observeResult(result, call, tracker),
+        (result: unknown) => observeResult(result, call, tracker, abortSignalOf(args[0])),
         (err: unknown) => {
           call.fail(err);
           throw err;
@@ -248,7 +248,17 @@ function wrapStream(kit: PatchKit) {
     };
 }
 
-function observeResult(result: unknown, call: Call, tracker: CallTracker): unknown {
+const abortSignalOf = (options: unknown): AbortSignal | undefined => {
+  const signal = isObject(options) ? options.abortSignal : undefined;
+  return signal instanceof AbortSignal ? signal : undefined;
+};
+
+function observeResult(
+  result: unknown,
+  call: Call,
+  tracker: CallTracker,
+  signal: AbortSignal | undefined,
+): unknown {
   try {
     const stream = isObject(result) ? result.stream : undefined;
     if (typeof (stream as ReadableStream | undefined)?.getReader !== 'function') {
@@ -259,7 +269,7 @@ function observeResult(result: unknown, call: Call, tracker: CallTracker): unkno
     const state = newStreamState(streamTextLimit(tracker.config));
     return {
       ...(result as object),
-      stream: observeModelStream(stream as ReadableStream, call, state),
+      stream: observeModelStream(stream as ReadableStream, call, state, signal),
     };
   } catch (err) {
     diag.error('costlens: could not watch a model stream; the call is recorded without it', err);
