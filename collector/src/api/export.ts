@@ -1,54 +1,60 @@
 import type { ServerResponse } from 'node:http';
-import type { Queries, QueryFilter, SortBy } from '../store/queries.js';
+import type { CallRow, Queries, QueryFilter, SortBy } from '../store/queries.js';
 import { type CallJson, callJson } from './json.js';
 
 export const FORMATS = ['csv', 'ndjson'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** Calls read from the database at a time: what the export holds in memory at most. */
-const BATCH = 500;
+export const BATCH = 500;
 
-/** The CSV columns: the fields of a call in the list, in that order (the values of this blank row do not matter). */
-const COLUMNS = Object.keys(
-  callJson({
-    rid: 0,
-    trace_id: '',
-    span_id: '',
-    started_at: 0,
-    duration_us: 0,
-    ttft_us: null,
-    service: null,
-    project: null,
-    user: null,
-    account: null,
-    provider: null,
-    operation: null,
-    call_type: 'other',
-    request_model: null,
-    response_model: null,
-    input_tokens: null,
-    output_tokens: null,
-    cache_read_tokens: null,
-    cache_write_tokens: null,
-    cache_write_1h_tokens: null,
-    reasoning_tokens: null,
-    image_count: null,
-    image_size: null,
-    image_resolution: null,
-    image_quality: null,
-    video_seconds: null,
-    video_resolution: null,
-    video_audio: null,
-    aspect_ratio: null,
-    status: 'success',
-    error_type: null,
-    error_message: null,
-    retry_count: 0,
-    cost_pusd: null,
-    pricing_source: null,
-    unpriced_reason: null,
-  }),
-) as (keyof CallJson)[];
+/** The CSV columns, in order: every field of a call in the list (callJson), named once here. */
+export const COLUMNS = [
+  'id',
+  'trace_id',
+  'span_id',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'ttft_ms',
+  'service',
+  'project',
+  'user',
+  'account',
+  'provider',
+  'operation',
+  'call_type',
+  'request_model',
+  'response_model',
+  'model',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_1h_tokens',
+  'reasoning_tokens',
+  'image_count',
+  'image_size',
+  'image_resolution',
+  'image_quality',
+  'video_seconds',
+  'video_resolution',
+  'video_audio',
+  'aspect_ratio',
+  'status',
+  'error_type',
+  'error_message',
+  'retry_count',
+  'cost_usd',
+  'pricing_source',
+  'unpriced_reason',
+] as const satisfies readonly (keyof CallJson)[];
+
+// A field added to callJson without a column here fails the type check, rather than
+// silently staying out of every CSV.
+type Unlisted = Exclude<keyof CallJson, (typeof COLUMNS)[number]>;
+const everyFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyFieldListed;
 
 /**
  * One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break. Text
@@ -62,7 +68,25 @@ export function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-const csvLine = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
+const csvLine = (cells: readonly unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
+
+/** What an export starts with: the CSV header row; nothing for NDJSON. */
+export function exportHead(format: Format): string {
+  return format === 'csv' ? csvLine(COLUMNS) : '';
+}
+
+/**
+ * Stored calls as lines of an export: a CSV row or a JSON object per call. The API's
+ * GET /export and `costlens export` both write these, so the two give the same bytes.
+ */
+export function exportLines(rows: readonly CallRow[], format: Format): string {
+  let chunk = '';
+  for (const row of rows) {
+    const call = callJson(row);
+    chunk += format === 'csv' ? csvLine(COLUMNS.map((c) => call[c])) : `${JSON.stringify(call)}\n`;
+  }
+  return chunk;
+}
 
 /** Resolves when the client has taken what was written, or is gone. */
 function drained(res: ServerResponse): Promise<void> {
@@ -100,16 +124,11 @@ export async function streamExport(
     format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
   );
   res.setHeader('Content-Disposition', `attachment; filename="costlens-calls.${format}"`);
-  if (format === 'csv') res.write(csvLine(COLUMNS));
+  const head = exportHead(format);
+  if (head) res.write(head);
   try {
     while (!next.done) {
-      let chunk = '';
-      for (const row of next.value) {
-        const call = callJson(row);
-        chunk +=
-          format === 'csv' ? csvLine(COLUMNS.map((c) => call[c])) : `${JSON.stringify(call)}\n`;
-      }
-      if (!res.write(chunk)) await drained(res);
+      if (!res.write(exportLines(next.value, format))) await drained(res);
       if (res.destroyed) return;
       next = batches.next();
     }
