@@ -1,4 +1,5 @@
 import * as anthropicPkg from '@ai-sdk/anthropic';
+import * as gatewayPkg from '@ai-sdk/gateway';
 import * as googlePkg from '@ai-sdk/google';
 import * as openaiPkg from '@ai-sdk/openai';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -6,7 +7,14 @@ import * as openai6Pkg from 'ai6-openai';
 import { type FakeAnthropic, startFakeAnthropic } from './fake-anthropic.js';
 import { type FakeGoogle, startFakeGoogle } from './fake-google.js';
 import { API_KEY, CHAT_COMPLETION, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
-import { type FakeServer, sendJson, sendSse, setupTelemetry, type Telemetry } from './harness.js';
+import {
+  type FakeServer,
+  sendJson,
+  sendSse,
+  setupTelemetry,
+  startServer,
+  type Telemetry,
+} from './harness.js';
 
 /**
  * The Vercel AI SDK's real provider packages (`@ai-sdk/openai` 4 for `ai` 7,
@@ -35,7 +43,12 @@ export async function aiSdkTestbed(): Promise<AiSdkBed> {
     startFakeAnthropic(),
     startFakeGoogle(),
   ]);
-  const t = setupTelemetry({}, { aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg] });
+  const t = setupTelemetry(
+    {},
+    {
+      aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg, gatewayPkg],
+    },
+  );
   const closeAll = async () => {
     await Promise.all([oa.close(), an.close(), gg.close()]);
   };
@@ -150,4 +163,38 @@ export function chatStream(
       events.map((data) => ({ data })),
       { done: true, gapMs: opts.gapMs ?? 2, failAfter: opts.failAfter },
     );
+}
+
+/**
+ * The AI Gateway's wire format: POST {baseURL}/language-model with the model id
+ * in `ai-language-model-id`; the answer is the model call's result as JSON (or
+ * its stream parts as server-sent events), with the serving provider's usage.
+ */
+export async function startFakeGateway(): Promise<FakeServer> {
+  return startServer((req, res) => {
+    if (!req.url?.endsWith('/language-model')) {
+      return sendJson(res, 404, { error: { message: `no route ${req.url}`, type: 'not_found' } });
+    }
+    const usage = {
+      inputTokens: { total: 1500, noCache: 300, cacheRead: 1000, cacheWrite: 200 },
+      outputTokens: { total: 80, text: 80, reasoning: 0 },
+    };
+    const finishReason = { unified: 'stop', raw: 'end_turn' };
+    if (req.headers['ai-language-model-streaming'] === 'true') {
+      return sendSse(res, [
+        { data: { type: 'stream-start', warnings: [] } },
+        { data: { type: 'response-metadata', id: 'gen_01', modelId: 'claude-sonnet-4-6' } },
+        { data: { type: 'text-start', id: '0' } },
+        { data: { type: 'text-delta', id: '0', delta: 'Hi there' } },
+        { data: { type: 'text-end', id: '0' } },
+        { data: { type: 'finish', finishReason, usage } },
+      ]);
+    }
+    return sendJson(res, 200, {
+      content: [{ type: 'text', text: 'Hi there' }],
+      finishReason,
+      usage,
+      warnings: [],
+    });
+  });
 }
