@@ -21,7 +21,7 @@ import { type FakeServer, setupTelemetry, type Telemetry } from './harness.js';
 export type Reply =
   | { json: unknown; status?: number; headers?: Record<string, string> }
   | { error: string; status: number; message?: string }
-  | { frames: Buffer[]; gapMs?: number; failAfter?: number };
+  | { frames: Buffer[]; gapMs?: number; failAfter?: number; delayMs?: number };
 
 export interface FakeBedrock extends FakeServer {
   reply(...replies: Reply[]): void;
@@ -48,6 +48,11 @@ async function startH2Server(handler: Handler): Promise<FakeServer> {
     }
   });
   const sessions = new Set<{ destroy(): void }>();
+  const sockets = new Set<{ destroy(): void }>();
+  server.on('connection', (s: { destroy(): void; on(e: string, f: () => void): void }) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
@@ -61,6 +66,7 @@ async function startH2Server(handler: Handler): Promise<FakeServer> {
     close: () =>
       new Promise((resolve) => {
         for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
@@ -87,6 +93,8 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
         ...next.headers,
       });
     } else {
+      if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
+      if (res.stream.destroyed) return; // the client gave up waiting
       res.writeHead(200, {
         'content-type': 'application/vnd.amazon.eventstream',
         'x-amzn-requestid': 'f1e2d3c4-0000-4000-8000-000000000002',
@@ -196,6 +204,12 @@ export async function bedrockTestbed(): Promise<{
     // The SDK's own retry loop, with a 5 ms wait instead of its jittered backoff.
     retryStrategy: new ConfiguredRetryStrategy(3, () => 5),
   });
+  // The client keeps its HTTP/2 sessions open: it is closed with the server.
+  const close = server.close;
+  server.close = () => {
+    client.destroy();
+    return close();
+  };
   return { server, t, client };
 }
 

@@ -48,6 +48,8 @@ const MIDDLEWARE_NAME = 'costlensBedrockUsage';
 
 type Obj = Record<string, unknown>;
 
+type Signal = { readonly aborted: boolean; readonly reason?: unknown };
+
 /** What the middleware saw of a call's HTTP answers, read when its output is. */
 type HeaderUsage = WeakMap<Call, Usage>;
 
@@ -78,11 +80,24 @@ function countAttempts(call: Call, outputOrError: unknown): void {
 }
 
 /**
+ * What a stream reports when the caller's abort signal stopped it: the SDK ends
+ * the stream as if it were done, so the call would look complete otherwise.
+ */
+class AbortError extends Error {
+  override name = 'AbortError';
+}
+
+/**
  * Watches a stream in place: the SDK's own iterable object is handed back with
  * its async iterator wrapped, so the call ends when the caller's loop does
  * (done, `break`, an abort or an error mid-stream).
  */
-function observeStream<T>(stream: unknown, call: Call, observer: ChunkObserver<T>): void {
+function observeStream<T>(
+  stream: unknown,
+  call: Call,
+  observer: ChunkObserver<T>,
+  signal: Signal | undefined,
+): void {
   const s = stream as { [Symbol.asyncIterator]?: unknown } | undefined;
   const iterate = s?.[Symbol.asyncIterator];
   if (typeof iterate !== 'function') {
@@ -94,9 +109,33 @@ function observeStream<T>(stream: unknown, call: Call, observer: ChunkObserver<T
     configurable: true,
     writable: true,
     value: function observedIterator(this: unknown) {
-      return observeIterator((iterate as () => AsyncIterator<T>).call(this), call, observer);
+      const inner = (iterate as () => AsyncIterator<T>).call(this);
+      return observeIterator(
+        signal ? failOnAbort(inner, call, observer, signal) : inner,
+        call,
+        observer,
+      );
     },
   });
+}
+
+/** An iterator whose end, after the signal fired, fails the call (the caller still sees the end). */
+function failOnAbort<T>(
+  inner: AsyncIterator<T>,
+  call: Call,
+  observer: ChunkObserver<T>,
+  signal: Signal,
+): AsyncIterator<T> {
+  const next = inner.next.bind(inner);
+  inner.next = async (...args: [] | [unknown]) => {
+    const step = await next(...args);
+    if (step.done && signal.aborted && !call.ended) {
+      safely('reading a stream', () => call.update(observer.outcome()));
+      call.fail(new AbortError('the caller aborted the stream', { cause: signal.reason }));
+    }
+    return step;
+  };
+  return inner;
 }
 
 function observe(
@@ -105,6 +144,7 @@ function observe(
   output: unknown,
   tracker: CallTracker,
   headers: HeaderUsage,
+  signal: Signal | undefined,
 ): void {
   const o = isObject(output) ? output : {};
   const textLimit = streamTextLimit(tracker.config);
@@ -123,21 +163,31 @@ function observe(
     }
     case 'ConverseStream': {
       const state = newConverseStreamState(textLimit);
-      observeStream(o.stream, call, {
-        onChunk: (event) => accumulateConverseEvent(state, event),
-        outcome: () => converseStreamOutcome(state),
-      });
+      observeStream(
+        o.stream,
+        call,
+        {
+          onChunk: (event) => accumulateConverseEvent(state, event),
+          outcome: () => converseStreamOutcome(state),
+        },
+        signal,
+      );
       return;
     }
     case 'InvokeModelWithResponseStream': {
       const state = newInvokeStreamState(textLimit);
-      observeStream(o.body, call, {
-        onChunk: (event) => {
-          const chunk = invokeChunkJson(event);
-          if (chunk) accumulateInvokeChunk(state, chunk);
+      observeStream(
+        o.body,
+        call,
+        {
+          onChunk: (event) => {
+            const chunk = invokeChunkJson(event);
+            if (chunk) accumulateInvokeChunk(state, chunk);
+          },
+          outcome: () => invokeStreamOutcome(state),
         },
-        outcome: () => invokeStreamOutcome(state),
-      });
+        signal,
+      );
       return;
     }
   }
@@ -221,7 +271,7 @@ function wrapSend(kit: PatchKit) {
         tracker,
         () => requestOf(operation, input, tracker),
         () => withAttempts(Call.active(), sent()),
-        (call, output) => observe(operation, call, output, tracker, headers),
+        (call, output) => observe(operation, call, output, tracker, headers, signalOf(args[1])),
       );
       if (!callback) return result;
       result
@@ -232,6 +282,13 @@ function wrapSend(kit: PatchKit) {
         .catch(() => {});
       return undefined;
     };
+}
+
+/** The abort signal in send's options (`send(command, { abortSignal })`). */
+function signalOf(options: unknown): Signal | undefined {
+  const signal = isObject(options) ? options.abortSignal : undefined;
+  // The SDK also takes its own AbortSignal polyfill: any object that says `aborted`.
+  return isObject(signal) && typeof signal.aborted === 'boolean' ? (signal as Signal) : undefined;
 }
 
 /** Counts the attempts the answer (or the error) says were made, before anyone reads it. */
