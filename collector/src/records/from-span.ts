@@ -346,6 +346,10 @@ function costOf(
     };
   }
   if (call.model === null) return unpriced('the span names no model');
+  // A call that reports nothing it used cannot be priced: unknown, not free.
+  let used = false;
+  for (const _ in usage) used = true;
+  if (!used) return unpriced('the span reports no usage (tokens, images or seconds)');
   let r: ReturnType<Catalogue['price']>;
   try {
     r = call.catalogue.price({

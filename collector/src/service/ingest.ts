@@ -16,9 +16,7 @@ import {
   TooManySpansError,
   type TraceRequest,
 } from '../otlp/index.js';
-import type { CallRecord } from '../records/call-record.js';
-import { isGenAiSpan, recordFromSpan, type SpanInput } from '../records/from-span.js';
-import { enclosingSpans, spanKey } from '../records/nesting.js';
+import { recordsOfRequest } from '../records/request.js';
 import { type PreparedBatch, prepareBatch } from '../store/batch.js';
 import type { Store } from '../store/store.js';
 import type { BatchWriter } from '../store/writer.js';
@@ -219,43 +217,24 @@ export class Ingest {
   }
 
   #prepare(request: TraceRequest, project: string | undefined): Prepared {
-    const records: CallRecord[] = [];
-    const parents: string[] = [];
-    const outcome: Outcome = { notGenai: 0, rejected: 0, enclosing: 0, firstRejection: '' };
     const { catalogue, config } = this.#parts;
-    const options = { catalogue, limits: config.limits, content: config.content };
-    // Model-call spans first, so a span that encloses another of the same call is known.
-    const calls: { span: SpanInput; resource: Record<string, unknown>; scope: string }[] = [];
-    for (const rs of request.resourceSpans) {
-      for (const scope of rs.scopes) {
-        for (const span of scope.spans) {
-          if (isGenAiSpan(span.attributes))
-            calls.push({ span, resource: rs.resource, scope: scope.name });
-          else outcome.notGenai++;
-        }
-      }
-    }
-    const enclosing = enclosingSpans(calls.map((c) => c.span));
-    for (const { span, resource, scope } of calls) {
-      if (enclosing.size > 0 && enclosing.has(spanKey(span))) {
-        outcome.enclosing++;
-        continue;
-      }
-      try {
-        const r = recordFromSpan(span, { resource, scopeName: scope }, options);
-        // A key bound to a project decides the project, whatever the span says.
-        if (project !== undefined) r.project = project;
-        records.push(r);
-        parents.push(span.parentSpanId ?? '');
-      } catch (err) {
-        outcome.rejected++;
-        outcome.firstRejection ||= `span ${span.spanId}: ${(err as Error).message}`;
-      }
-    }
+    const out = recordsOfRequest(request, {
+      catalogue,
+      limits: config.limits,
+      content: config.content,
+    });
+    // A key bound to a project decides the project, whatever the span says.
+    if (project !== undefined) for (const r of out.records) r.project = project;
     return {
-      batch: prepareBatch(records, parents),
-      metrics: this.#parts.aiMetrics.prepare(records),
-      outcome,
+      batch: prepareBatch(out.records, out.parents),
+      metrics: this.#parts.aiMetrics.prepare(out.records),
+      // Only the counts: the records are not kept while the batch waits for the writer.
+      outcome: {
+        notGenai: out.notGenai,
+        rejected: out.rejected,
+        enclosing: out.enclosing,
+        firstRejection: out.firstRejection,
+      },
     };
   }
 }
