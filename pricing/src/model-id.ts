@@ -18,6 +18,10 @@ const ROUTES = new Set([
 
 const isKnownRoute = (segment: string) => ROUTES.has(segment);
 
+/** Bedrock ARNs that name a model or an inference profile; the id follows the slash. */
+const BEDROCK_ARN =
+  /^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d*:(?:foundation-model|inference-profile|system-defined-inference-profile)\/(.+)$/;
+
 /** Bedrock cross-region inference profiles: `us.anthropic.claude-...`. */
 const BEDROCK_REGION = /^(?:us|eu|apac|us-gov|global|jp|au|ca)\.(?=[a-z0-9-]+\.)/;
 
@@ -39,7 +43,8 @@ export function normalizeModelName(name: string): string {
 
 /**
  * `name` without what says where the model is served: a Vertex AI resource path
- * (`projects/p/locations/l/publishers/google/models/x` -> `x`), then the routing
+ * (`projects/p/locations/l/publishers/google/models/x` -> `x`) or a Bedrock model or
+ * inference profile ARN (`arn:aws:bedrock:...:inference-profile/x` -> `x`), then the routing
  * segments in front of the model (`vertex_ai/google/gemini-2.5-pro` -> `gemini-2.5-pro`).
  * `isRoute` says which segments route: by default those apps and SDKs write
  * (`models/`, `gemini/`, `openai/`, ...); the catalogue build passes "names the
@@ -57,6 +62,8 @@ export function stripRouting(
   if (resource >= 0 && (m.startsWith('projects/') || m.startsWith('publishers/'))) {
     m = m.slice(resource + '/models/'.length);
   }
+  // arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-... -> the profile id.
+  m = BEDROCK_ARN.exec(m)?.[1] ?? m;
   const removed = new Set<string>();
   for (let slash = m.indexOf('/'); slash >= 0 && slash < m.length - 1; slash = m.indexOf('/')) {
     const segment = m.slice(0, slash);

@@ -24,6 +24,26 @@ describe('candidateNames', () => {
       'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
       ['us.anthropic.claude-3-5-sonnet-20241022-v2:0', 'anthropic.claude-3-5-sonnet-20241022-v2:0'],
     ],
+    [
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6',
+      [
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6',
+        'us.anthropic.claude-sonnet-4-6',
+        'anthropic.claude-sonnet-4-6',
+      ],
+    ],
+    [
+      'arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-1-8b-instruct-v1:0',
+      [
+        'arn:aws:bedrock:us-west-2::foundation-model/meta.llama3-1-8b-instruct-v1:0',
+        'meta.llama3-1-8b-instruct-v1:0',
+      ],
+    ],
+    // An application inference profile names no model: nothing to look up but the ARN.
+    [
+      'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3',
+      ['arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3'],
+    ],
     ['@cf/meta/llama-3.1-8b-instruct', ['@cf/meta/llama-3.1-8b-instruct']],
   ])('%s -> %j', (model, expected) => {
     expect(candidateNames(model)).toEqual(expected);
