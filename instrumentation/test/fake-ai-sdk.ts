@@ -1,3 +1,4 @@
+import * as bedrockPkg from '@ai-sdk/amazon-bedrock';
 import * as anthropicPkg from '@ai-sdk/anthropic';
 import * as gatewayPkg from '@ai-sdk/gateway';
 import * as googlePkg from '@ai-sdk/google';
@@ -46,7 +47,7 @@ export async function aiSdkTestbed(): Promise<AiSdkBed> {
   const t = setupTelemetry(
     {},
     {
-      aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg, gatewayPkg],
+      aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg, gatewayPkg, bedrockPkg],
     },
   );
   const closeAll = async () => {

@@ -134,17 +134,24 @@ function patchModelClass(proto: object, kind: Kind, kit: PatchKit): void {
   }
 }
 
-/** `server.address` / `server.port` from the model's configured base URL. */
+/**
+ * `server.address` / `server.port` from the model's configured base URL: a
+ * string (`baseURL`) or a function (Bedrock's `baseUrl()`, the OpenAI
+ * provider's `url({ path, modelId })`), as each provider package keeps it.
+ */
 function serverOfModel(model: Model): ReturnType<typeof serverOf> {
   const config = isObject(model.config) ? model.config : undefined;
   if (!config) return {};
   if (typeof config.baseURL === 'string') return serverOf(config.baseURL);
-  if (typeof config.url !== 'function') return {};
   try {
-    return serverOf((config.url as AnyFunction)({ path: '', modelId: model.modelId }));
+    if (typeof config.baseUrl === 'function') return serverOf((config.baseUrl as AnyFunction)());
+    if (typeof config.url === 'function') {
+      return serverOf((config.url as AnyFunction)({ path: '', modelId: model.modelId }));
+    }
   } catch {
-    return {};
+    // a base URL that needs a setting the app has not given yet: the request will say so
   }
+  return {};
 }
 
 /** The key a provider's options and metadata are filed under: `openai` of `openai.image`. */
