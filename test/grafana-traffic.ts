@@ -93,8 +93,15 @@ export function coveringSpans(): ReadableSpan[] {
 }
 
 /** Sends spans to the collector with the official OTLP/HTTP protobuf exporter. */
-export async function exportSpans(collectorUrl: string, spans: ReadableSpan[]): Promise<void> {
-  const exporter = new OTLPTraceExporter({ url: `${collectorUrl}/v1/traces` });
+export async function exportSpans(
+  collectorUrl: string,
+  spans: ReadableSpan[],
+  ingestKey?: string,
+): Promise<void> {
+  const exporter = new OTLPTraceExporter({
+    url: `${collectorUrl}/v1/traces`,
+    headers: ingestKey ? { authorization: `Bearer ${ingestKey}` } : {},
+  });
   const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
     exporter.export(spans, resolve),
   );
