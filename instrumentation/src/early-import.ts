@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import type { CostlensInstrumentation } from './instrumentation.js';
+import { AI_SDK_PACKAGES } from './providers/ai-sdk-packages.js';
 
 /** `import '@costlens/instrumentation/register'` as the first line of an ES module entry. */
 
@@ -29,7 +30,8 @@ export function patchLoadedSdks(instrumentation: CostlensInstrumentation): void 
   const requireHere = nodeModule.createRequire(import.meta.url);
   // findPackageJSON: Node 22.14 and later.
   if (!entry || requireHere.main || preloaded() || !nodeModule.findPackageJSON) return;
-  for (const [key, pkg] of Object.entries(SDKS)) {
+  const aiSdk = AI_SDK_PACKAGES.map((pkg) => ['aiSdk', pkg] as const);
+  for (const [key, pkg] of [...Object.entries(SDKS), ...aiSdk]) {
     const file = importedFile(pkg, pathToFileURL(entry).href);
     if (!file) continue;
     try {
