@@ -117,6 +117,19 @@ describe('grafana/provisioning', () => {
     ]);
   });
 
+  it("sets the Prometheus datasource's interval to prometheus.yml's scrape interval", () => {
+    const { datasources } = read('datasources/costlens.yml') as {
+      datasources: { uid: string; jsonData: { timeInterval?: string } }[];
+    };
+    const prometheusYml = parse(
+      readFileSync(new URL('../prometheus/prometheus.yml', import.meta.url), 'utf8'),
+    ) as { global: { scrape_interval: string } };
+    // $__rate_interval is at least four of these: shorter than the real interval, rates go blank.
+    expect(datasources.find((d) => d.uid === PROMETHEUS_UID)!.jsonData.timeInterval).toBe(
+      prometheusYml.global.scrape_interval,
+    );
+  });
+
   it('loads the dashboards from the path the README names into the folder costlens', () => {
     const { providers } = read('dashboards/costlens.yml') as {
       providers: { folder: string; type: string; options: { path: string } }[];
