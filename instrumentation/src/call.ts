@@ -13,6 +13,7 @@ import {
   context,
   createContextKey,
   diag,
+  type Link,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -27,6 +28,7 @@ import type { Patcher } from './patcher.js';
 import * as S from './semconv.js';
 import type { Attribution, CallOutcome } from './types.js';
 import { contentText, errorMessage, errorType, truncate } from './util.js';
+import { VideoJobs } from './video-jobs.js';
 
 /** What is known when a call starts. */
 export interface CallRequest {
@@ -43,6 +45,8 @@ export interface CallRequest {
   /** Recorded only when content capture is on. */
   prompt?: unknown;
   attribution?: Attribution;
+  /** Spans this call follows from (a video job's completion seen after its submission's record). */
+  links?: Link[];
 }
 
 const CALL_KEY = createContextKey('costlens.call');
@@ -67,6 +71,8 @@ export class Call {
   private extra: Attributes | undefined;
   /** Set while the call is a stream whose end is not yet known. */
   private watch: StreamWatch | undefined;
+  /** Why the call is not priced whatever its usage says (a video job whose end was not seen). */
+  private unpricedBecause: string | undefined;
   /** Operation, provider, model, server, project: shared by the span and the metrics. */
   private readonly base: Attributes;
 
@@ -79,7 +85,7 @@ export class Call {
     this.base = this.baseAttributes();
     this.span = tracker.tracer.startSpan(
       request.model ? `${request.operation} ${request.model}` : request.operation,
-      { kind: SpanKind.CLIENT, attributes: this.startAttributes() },
+      { kind: SpanKind.CLIENT, attributes: this.startAttributes(), links: request.links },
     );
     this.context = trace.setSpan(context.active(), this.span).setValue(CALL_KEY, this);
   }
@@ -141,6 +147,21 @@ export class Call {
     if (this.done) return;
     this.watch = this.tracker.streams.watch(this, holder, this.watch);
     if (read) this.watch.read = read;
+  }
+
+  /** What the call is, as started: to start another record of the same call. */
+  description(): CallRequest {
+    return { ...this.request, usage: { ...this.request.usage }, attribution: this.attribution };
+  }
+
+  /** Usage and media facts so far (the request's, then the response's). */
+  usageSoFar(): Readonly<Usage> {
+    return this.usage;
+  }
+
+  /** Leaves the call unpriced, with this reason, whatever its usage says. */
+  unpriced(reason: string): void {
+    this.unpricedBecause = reason;
   }
 
   /** An attribute outside the outcome (a stream's or a job's state), written when the call ends. */
@@ -276,6 +297,7 @@ export class Call {
         costPusd: 0,
       };
     }
+    if (this.unpricedBecause !== undefined) return unpriced(this.unpricedBecause);
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
     if (!USAGE_COUNTS.some((k) => typeof u[k] === 'number')) {
@@ -345,6 +367,8 @@ function unpriced(reason: string): { attributes: Attributes; costPusd: undefined
 export class CallTracker {
   /** Streams whose end is not yet known (see OpenStreams). */
   readonly streams: OpenStreams;
+  /** Video jobs submitted and not yet seen to end (see VideoJobs). */
+  readonly videos: VideoJobs;
 
   constructor(
     readonly tracer: Tracer,
@@ -354,6 +378,7 @@ export class CallTracker {
     readonly patcher: Patcher,
   ) {
     this.streams = new OpenStreams(config.streamIdleMs);
+    this.videos = new VideoJobs(this, config.videoWaitMs);
   }
 
   /** Starts a call's span; attribution: the request's, then the enclosing scope's, then the config's. */

@@ -46,6 +46,10 @@ export const ATTR_COSTLENS_IMAGE_QUALITY = 'costlens.image.quality';
 export const ATTR_COSTLENS_VIDEO_SECONDS = 'costlens.video.seconds';
 export const ATTR_COSTLENS_VIDEO_RESOLUTION = 'costlens.video.resolution';
 export const ATTR_COSTLENS_VIDEO_AUDIO = 'costlens.video.audio';
+/** A video job's end: `succeeded`, `failed`, `cancelled`, or `submitted` when it was not seen. */
+export const ATTR_COSTLENS_VIDEO_STATE = 'costlens.video.state';
+/** Seconds asked for by a job recorded as submitted (not delivered, so not costlens.video.seconds). */
+export const ATTR_COSTLENS_VIDEO_REQUESTED_SECONDS = 'costlens.video.requested_seconds';
 export const ATTR_COSTLENS_ASPECT_RATIO = 'costlens.aspect_ratio';
 export const ATTR_COSTLENS_RETRY_COUNT = 'costlens.retry.count';
 export const ATTR_COSTLENS_PROMPT = 'costlens.prompt';

@@ -235,6 +235,25 @@ function observeAsResponse(asResponse: AnyFunction): AnyFunction {
   };
 }
 
+/**
+ * Sees the value an SDK method resolves to when the app reads it (a poll of a
+ * job), with no call of its own. An APIPromise is not read for it: its
+ * `parseResponse` is replaced in place, as observeApiPromise does.
+ */
+export function whenRead(result: unknown, see: (value: unknown) => void): void {
+  const look = (value: unknown) => safely('reading a polled job', () => see(value));
+  if (isStainlessPromise(result)) {
+    const parseResponse = result.parseResponse;
+    result.parseResponse = function seenParse(this: unknown, ...args: unknown[]) {
+      const out = parseResponse.apply(this, args);
+      Promise.resolve(out).then(look, () => {});
+      return out;
+    };
+  } else if (isThenable(result)) {
+    result.then(look, () => {});
+  }
+}
+
 function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void): void {
   try {
     observe(call, value);

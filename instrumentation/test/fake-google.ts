@@ -23,6 +23,8 @@ export interface FakeGoogle extends FakeServer {
   script(...handlers: Handler[]): void;
   /** Polls of a Veo operation answered "not done" before it completes. */
   pendingPolls: number;
+  /** How the next Veo operations end; `filtered` of the videos asked for are withheld by the safety filters. */
+  veo: { outcome: 'succeeded' | 'failed' | 'cancelled'; filtered: number };
 }
 
 export const GEMINI_TEXT = {
@@ -180,6 +182,34 @@ export const VEO_DONE = {
   },
 };
 
+/** How a Veo operation that did not succeed ends (`google.rpc.Status`; 1 is CANCELLED). */
+export const VEO_ERRORS = {
+  failed: { code: 3, message: 'Veo could not generate the video: the output was blocked.' },
+  cancelled: { code: 1, message: 'Operation was cancelled.' },
+};
+
+interface VeoJob {
+  polls: number;
+  samples: number;
+  outcome: FakeGoogle['veo']['outcome'];
+  filtered: number;
+}
+
+/** A done Veo operation, as Vertex AI's fetchPredictOperation answers it. */
+function veoDone(name: string, job: VeoJob): unknown {
+  if (job.outcome !== 'succeeded') return { name, done: true, error: VEO_ERRORS[job.outcome] };
+  const delivered = Math.max(job.samples - job.filtered, 0);
+  const videos = Array.from({ length: delivered }, (_, i) => ({
+    gcsUri: `gs://demo-bucket/veo/sample_${i}.mp4`,
+    mimeType: 'video/mp4',
+  }));
+  return {
+    ...VEO_DONE,
+    name,
+    response: { ...VEO_DONE.response, raiMediaFilteredCount: job.filtered, videos },
+  };
+}
+
 /** A Google API error body (`google.rpc.Status`). */
 export function sendError(res: ServerResponse, code: number, status: string, message: string) {
   sendJson(res, code, { error: { code, message, status } });
@@ -190,7 +220,15 @@ const ROUTE = /\/(?:[^/]+\/)*models\/([^/:]+):(\w+)/;
 export async function startFakeGoogle(): Promise<FakeGoogle> {
   const scripted: Handler[] = [];
   const settings = { pendingPolls: 0 };
-  let polls = 0;
+  const veo: FakeGoogle['veo'] = { outcome: 'succeeded', filtered: 0 };
+  // Each submission is its own operation: the first keeps VEO_OPERATION's name.
+  const jobs = new Map<string, VeoJob>();
+  const poll = (res: ServerResponse, name: string) => {
+    const job = jobs.get(name);
+    if (!job) return sendError(res, 404, 'NOT_FOUND', `no operation ${name}`);
+    if (job.polls++ < settings.pendingPolls) return sendJson(res, 200, { name });
+    return sendJson(res, 200, veoDone(name, job));
+  };
   const server = await startServer(async (req, res) => {
     const next = scripted.shift();
     if (next) return next(req, res);
@@ -219,12 +257,17 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
         const body = req.json() as { parameters?: { sampleCount?: number } };
         return sendJson(res, 200, imagenPredictions(body.parameters?.sampleCount ?? 1));
       }
-      case 'predictLongRunning':
-        polls = 0;
-        return sendJson(res, 200, { name: VEO_OPERATION });
+      case 'predictLongRunning': {
+        const base = VEO_OPERATION.split('/models/')[0];
+        const id = jobs.size === 0 ? VEO_OPERATION.split('/operations/')[1] : `op-${jobs.size}`;
+        const name = `${base}/models/${model}/operations/${id}`;
+        const body = req.json() as { parameters?: { sampleCount?: number } };
+        const samples = body.parameters?.sampleCount ?? 1;
+        jobs.set(name, { polls: 0, samples, outcome: veo.outcome, filtered: veo.filtered });
+        return sendJson(res, 200, { name });
+      }
       case 'fetchPredictOperation':
-        if (polls++ < settings.pendingPolls) return sendJson(res, 200, { name: VEO_OPERATION });
-        return sendJson(res, 200, VEO_DONE);
+        return poll(res, String((req.json() as { operationName?: string }).operationName));
       default:
         return sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.url}`);
     }
@@ -234,6 +277,7 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     script: (...handlers: Handler[]) => {
       scripted.push(...handlers);
     },
+    veo,
     get pendingPolls() {
       return settings.pendingPolls;
     },
@@ -275,6 +319,8 @@ export function resetGoogleTestbed(bed: { server: FakeGoogle; t: Telemetry }): v
   bed.t.reset();
   bed.server.requests.length = 0;
   bed.server.pendingPolls = 0;
+  bed.server.veo.outcome = 'succeeded';
+  bed.server.veo.filtered = 0;
 }
 
 /** The cost attributes of a priced call. */

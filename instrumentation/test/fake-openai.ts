@@ -20,6 +20,8 @@ export interface FakeOpenAI extends FakeServer {
   baseURL: string;
   /** Answers the next request with `handler` instead of the default. */
   script(...handlers: Handler[]): void;
+  /** How the next Sora jobs end, and after how many polls still "in_progress". */
+  videos: { outcome: 'completed' | 'failed'; pendingPolls: number };
 }
 
 export const CHAT_COMPLETION = {
@@ -221,14 +223,59 @@ const defaultHandler: Handler = async (req, res) => {
   sendError(res, 404, 'invalid_request_error', `Unknown path ${path}`);
 };
 
+export const VIDEO_FAILURE = {
+  code: 'moderation_blocked',
+  message: 'Your request was blocked by our moderation system.',
+};
+
+/**
+ * Sora jobs as the API runs them: `POST /v1/videos` (multipart) queues a job
+ * with its own id, `GET /v1/videos/{id}` answers "in_progress" for
+ * `pendingPolls` polls, then "completed" or "failed" with the error.
+ */
+function videoJobs(settings: FakeOpenAI['videos']): Handler {
+  const jobs = new Map<string, { video: typeof VIDEO; polls: number; outcome: string }>();
+  return async (req, res) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method === 'POST' && path === '/v1/videos') {
+      const form = await new Response(req.body, {
+        headers: { 'content-type': String(req.headers['content-type']) },
+      }).formData();
+      const field = (name: string, fallback: string) => String(form.get(name) ?? fallback);
+      const video = {
+        ...VIDEO,
+        id: `video_${jobs.size + 1}_${Date.now().toString(36)}`,
+        model: field('model', 'sora-2'),
+        seconds: field('seconds', '4'),
+        size: field('size', '720x1280'),
+      };
+      jobs.set(video.id, { video, polls: 0, outcome: settings.outcome });
+      return sendJson(res, 200, video);
+    }
+    const job = jobs.get(/^\/v1\/videos\/([^/]+)$/.exec(path)?.[1] ?? '');
+    if (req.method !== 'GET' || !job) return defaultHandler(req, res);
+    if (job.polls++ < settings.pendingPolls) {
+      return sendJson(res, 200, { ...job.video, status: 'in_progress', progress: 40 });
+    }
+    const done = { ...job.video, progress: 100, completed_at: 1712697800 };
+    if (job.outcome === 'failed') {
+      return sendJson(res, 200, { ...done, status: 'failed', error: VIDEO_FAILURE });
+    }
+    return sendJson(res, 200, { ...done, status: 'completed', error: null });
+  };
+}
+
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const queue: Handler[] = [];
-  const server = await startServer((req, res) => (queue.shift() ?? defaultHandler)(req, res));
+  const videos: FakeOpenAI['videos'] = { outcome: 'completed', pendingPolls: 0 };
+  const answer = videoJobs(videos);
+  const server = await startServer((req, res) => (queue.shift() ?? answer)(req, res));
   return Object.assign(server, {
     baseURL: `${server.url}/v1`,
     script: (...handlers: Handler[]) => {
       queue.push(...handlers);
     },
+    videos,
   });
 }
 

@@ -1,3 +1,4 @@
+import { GenerateVideosOperation } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import {
   accumulateContentChunk,
@@ -12,6 +13,7 @@ import {
   modelId,
   newContentStreamState,
   videoOperationOutcome,
+  videoOperationStatus,
   videoRequest,
 } from '../src/providers/google-genai-extract.js';
 import {
@@ -20,6 +22,7 @@ import {
   geminiImage,
   STREAM_ID,
   VEO_DONE,
+  VEO_ERRORS,
   VEO_OPERATION,
   VERTEX_TEXT,
 } from './fake-google.js';
@@ -346,6 +349,7 @@ describe('Veo', () => {
     ).toEqual({
       usage: { video_seconds: 16, video_resolution: '1080p', video_audio: false },
       aspectRatio: '16:9',
+      secondsEach: 8,
     });
   });
 
@@ -353,11 +357,31 @@ describe('Veo', () => {
     expect(videoRequest({ model: 'veo-3.1-generate-001', source: { prompt: 'A cat' } })).toEqual({
       usage: { video_resolution: '720p' },
       aspectRatio: undefined,
+      secondsEach: undefined,
     });
   });
 
   it('the submitted operation is the response id, done or not', () => {
     expect(videoOperationOutcome({ name: VEO_OPERATION })).toEqual({ responseId: VEO_OPERATION });
     expect(videoOperationOutcome(VEO_DONE)).toEqual({ responseId: VEO_OPERATION });
+  });
+
+  // The operation as getVideosOperation hands it back: the SDK's own translation.
+  const polled = (apiResponse: Record<string, unknown>) =>
+    new GenerateVideosOperation()._fromAPIResponse({ apiResponse, _isVertexAI: true });
+
+  it('a polled operation: running, done with the videos delivered, or done with an error', () => {
+    expect(videoOperationStatus(polled({ name: VEO_OPERATION }))).toEqual({ done: false });
+    expect(videoOperationStatus(polled(VEO_DONE))).toEqual({ done: true, videos: 1 });
+    const filtered = {
+      ...VEO_DONE,
+      response: { ...VEO_DONE.response, raiMediaFilteredCount: 2, videos: [] },
+    };
+    expect(videoOperationStatus(polled(filtered))).toEqual({ done: true, videos: 0 });
+    const failed = { name: VEO_OPERATION, done: true, error: VEO_ERRORS.cancelled };
+    expect(videoOperationStatus(polled(failed))).toEqual({
+      done: true,
+      error: { code: 1, message: 'Operation was cancelled.' },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { pusdToUsd, usdToPusd } from '@costlens/pricing';
-import { describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   breakdown,
   type FakeGoogle,
@@ -7,9 +8,10 @@ import {
   googleTestbed,
   priced,
   resetGoogleTestbed,
+  VEO_ERRORS,
   VEO_OPERATION,
 } from './fake-google.js';
-import { onlySpan, type Telemetry, useTestbed } from './harness.js';
+import { onlySpan, type Telemetry, useTestbed, waitForSpans } from './harness.js';
 
 // Image and video generation through the real @google/genai SDK: Gemini image
 // models by resolution, Imagen, and Veo's long-running operations.
@@ -96,53 +98,139 @@ describe('images', () => {
   });
 });
 
-describe('videos', () => {
-  const veoCall = (audio: boolean, usd: number) => ({
+describe('videos: Veo jobs, recorded when a poll of the app sees them end', () => {
+  const veoCall = (audio: boolean) => ({
     'gen_ai.operation.name': 'video_generation',
     'gen_ai.provider.name': 'gcp.vertex_ai',
     'costlens.call_type': 'video',
     'gen_ai.request.model': 'veo-3.1-generate-001',
     ...at(),
     'gen_ai.response.id': VEO_OPERATION,
-    'costlens.video.seconds': 8,
     'costlens.video.resolution': '1080p',
     'costlens.video.audio': audio,
     'costlens.aspect_ratio': '16:9',
     'costlens.retry.count': 0,
-    ...priced(usd),
   });
-
-  it('Veo 3.1, 8 s at 1080p without audio: $1.60; polling still works and adds no span', async () => {
-    server.pendingPolls = 1;
-    let op = await vertex.models.generateVideos({
+  const submit = (config: Record<string, unknown>) =>
+    vertex.models.generateVideos({
       model: 'veo-3.1-generate-001',
       source: { prompt: 'A neon hologram of a cat driving at top speed' },
-      config: {
-        durationSeconds: 8,
-        resolution: '1080p',
-        generateAudio: false,
-        aspectRatio: '16:9',
-      },
+      config: { durationSeconds: 8, resolution: '1080p', aspectRatio: '16:9', ...config },
     });
+  type Operation = Awaited<ReturnType<typeof submit>>;
+  const pollUntilDone = async (op: Operation) => {
+    let polls = 0;
+    while (!op.done && polls++ < 10)
+      op = await vertex.operations.getVideosOperation({ operation: op });
+    return op;
+  };
+
+  it('succeeds: one record, billed for the 8 s delivered without audio ($1.60), when the poll sees it done', async () => {
+    server.pendingPolls = 1;
+    const op = await submit({ generateAudio: false });
     expect(op.name).toBe(VEO_OPERATION);
-    expect(onlySpan(t).attributes).toEqual(veoCall(false, 1.6));
-    while (!op.done) op = await vertex.operations.getVideosOperation({ operation: op });
-    expect(op.response?.generatedVideos?.[0]?.video?.uri).toBe('gs://demo-bucket/veo/sample_0.mp4');
+    // Submitted, not yet delivered: nothing is recorded or billed yet.
+    expect(t.spans()).toHaveLength(0);
+    const done = await pollUntilDone(op);
+    expect(done.response?.generatedVideos?.[0]?.video?.uri).toBe(
+      'gs://demo-bucket/veo/sample_0.mp4',
+    );
     const polls = server.requests.filter((r) => r.path.endsWith(':fetchPredictOperation'));
     expect(polls).toHaveLength(2);
-    expect(polls[0]!.path).toMatch(
-      /\/projects\/p\/locations\/us-central1\/publishers\/google\/models\/veo-3\.1-generate-001:fetchPredictOperation$/,
-    );
     expect(JSON.parse(polls[0]!.body)).toEqual({ operationName: VEO_OPERATION });
-    expect(t.spans()).toHaveLength(1);
+    const span = onlySpan(t);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes).toEqual({
+      ...veoCall(false),
+      'costlens.video.seconds': 8,
+      'costlens.video.state': 'succeeded',
+      ...priced(1.6),
+    });
   });
 
-  it('Veo 3.1, 8 s at 1080p with audio: $3.20', async () => {
-    await vertex.models.generateVideos({
-      model: 'veo-3.1-generate-001',
-      source: { prompt: 'Waves on a beach at sunset' },
-      config: { durationSeconds: 8, resolution: '1080p', generateAudio: true, aspectRatio: '16:9' },
+  it('two videos asked, one held back by the filters: billed for the one delivered, with audio ($3.20)', async () => {
+    server.veo.filtered = 1;
+    const done = await pollUntilDone(await submit({ generateAudio: true, numberOfVideos: 2 }));
+    expect(done.response?.generatedVideos).toHaveLength(1);
+    expect(done.response?.raiMediaFilteredCount).toBe(1);
+    const a = onlySpan(t).attributes;
+    expect(a['costlens.video.seconds']).toBe(8);
+    expect(a).toMatchObject(priced(3.2));
+  });
+
+  for (const outcome of ['failed', 'cancelled'] as const) {
+    it(`${outcome} after submission: one record, ERROR, $0, with the error`, async () => {
+      server.veo.outcome = outcome;
+      const done = await pollUntilDone(await submit({ generateAudio: true }));
+      expect(done.error).toEqual(VEO_ERRORS[outcome]);
+      const span = onlySpan(t);
+      expect(span.status).toEqual({
+        code: SpanStatusCode.ERROR,
+        message: `${VEO_ERRORS[outcome].code}: ${VEO_ERRORS[outcome].message}`,
+      });
+      expect(span.attributes).toMatchObject({
+        'error.type': 'VideoJobError',
+        'costlens.video.state': outcome,
+        'costlens.video.seconds': 0,
+        'costlens.cost.usd': 0,
+        'gen_ai.usage.cost': 0,
+      });
     });
-    expect(onlySpan(t).attributes).toEqual(veoCall(true, 3.2));
+  }
+});
+
+describe('videos: a Veo job the app never polls', () => {
+  beforeAll(() => t.instrumentation.setConfig({ videoWaitMs: 100 }));
+  afterAll(() => t.instrumentation.setConfig({}));
+
+  it('an app that ends first records it as submitted on its way out (beforeExit, before the exporters flush)', async () => {
+    const others = process.listeners('beforeExit');
+    const op = await vertex.models.generateVideos({
+      model: 'veo-3.1-generate-001',
+      prompt: 'A paper boat on a stream',
+      config: { durationSeconds: 8 },
+    });
+    const [onExit, ...rest] = process.listeners('beforeExit');
+    expect(rest).toEqual(others);
+    onExit!.call(process, 0);
+    const span = onlySpan(t);
+    expect(span.attributes).toMatchObject({
+      'gen_ai.response.id': op.name,
+      'costlens.video.state': 'submitted',
+      'costlens.cost.unpriced_reason': expect.stringContaining('the process ended'),
+    });
+    // Nothing left to follow: the listener is gone.
+    expect(process.listeners('beforeExit')).toEqual(others);
+  });
+
+  it('is recorded as submitted, unpriced, with the seconds asked for; a late poll adds the billed end', async () => {
+    const op = await vertex.models.generateVideos({
+      model: 'veo-3.1-generate-001',
+      prompt: 'A paper boat on a stream',
+      config: { durationSeconds: 8, resolution: '1080p', generateAudio: false },
+    });
+    const [submitted] = await waitForSpans(t, 1);
+    expect(submitted!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(submitted!.attributes).toMatchObject({
+      'gen_ai.response.id': op.name,
+      'costlens.video.state': 'submitted',
+      'costlens.video.requested_seconds': 8,
+      'costlens.cost.unpriced': true,
+      'costlens.cost.unpriced_reason': expect.stringContaining('did not see it end'),
+    });
+    expect(submitted!.attributes['costlens.video.seconds']).toBeUndefined();
+    expect(submitted!.attributes['costlens.cost.usd']).toBeUndefined();
+    // The app polls after all: the end is a second record, linked to the first, with the cost.
+    await vertex.operations.getVideosOperation({ operation: op });
+    const spans = await waitForSpans(t, 2);
+    expect(spans).toHaveLength(2);
+    const end = spans[1]!;
+    expect(end.links.map((l) => l.context.spanId)).toEqual([submitted!.spanContext().spanId]);
+    expect(end.attributes).toMatchObject({
+      'gen_ai.response.id': op.name,
+      'costlens.video.state': 'succeeded',
+      'costlens.video.seconds': 8,
+      ...priced(1.6),
+    });
   });
 });

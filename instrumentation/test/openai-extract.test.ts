@@ -3,8 +3,9 @@ import {
   accumulateChatChunk,
   chatStreamOutcome,
   newChatStreamState,
+  videoJobStatus,
 } from '../src/providers/openai-extract.js';
-import { chatChunks } from './fake-openai.js';
+import { chatChunks, VIDEO, VIDEO_FAILURE } from './fake-openai.js';
 
 // What a stream of chat.completion.chunk keeps while it runs: its facts always,
 // its text only for content capture, and never more of it than is recorded.
@@ -44,5 +45,30 @@ describe('a streamed chat completion', () => {
     for (let i = 0; i < 10_000; i++) accumulateChatChunk(state, textChunk('0123456789'));
     expect(state.text).toBe('Hello01234567890123456789');
     expect(chatStreamOutcome(state).completion).toBe('Hello01234567890123456789');
+  });
+});
+
+describe('a polled Sora job', () => {
+  it('queued and in progress are not ends; completed says what was made; failed says why', () => {
+    expect(videoJobStatus(VIDEO)).toEqual({ done: false });
+    expect(videoJobStatus({ ...VIDEO, status: 'in_progress', progress: 40 })).toEqual({
+      done: false,
+    });
+    expect(videoJobStatus({ ...VIDEO, status: 'completed', progress: 100 })).toEqual({
+      done: true,
+      outcome: {
+        responseModel: 'sora-2',
+        responseId: 'video_123',
+        usage: { video_seconds: 8, video_size: '1280x720' },
+      },
+    });
+    expect(videoJobStatus({ ...VIDEO, status: 'failed', error: VIDEO_FAILURE })).toEqual({
+      done: true,
+      error: VIDEO_FAILURE,
+    });
+    expect(videoJobStatus({ ...VIDEO, status: 'failed', error: null })).toEqual({
+      done: true,
+      error: { code: undefined, message: 'the video job failed and said no more' },
+    });
   });
 });

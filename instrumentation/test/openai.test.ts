@@ -4,17 +4,19 @@ import {
   TOKEN_USAGE_BUCKETS,
   usdToPusd,
 } from '@costlens/pricing';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { DataPoint } from '@opentelemetry/sdk-metrics';
 import type OpenAI from 'openai';
 import * as openaiModule from 'openai';
 import * as openai6Module from 'openai6';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
   costOf,
   type FakeOpenAI,
   GPT_4O_MINI_COST,
   openaiTestbed,
+  VIDEO_FAILURE,
 } from './fake-openai.js';
 import { onlySpan, type Telemetry, useTestbed, waitForSpans } from './harness.js';
 
@@ -100,23 +102,84 @@ describe('responses, embeddings, images, videos', () => {
     // $0.25 per high 1024x1536 image, $5 / 1M text input tokens (5,000,000 pUSD a token)
     expect(costOf(a)).toBe(pusdToUsd(usdToPusd(0.25) + 50 * 5_000_000));
   });
+});
 
-  it('Sora video: seconds and size of the job', async () => {
-    const video = await client.videos.create({
-      model: 'sora-2',
-      prompt: 'a wave',
-      seconds: '8',
-      size: '1280x720',
-    });
-    expect(video.id).toBe('video_123');
-    const a = onlySpan(t).attributes;
-    expect(a).toMatchObject({
+describe('Sora video jobs, recorded when a poll of the app sees them end', () => {
+  const submit = () =>
+    client.videos.create({ model: 'sora-2', prompt: 'a wave', seconds: '8', size: '1280x720' });
+  const pollUntilDone = async (id: string) => {
+    let video = await client.videos.retrieve(id);
+    for (let i = 0; i < 10 && (video.status === 'queued' || video.status === 'in_progress'); i++) {
+      video = await client.videos.retrieve(id);
+    }
+    return video;
+  };
+
+  afterEach(() => {
+    server.videos.pendingPolls = 0;
+    server.videos.outcome = 'completed';
+  });
+
+  it('completed: one record, billed for its 8 s at 720p ($0.80)', async () => {
+    server.videos.pendingPolls = 2;
+    const job = await submit();
+    expect(job.status).toBe('queued');
+    expect(t.spans()).toHaveLength(0);
+    const video = await pollUntilDone(job.id);
+    expect(server.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
+    expect(video.status).toBe('completed');
+    const span = onlySpan(t);
+    expect(span.attributes).toMatchObject({
       'gen_ai.operation.name': 'video_generation',
       'costlens.call_type': 'video',
+      'gen_ai.response.id': job.id,
       'costlens.video.seconds': 8,
-      'gen_ai.response.id': 'video_123',
+      'costlens.video.state': 'succeeded',
     });
-    expect(costOf(a)).toBeCloseTo(0.8, 12); // $0.10 per second at 720p
+    expect(costOf(span.attributes)).toBeCloseTo(0.8, 12); // $0.10 per second at 720p
+    expect(span.attributes['gen_ai.usage.cost']).toBe(costOf(span.attributes));
+  });
+
+  it('failed after submission: one record, ERROR, $0, with the error', async () => {
+    server.videos.outcome = 'failed';
+    const video = await pollUntilDone((await submit()).id);
+    expect(video.error).toEqual(VIDEO_FAILURE);
+    const span = onlySpan(t);
+    expect(span.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: `${VIDEO_FAILURE.code}: ${VIDEO_FAILURE.message}`,
+    });
+    expect(span.attributes).toMatchObject({
+      'error.type': 'VideoJobError',
+      'costlens.video.state': 'failed',
+      'costlens.video.seconds': 0,
+      'costlens.cost.usd': 0,
+    });
+  });
+});
+
+describe('a Sora job the app never polls', () => {
+  beforeAll(() => t.instrumentation.setConfig({ videoWaitMs: 100 }));
+  afterAll(() => t.instrumentation.setConfig({}));
+
+  it('is recorded as submitted, unpriced; a later poll adds the billed end, linked', async () => {
+    const job = await client.videos.create({ model: 'sora-2', prompt: 'a wave', seconds: '4' });
+    const [submitted] = await waitForSpans(t, 1);
+    expect(submitted!.attributes).toMatchObject({
+      'gen_ai.response.id': job.id,
+      'costlens.video.state': 'submitted',
+      'costlens.video.requested_seconds': 4,
+      'costlens.cost.unpriced': true,
+    });
+    expect(submitted!.attributes['costlens.cost.usd']).toBeUndefined();
+    await client.videos.retrieve(job.id);
+    const spans = await waitForSpans(t, 2);
+    expect(spans[1]!.links[0]!.context.spanId).toBe(submitted!.spanContext().spanId);
+    expect(spans[1]!.attributes).toMatchObject({
+      'costlens.video.state': 'succeeded',
+      'costlens.video.seconds': 4,
+    });
+    expect(costOf(spans[1]!.attributes)).toBeCloseTo(0.4, 12);
   });
 });
 

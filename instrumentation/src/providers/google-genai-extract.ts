@@ -234,7 +234,12 @@ export function imagenOutcome(response: unknown): CallOutcome {
  * the total), `resolution` (720p unless set) and `generateAudio`. Unset seconds
  * or audio stay unknown rather than guessed.
  */
-export function videoRequest(params: unknown): { usage: Usage; aspectRatio?: string } {
+export function videoRequest(params: unknown): {
+  usage: Usage;
+  aspectRatio?: string;
+  /** Seconds of each video asked for: what each delivered video is billed. */
+  secondsEach?: number;
+} {
   const config = obj(obj(params).config);
   const seconds = asNumber(config.durationSeconds);
   const count = asNumber(config.numberOfVideos) ?? 1;
@@ -243,10 +248,41 @@ export function videoRequest(params: unknown): { usage: Usage; aspectRatio?: str
   };
   if (seconds !== undefined) usage.video_seconds = seconds * count;
   if (typeof config.generateAudio === 'boolean') usage.video_audio = config.generateAudio;
-  return { usage, aspectRatio: asString(config.aspectRatio) };
+  return { usage, aspectRatio: asString(config.aspectRatio), secondsEach: seconds };
 }
 
 /** The long-running operation a generateVideos call submits: its name is the response id. */
 export function videoOperationOutcome(operation: unknown): CallOutcome {
   return { responseId: asString(obj(operation).name) };
+}
+
+/** What a polled Veo operation says: still running, or its end (videos delivered, or the error). */
+export type VideoOperationStatus =
+  | { done: false }
+  | { done: true; videos: number }
+  | { done: true; error: { code: number | undefined; message: string } };
+
+/**
+ * A GenerateVideosOperation as `operations.getVideosOperation` returns it. Videos
+ * held back by the safety filters (`raiMediaFilteredCount`) are not delivered,
+ * so not counted; an operation that ended with an error delivered none.
+ */
+export function videoOperationStatus(operation: unknown): VideoOperationStatus {
+  const op = obj(operation);
+  if (op.done !== true) return { done: false };
+  if (isObject(op.error)) {
+    return {
+      done: true,
+      error: {
+        code: asNumber(op.error.code),
+        message: asString(op.error.message) ?? 'the operation ended with an error and said no more',
+      },
+    };
+  }
+  let videos = 0;
+  for (const g of list(obj(op.response).generatedVideos)) {
+    const video = obj(obj(g).video);
+    if (video.uri !== undefined || video.videoBytes !== undefined) videos++;
+  }
+  return { done: true, videos };
 }

@@ -1,12 +1,13 @@
 import { fromGeminiUsage, type Usage } from '@costlens/pricing';
 import { diag } from '@opentelemetry/api';
-import { Call, type CallRequest } from '../call.js';
+import { Call, type CallRequest, type CallTracker } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction, Patcher } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
 import { isObject, serverOf, streamTextLimit } from '../util.js';
-import { observeIterator, runCall } from '../wrap.js';
+import { VideoJobError } from '../video-jobs.js';
+import { observeIterator, runCall, whenRead } from '../wrap.js';
 import {
   accumulateContentChunk,
   addUsage,
@@ -19,6 +20,7 @@ import {
   modelId,
   newContentStreamState,
   videoOperationOutcome,
+  videoOperationStatus,
   videoRequest,
 } from './google-genai-extract.js';
 
@@ -283,20 +285,83 @@ export const googleGenAIModule: ProviderModule = {
         imagenOutcome,
       );
     }
-    patchPlain(
-      proto,
-      'generateVideos',
-      kit,
-      (m, p) => {
-        const r = videoRequest(p);
-        const source = isObject(p.source) ? p.source : {};
-        return describe(m, p, 'video_generation', 'video', {
-          usage: r.usage,
-          aspectRatio: r.aspectRatio,
-          prompt: p.prompt ?? source.prompt,
-        });
-      },
-      videoOperationOutcome,
-    );
+    patchGenerateVideos(proto, kit);
+    const Operations = e?.Operations ?? (e?.default as Obj | undefined)?.Operations;
+    if (typeof Operations === 'function') {
+      for (const name of ['getVideosOperation', 'get']) {
+        patchOperationPolls(Operations.prototype as object, name, kit);
+      }
+    }
   },
 };
+
+/**
+ * Veo: generateVideos submits a long-running operation. Its call is kept open
+ * until a poll of the app's shows the operation done (see VideoJobs), and is
+ * billed for the videos delivered, each at the seconds asked for.
+ */
+function patchGenerateVideos(proto: object, kit: PatchKit): void {
+  kit.patcher.instanceMethod(
+    proto,
+    'generateVideos',
+    (original: AnyFunction) =>
+      function generateVideos(this: ModelsLike, params: unknown) {
+        const tracker = kit.tracker();
+        if (!tracker || !isObject(params)) return original.call(this, params);
+        watchAttempts(kit.patcher, this);
+        const r = videoRequest(params);
+        return runCall(
+          tracker,
+          () => {
+            const source = isObject(params.source) ? params.source : {};
+            return describe(this, params, 'video_generation', 'video', {
+              usage: r.usage,
+              aspectRatio: r.aspectRatio,
+              prompt: params.prompt ?? source.prompt,
+            });
+          },
+          () => original.call(this, params),
+          (call, operation) => {
+            const outcome = videoOperationOutcome(operation);
+            call.update(outcome);
+            if (!outcome.responseId) {
+              call.end();
+              return;
+            }
+            tracker.videos.follow(outcome.responseId, call, r.secondsEach);
+            veoPolled(tracker, operation);
+          },
+        );
+      },
+  );
+}
+
+function veoPolled(tracker: CallTracker, operation: unknown): void {
+  const status = videoOperationStatus(operation);
+  const id = videoOperationOutcome(operation).responseId;
+  if (!status.done || !id) return;
+  if ('videos' in status) {
+    tracker.videos.ended(id, { state: 'succeeded', videos: status.videos });
+    return;
+  }
+  const { code, message } = status.error;
+  // google.rpc.Code 1 is CANCELLED: the app or the console stopped the job.
+  const state = code === 1 ? 'cancelled' : 'failed';
+  const error = new VideoJobError(code === undefined ? message : `${code}: ${message}`, code);
+  tracker.videos.ended(id, { state, error });
+}
+
+/** The app's polls of its operations: each one it gets back may be a Veo job's end. */
+function patchOperationPolls(proto: object, name: string, kit: PatchKit): void {
+  kit.patcher.method(
+    proto,
+    name,
+    (original: AnyFunction) =>
+      function polled(this: unknown, ...args: unknown[]) {
+        const out = original.apply(this, args);
+        const tracker = kit.tracker();
+        if (tracker) whenRead(out, (operation) => veoPolled(tracker, operation));
+        return out;
+      },
+  );
+}

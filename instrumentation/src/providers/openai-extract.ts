@@ -190,3 +190,24 @@ export function videoRequestUsage(request: unknown): Usage {
     video_size: asString(req.size) ?? '720x1280',
   };
 }
+
+/** What a polled video job says: still running, or its end (the video delivered, or the error). */
+export type VideoJobStatus =
+  | { done: false }
+  | { done: true; outcome: CallOutcome }
+  | { done: true; error: { code: string | undefined; message: string } };
+
+/** A video object from `videos.retrieve` (or `create`): `completed` and `failed` are its ends. */
+export function videoJobStatus(video: unknown): VideoJobStatus {
+  const v = obj(video);
+  if (v.status === 'completed') return { done: true, outcome: videoOutcome(v) };
+  if (v.status !== 'failed') return { done: false };
+  const e = obj(v.error);
+  return {
+    done: true,
+    error: {
+      code: asString(e.code),
+      message: asString(e.message) ?? 'the video job failed and said no more',
+    },
+  };
+}

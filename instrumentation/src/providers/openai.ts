@@ -4,7 +4,8 @@ import type { AnyFunction } from '../patcher.js';
 import type { CallType, Operation } from '../semconv.js';
 import type { CallOutcome } from '../types.js';
 import { asString, isObject, serverOf, streamTextLimit } from '../util.js';
-import { observeSdkStream, runCall } from '../wrap.js';
+import { VideoJobError } from '../video-jobs.js';
+import { observeSdkStream, runCall, whenRead } from '../wrap.js';
 import { providerOfEndpoint } from './openai-endpoints.js';
 import {
   accumulateChatChunk,
@@ -17,6 +18,7 @@ import {
   newChatStreamState,
   responseEventOutcome,
   responseOutcome,
+  videoJobStatus,
   videoOutcome,
   videoRequestUsage,
 } from './openai-extract.js';
@@ -149,6 +151,60 @@ function plain(
     );
 }
 
+/**
+ * A Sora job: its call is kept open from the submission until a poll of the
+ * app's (`videos.retrieve`) shows it completed or failed (see VideoJobs).
+ */
+const videoCreate: Observe = (resource, tracker, body, send) =>
+  runCall(
+    tracker,
+    () =>
+      requestOf(resource, body, 'video_generation', 'video', {
+        usage: videoRequestUsage(body),
+        prompt: body.prompt,
+      }),
+    () => send(body),
+    (call, value) => {
+      const outcome = videoOutcome(value);
+      call.update(outcome);
+      const id = outcome.responseId;
+      if (!id) {
+        call.end();
+        return;
+      }
+      tracker.videos.follow(id, call);
+      soraPolled(tracker, value);
+    },
+  );
+
+function soraPolled(tracker: CallTracker, video: unknown): void {
+  const status = videoJobStatus(video);
+  const id = videoOutcome(video).responseId;
+  if (!status.done || !id) return;
+  if ('outcome' in status) {
+    tracker.videos.ended(id, { state: 'succeeded', outcome: status.outcome });
+    return;
+  }
+  const { code, message } = status.error;
+  const error = new VideoJobError(code ? `${code}: ${message}` : message, code);
+  tracker.videos.ended(id, { state: 'failed', error });
+}
+
+/** The app's polls of its Sora jobs: each answer it reads may be a job's end. */
+function patchVideoPolls(proto: object | undefined, kit: PatchKit): void {
+  kit.patcher.method(
+    proto,
+    'retrieve',
+    (original: AnyFunction) =>
+      function retrieve(this: unknown, ...args: unknown[]) {
+        const out = original.apply(this, args);
+        const tracker = kit.tracker();
+        if (tracker) whenRead(out, (video) => soraPolled(tracker, video));
+        return out;
+      },
+  );
+}
+
 /** Each retry of the SDK's own retry loop counts on the call it belongs to. */
 function patchRetries(client: Obj, kit: PatchKit): void {
   kit.patcher.method(
@@ -192,19 +248,8 @@ export const openaiModule: ProviderModule = {
     );
     wrapBodyMethod(classes.Images?.prototype, 'generate', kit, images);
     wrapBodyMethod(classes.Images?.prototype, 'edit', kit, images);
-    wrapBodyMethod(
-      classes.Videos?.prototype,
-      'create',
-      kit,
-      plain(
-        (r, body) =>
-          requestOf(r, body, 'video_generation', 'video', {
-            usage: videoRequestUsage(body),
-            prompt: body.prompt,
-          }),
-        (value) => videoOutcome(value),
-      ),
-    );
+    wrapBodyMethod(classes.Videos?.prototype, 'create', kit, videoCreate);
+    patchVideoPolls(classes.Videos?.prototype, kit);
     patchRetries(OpenAI, kit);
   },
 };
