@@ -344,6 +344,25 @@ describe('failures and retries', () => {
     ]);
   });
 
+  it('disabled, the client sends untouched (its own send back on the prototype) and nothing is recorded', async () => {
+    const bedrock = await import('@aws-sdk/client-bedrock-runtime');
+    const proto = bedrock.BedrockRuntimeClient.prototype;
+    expect(Object.hasOwn(proto, 'send')).toBe(true);
+    t.instrumentation.disable();
+    try {
+      expect(Object.hasOwn(proto, 'send')).toBe(false);
+      server.reply({ json: converseAnswer() });
+      const out = await client.send(
+        new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }),
+      );
+      expect(out.usage?.inputTokens).toBe(12);
+      expect(t.spans()).toEqual([]);
+    } finally {
+      t.instrumentation.enable();
+      t.instrumentation.instrumentModules({ bedrock });
+    }
+  });
+
   it('commands that are not model calls (CountTokens) are left alone', async () => {
     await client
       .send(
