@@ -147,6 +147,40 @@ describe('the rules', () => {
   });
 });
 
+describe('docs/alerts.md', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../docs/alerts.md', import.meta.url)), 'utf8');
+  const yamlBlocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it('has the section each alert runbook annotation points at', () => {
+    const anchors = doc
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .map((l) =>
+        l
+          .replace(/^#+ /, '')
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      );
+    for (const a of alerts)
+      expect(anchors, a.alert).toContain(a.annotations!.runbook!.split('#')[1]);
+  });
+
+  it('its example rules pass promtool check rules and its example unit test', () => {
+    const rules = yamlBlocks.find((b) => b.startsWith('groups:'))!;
+    const test = yamlBlocks.find((b) => b.startsWith('rule_files:'))!;
+    expect(test).toContain('../rules/my-alerts.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'costlens-doc-rules-'));
+    cpSync(PROM, dir, { recursive: true });
+    writeFileSync(join(dir, 'rules/my-alerts.yml'), rules);
+    writeFileSync(join(dir, 'tests/my-alerts.test.yml'), test);
+    const check = promtool(['check', 'rules', 'rules/my-alerts.yml'], dir);
+    expect(check.out).toContain('SUCCESS: 2 rules found');
+    const r = promtool(['test', 'rules', 'tests/my-alerts.test.yml'], dir);
+    expect(r.status, r.out).toBe(0);
+  }, 60_000);
+});
+
 // The unit tests hold the rules to what they should do: each rule broken the way
 // it could plausibly be gets a failing `promtool test rules`.
 describe('the unit tests fail on a broken rule', () => {
