@@ -66,6 +66,18 @@ function envInt(env: Env, name: string, fallback: number, warn: Warn): number {
   return fallback;
 }
 
+/** The longest delay a Node.js timer keeps (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A wait in milliseconds: a whole number above 0, at most what a timer can wait. */
+function delay(ms: number, name: string, fallback: number, warn: Warn): number {
+  if (!Number.isInteger(ms) || ms <= 0) {
+    warn(malformed(name, String(ms), 'a whole number of milliseconds above 0', fallback));
+    return fallback;
+  }
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 /**
  * Argument > COSTLENS_* / OTEL_* variable > default. A malformed variable is
  * said through `warn` (diag by default) and its default used; nothing throws.
@@ -92,11 +104,19 @@ export function resolveConfig(
       envInt(env, 'COSTLENS_MAX_CONTENT_CHARS', defaultOptions.maxContentChars, warn),
     requestStreamUsage: config.requestStreamUsage ?? defaultOptions.requestStreamUsage,
     pricesFile: config.pricesFile ?? nonEmpty(env.COSTLENS_PRICES) ?? defaultOptions.pricesFile,
-    streamIdleMs:
+    streamIdleMs: delay(
       config.streamIdleMs ??
-      envInt(env, 'COSTLENS_STREAM_IDLE_MS', defaultOptions.streamIdleMs, warn),
-    videoWaitMs:
+        envInt(env, 'COSTLENS_STREAM_IDLE_MS', defaultOptions.streamIdleMs, warn),
+      'streamIdleMs',
+      defaultOptions.streamIdleMs,
+      warn,
+    ),
+    videoWaitMs: delay(
       config.videoWaitMs ?? envInt(env, 'COSTLENS_VIDEO_WAIT_MS', defaultOptions.videoWaitMs, warn),
+      'videoWaitMs',
+      defaultOptions.videoWaitMs,
+      warn,
+    ),
   };
 }
 

@@ -268,6 +268,14 @@ describe('configuration', () => {
       videoWaitMs: 5000,
     });
     expect(resolveConfig({}, {})).toMatchObject({ streamIdleMs: 600_000, videoWaitMs: 3_600_000 });
+    // Waits are timers: none of 0 ms or less, none past what a Node.js timer can wait.
+    const said: string[] = [];
+    expect(
+      resolveConfig({ streamIdleMs: 0, videoWaitMs: 1e12 }, {}, (m) => said.push(m)),
+    ).toMatchObject({ streamIdleMs: 600_000, videoWaitMs: 2_147_483_647 });
+    expect(said).toEqual([
+      'costlens: streamIdleMs is "0", not a whole number of milliseconds above 0; using the default, 600000',
+    ]);
     expect(resolveConfig({}, {}).captureMessageContent).toBe(false);
     // The one place of the defaults, read-only for JavaScript callers too.
     expect(Object.isFrozen(defaultOptions)).toBe(true);
