@@ -34,7 +34,7 @@ const SWEEPS = 4;
  * open and nothing is held for a stream the app forgot: when every holder has
  * been garbage-collected (a FinalizationRegistry, which holds only the watch,
  * never the stream), or after `idleMs` without a read. One sweep timer runs
- * while a stream is open, unref'd so that it never keeps the process alive.
+ * while streams are open, unref'd so that it never keeps the process alive.
  */
 export class OpenStreams {
   private readonly open = new Set<StreamWatch>();
@@ -76,10 +76,6 @@ export class OpenStreams {
   forget(w: StreamWatch): void {
     this.registry.unregister(w);
     this.open.delete(w);
-    if (this.open.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
   }
 
   private startSweeping(): ReturnType<typeof setInterval> {
@@ -89,6 +85,13 @@ export class OpenStreams {
   }
 
   private sweep(): void {
+    // The timer stops at the first sweep with nothing open, not when the last
+    // stream ends: streams that follow each other do not start a timer each.
+    if (this.open.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
     for (const w of this.open) {
       if (w.seen || w.reading) {
         w.seen = false;
