@@ -18,6 +18,7 @@ import {
 import { parse } from './args.js';
 import { openCatalogue } from './catalogue.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { Progress } from './progress.js';
 
 export const PRICING_HELP = `costlens pricing: the price catalogue
 
@@ -59,6 +60,7 @@ Usage: costlens pricing update --litellm FILE [--genai-prices FILE] [--out FILE]
   --out FILE                   the catalogue to write (default: the bundled one)
   --dry-run                    print what would change, write nothing
   --force                      write even if the new sources lose more than 30% of the models
+  --quiet                      no progress line on a terminal
 
 Validates the files, prints the models added, removed and repriced, then writes --out.
 Exit status: 0 written (or a dry run), 1 refused or unusable sources, 2 bad arguments.
@@ -146,6 +148,7 @@ export function pricingUpdate(args: string[], io: Io): number {
     'genai-prices-as-of': { type: 'string' },
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
+    quiet: { type: 'boolean' },
   });
   if (!v.litellm)
     throw new UsageError(
@@ -159,28 +162,45 @@ export function pricingUpdate(args: string[], io: Io): number {
     }
   }
   const out = v.out ?? fileURLToPath(BUNDLED_CATALOGUE_PATH);
-  const overlay = readJson('overlay', v.overlay ?? fileURLToPath(BUNDLED_OVERLAY_PATH)) as Overlay;
+  // Its steps, on a terminal: the build has no counts to show, so each step says what it is doing.
+  const progress = new Progress(io.stderr, { verb: 'built', unit: 'steps', quiet: v.quiet });
   let built: ReturnType<typeof buildCatalogue>;
-  try {
-    built = buildCatalogue({
-      litellm: readJson('litellm', v.litellm),
-      ...(v['genai-prices'] ? { genaiPrices: readJson('genai-prices', v['genai-prices']) } : {}),
-      overlay,
-      litellmAsOf: v['litellm-as-of'] ?? today,
-      ...(v['genai-prices'] ? { genaiPricesAsOf: v['genai-prices-as-of'] ?? today } : {}),
-    });
-  } catch (err) {
-    if (err instanceof SourceFormatError || err instanceof RangeError) {
-      io.stderr.write(`pricing update: the new sources are not usable: ${err.message}\n`);
-      return EXIT.failed;
-    }
-    throw err;
-  }
   let before: CatalogueData | undefined;
   try {
-    before = loadCatalogue(out).data;
-  } catch {
-    before = undefined; // first build: nothing to compare with
+    const overlay = readJson(
+      'overlay',
+      v.overlay ?? fileURLToPath(BUNDLED_OVERLAY_PATH),
+    ) as Overlay;
+    progress.say(`reading ${v.litellm}`);
+    const litellm = readJson('litellm', v.litellm);
+    const genai = v['genai-prices'];
+    if (genai) progress.say(`reading ${genai}`);
+    const genaiPrices = genai ? readJson('genai-prices', genai) : undefined;
+    progress.say('building the catalogue');
+    try {
+      built = buildCatalogue({
+        litellm,
+        ...(genaiPrices !== undefined ? { genaiPrices } : {}),
+        overlay,
+        litellmAsOf: v['litellm-as-of'] ?? today,
+        ...(genaiPrices !== undefined ? { genaiPricesAsOf: v['genai-prices-as-of'] ?? today } : {}),
+      });
+    } catch (err) {
+      if (err instanceof SourceFormatError || err instanceof RangeError) {
+        progress.done();
+        io.stderr.write(`pricing update: the new sources are not usable: ${err.message}\n`);
+        return EXIT.failed;
+      }
+      throw err;
+    }
+    progress.say(`comparing with ${out}`);
+    try {
+      before = loadCatalogue(out).data;
+    } catch {
+      before = undefined; // first build: nothing to compare with
+    }
+  } finally {
+    progress.done();
   }
   const next = built.data;
   if (before) {

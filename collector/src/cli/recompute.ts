@@ -5,12 +5,14 @@ import { buildCatalogue } from '../service/parts.js';
 import { type RepriceFilter, Repricer, type RepriceTotals } from '../store/recompute.js';
 import { Store } from '../store/store.js';
 import { date, parse } from './args.js';
+import { stoppable, turn } from './database.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { Progress } from './progress.js';
 
 export const RECOMPUTE_HELP = `costlens recompute: re-price stored calls with today's prices
 
 Usage: costlens recompute [--from DATE] [--to DATE] [--model M] [--provider P]
-                          [--config FILE] [--db PATH] [--prices FILE] [--restart]
+                          [--config FILE] [--db PATH] [--prices FILE] [--restart] [--quiet]
 
 Prices every stored call again with the catalogue of this costlens and your price
 file (--prices, or prices: in the config), at the time each call was made, and moves
@@ -22,10 +24,21 @@ wait for its next start) for /metrics to count the new prices.
   --model        only calls of this model (the response model, else the request one)
   --provider     only calls of this provider (gen_ai.provider.name)
   --restart      start over instead of resuming a run that was stopped
+  --quiet        no progress line on a terminal
 
 Ctrl-C stops after the current chunk; the same command then resumes where it stopped.
 Prints what changed: calls re-priced, calls now priced or unpriced, old and new totals.
 `;
+
+const NOTHING: RepriceTotals = {
+  calls: 0,
+  changed: 0,
+  kept: 0,
+  newlyPriced: 0,
+  newlyUnpriced: 0,
+  beforePusd: 0n,
+  afterPusd: 0n,
+};
 
 /** What a stopped run left, next to the database, to resume from. */
 interface Checkpoint {
@@ -45,6 +58,7 @@ export async function recomputeCommand(args: string[], io: Io): Promise<number> 
     db: { type: 'string' },
     prices: { type: 'string' },
     restart: { type: 'boolean' },
+    quiet: { type: 'boolean' },
   });
   const filter: RepriceFilter = {};
   const from = date('from', v.from);
@@ -79,35 +93,30 @@ export async function recomputeCommand(args: string[], io: Io): Promise<number> 
 
   const store = new Store(config.db);
   const checkpointFile = `${config.db}.recompute.json`;
-  const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
   try {
     const repricer = new Repricer(store.db, catalogue, config.limits);
     const resumed = v.restart ? null : readCheckpoint(checkpointFile, filter, catalogue.version);
     const after = resumed?.lastRowid ?? 0;
     const total = repricer.count(filter, after);
-    if (resumed) io.stderr.write(`resuming a stopped run: ${total} calls left\n`);
-    let stop = false;
-    const onSignal = () => {
-      stop = true;
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const started = performance.now();
+    if (resumed)
+      io.stderr.write(`resuming a stopped run: ${total.toLocaleString('en-US')} calls left\n`);
+    const progress = new Progress(io.stderr, { verb: 're-priced', unit: 'calls', quiet: v.quiet });
     let last: { lastRowid: number; totals: RepriceTotals } | null = null;
-    const totals = repricer.run(filter, {
-      after,
-      onChunk: (p) => {
+    // A chunk at a time with the event loop's turn between: Ctrl-C is seen after the
+    // chunk it comes in, not after the whole run.
+    const stopped = await stoppable(async (stop) => {
+      for (const p of repricer.chunks(filter, { after })) {
         last = p;
-        if (tty)
-          io.stderr.write(`\r${progressLine(p.totals.calls, total, performance.now() - started)}`);
-        return !stop;
-      },
+        progress.update(p.totals.calls, Math.max(total, p.totals.calls));
+        await turn();
+        if (stop()) return true;
+      }
+      return false;
     });
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (tty) io.stderr.write('\n');
+    progress.done();
+    const totals = (last as { totals: RepriceTotals } | null)?.totals ?? NOTHING;
     const all = resumed ? add(fromJson(resumed.totals), totals) : totals;
-    if (stop && last !== null && totals.calls < total) {
+    if (stopped && last !== null && totals.calls < total) {
       writeCheckpoint(
         checkpointFile,
         filter,
@@ -116,7 +125,7 @@ export async function recomputeCommand(args: string[], io: Io): Promise<number> 
         all,
       );
       io.stderr.write(
-        `stopped after ${all.calls} calls; run the same command again to resume (or add --restart)\n`,
+        `stopped after ${all.calls.toLocaleString('en-US')} calls; run the same command again to resume (or add --restart)\n`,
       );
       return 130;
     }
@@ -126,13 +135,6 @@ export async function recomputeCommand(args: string[], io: Io): Promise<number> 
   } finally {
     store.close();
   }
-}
-
-function progressLine(done: number, total: number, elapsedMs: number): string {
-  const share = total === 0 ? 1 : done / total;
-  const eta = share > 0 ? (elapsedMs / share - elapsedMs) / 1000 : Number.NaN;
-  const etaText = Number.isFinite(eta) ? `, about ${Math.ceil(eta)} s left` : '';
-  return `re-pricing: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} calls (${Math.floor(share * 100)}%${etaText})   `;
 }
 
 const usd = (pusd: bigint) => `$${formatUsd(pusdToUsd(Number(pusd)))}`;
