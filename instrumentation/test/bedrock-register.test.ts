@@ -21,34 +21,9 @@ import {
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const REGISTER = fileURLToPath(new URL('../dist/register.js', import.meta.url));
-const INSTRUMENTATION_DIR = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 
-/** The app: four calls, one per operation, each with a different model family. */
-const APP = `
-import {
-  BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand,
-  InvokeModelCommand, InvokeModelWithResponseStreamCommand,
-} from '@aws-sdk/client-bedrock-runtime';
-const client = new BedrockRuntimeClient({
-  region: 'us-east-1',
-  endpoint: process.env.FAKE_BEDROCK_URL,
-  credentials: { accessKeyId: process.env.KEY_ID, secretAccessKey: process.env.SECRET },
-});
-const messages = [{ role: 'user', content: [{ text: 'Hi' }] }];
-await client.send(new ConverseCommand({ modelId: 'us.anthropic.claude-sonnet-4-6', messages }));
-const s = await client.send(new ConverseStreamCommand({ modelId: 'amazon.nova-pro-v1:0', messages }));
-for await (const _ of s.stream) {}
-await client.send(new InvokeModelCommand({
-  modelId: 'mistral.mistral-7b-instruct-v0:2', body: JSON.stringify({ prompt: 'Hi' }),
-}));
-const i = await client.send(new InvokeModelWithResponseStreamCommand({
-  modelId: 'meta.llama3-1-8b-instruct-v1:0', body: JSON.stringify({ prompt: 'Hi' }),
-}));
-for await (const _ of i.body) {}
-client.destroy();
-console.log('done');
-`;
+const APP = fileURLToPath(new URL('./fake-bedrock-app.mjs', import.meta.url));
 
 let fake: FakeBedrock;
 let collector: RunningCollector;
@@ -76,7 +51,8 @@ interface Row {
   attributes: string | null;
 }
 
-it('with the one import, each Bedrock operation is stored once, with its tokens and its cost', async () => {
+/** The four answers the app's calls get, in its order. */
+function replyToTheApp(): void {
   fake.reply(
     {
       json: converseAnswer({
@@ -113,11 +89,19 @@ it('with the one import, each Bedrock operation is stored once, with its tokens 
       ]),
     },
   );
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', REGISTER, '--input-type=module', '--eval', APP],
-    {
-      cwd: INSTRUMENTATION_DIR,
+}
+
+// Preloaded, the module hooks patch the client as the app loads it; as the entry's
+// first line, register runs after the app's imports are loaded and patches those.
+it.each([
+  ['--import register', ['--import', REGISTER, APP]],
+  ['register as the first import of the entry', [APP]],
+])(
+  'with the one import (%s), each Bedrock operation is stored once, with its tokens and cost',
+  async (form, args) => {
+    replyToTheApp();
+    const service = `bedrock-app-${form.startsWith('--') ? 'preloaded' : 'first-line'}`;
+    const { stdout } = await run(process.execPath, args, {
       timeout: 50_000,
       env: {
         ...process.env,
@@ -125,58 +109,64 @@ it('with the one import, each Bedrock operation is stored once, with its tokens 
         KEY_ID: ACCESS_KEY_ID,
         SECRET: SECRET_ACCESS_KEY,
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-        OTEL_SERVICE_NAME: 'bedrock-app',
+        OTEL_SERVICE_NAME: service,
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'none',
       },
-    },
-  );
-  expect(stdout.trim()).toBe('done');
-  expect(fake.calls().map((c) => c.action)).toEqual([
-    'converse',
-    'converse-stream',
-    'invoke',
-    'invoke-with-response-stream',
-  ]);
+    });
+    expect(stdout.trim()).toBe('done');
+    expect(
+      fake
+        .calls()
+        .slice(-4)
+        .map((c) => c.action),
+    ).toEqual(['converse', 'converse-stream', 'invoke', 'invoke-with-response-stream']);
 
-  const rows = collector.parts.store.db
-    .prepare(
-      `SELECT service, provider, operation, request_model, response_model, input_tokens,
+    const rows = collector.parts.store.db
+      .prepare(
+        `SELECT service, provider, operation, request_model, response_model, input_tokens,
         cache_read_tokens, cache_write_tokens, output_tokens, status, cost_pusd, attributes
-       FROM call_records ORDER BY started_at`,
-    )
-    .all() as Row[];
-  const m = (usd: number) => usd * 1_000_000; // USD per 1M tokens -> pUSD a token
-  const row = (model: string, input: number, output: number, cost: number, cacheRead?: number) => ({
-    service: 'bedrock-app',
-    provider: 'aws.bedrock',
-    operation: 'chat',
-    request_model: model,
-    response_model: null,
-    input_tokens: input,
-    cache_read_tokens: cacheRead ?? null,
-    cache_write_tokens: null,
-    output_tokens: output,
-    status: 'success',
-    cost_pusd: cost,
-  });
-  expect(rows.map(({ attributes: _, ...r }) => r)).toEqual([
-    // The US profile: input 3.3, output 16.5, cache read 0.33 ($/1M).
-    row(
-      'us.anthropic.claude-sonnet-4-6',
-      2100,
-      50,
-      100 * m(3.3) + 50 * m(16.5) + 2000 * m(0.33),
-      2000,
-    ),
-    row('amazon.nova-pro-v1:0', 40, 10, 40 * m(0.8) + 10 * m(3.2)),
-    row('mistral.mistral-7b-instruct-v0:2', 14, 5, 14 * m(0.15) + 5 * m(0.2)),
-    row('meta.llama3-1-8b-instruct-v1:0', 21, 2, 23 * m(0.22)),
-  ]);
-  // The region is kept with each call; the credentials are nowhere.
-  expect(rows.map((r) => JSON.parse(r.attributes ?? '{}')['cloud.region'])).toEqual(
-    Array(4).fill('us-east-1'),
-  );
-  const stored = rows.map((r) => r.attributes ?? '').join('\n');
-  for (const secret of [ACCESS_KEY_ID, SECRET_ACCESS_KEY]) expect(stored).not.toContain(secret);
-});
+       FROM call_records WHERE service = ? ORDER BY started_at`,
+      )
+      .all(service) as Row[];
+    const m = (usd: number) => usd * 1_000_000; // USD per 1M tokens -> pUSD a token
+    const row = (
+      model: string,
+      input: number,
+      output: number,
+      cost: number,
+      cacheRead?: number,
+    ) => ({
+      service,
+      provider: 'aws.bedrock',
+      operation: 'chat',
+      request_model: model,
+      response_model: null,
+      input_tokens: input,
+      cache_read_tokens: cacheRead ?? null,
+      cache_write_tokens: null,
+      output_tokens: output,
+      status: 'success',
+      cost_pusd: cost,
+    });
+    expect(rows.map(({ attributes: _, ...r }) => r)).toEqual([
+      // The US profile: input 3.3, output 16.5, cache read 0.33 ($/1M).
+      row(
+        'us.anthropic.claude-sonnet-4-6',
+        2100,
+        50,
+        100 * m(3.3) + 50 * m(16.5) + 2000 * m(0.33),
+        2000,
+      ),
+      row('amazon.nova-pro-v1:0', 40, 10, 40 * m(0.8) + 10 * m(3.2)),
+      row('mistral.mistral-7b-instruct-v0:2', 14, 5, 14 * m(0.15) + 5 * m(0.2)),
+      row('meta.llama3-1-8b-instruct-v1:0', 21, 2, 23 * m(0.22)),
+    ]);
+    // The region is kept with each call; the credentials are nowhere.
+    expect(rows.map((r) => JSON.parse(r.attributes ?? '{}')['cloud.region'])).toEqual(
+      Array(4).fill('us-east-1'),
+    );
+    const stored = rows.map((r) => r.attributes ?? '').join('\n');
+    for (const secret of [ACCESS_KEY_ID, SECRET_ACCESS_KEY]) expect(stored).not.toContain(secret);
+  },
+);
