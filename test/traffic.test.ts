@@ -236,3 +236,48 @@ describe('examples/traffic against the collector, as docker compose runs them', 
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 });
+
+describe('examples/traffic/alert-receiver.mjs (the stack alert-receiver)', () => {
+  it('prints one line per alert of an Alertmanager webhook message and refuses what is not one', async ({
+    expect,
+  }) => {
+    const port = await freePort();
+    const receiver = await node(
+      ['examples/traffic/alert-receiver.mjs'],
+      { ALERT_RECEIVER_PORT: String(port) },
+      'listening on',
+    );
+    try {
+      // The shape Alertmanager's webhook_configs POST (version 4).
+      const message = {
+        version: '4',
+        status: 'firing',
+        receiver: 'costlens-pages',
+        groupLabels: { alertname: 'CostlensBudgetSpent' },
+        alerts: [
+          {
+            status: 'firing',
+            labels: {
+              alertname: 'CostlensBudgetSpent',
+              severity: 'page',
+              budget: 'marketing-daily',
+            },
+            annotations: { summary: 'Budget marketing-daily is spent: $512.40 of $500' },
+            startsAt: '2026-12-02T10:00:00Z',
+          },
+        ],
+      };
+      const url = `http://127.0.0.1:${port}/costlens/page`;
+      const ok = await fetch(url, { method: 'POST', body: JSON.stringify(message) });
+      expect(ok.status).toBe(200);
+      const bad = await fetch(url, { method: 'POST', body: 'not json' });
+      expect(bad.status).toBe(400);
+      expect(receiver.output()).toContain(
+        '/costlens/page firing: CostlensBudgetSpent (page) Budget marketing-daily is spent: $512.40 of $500',
+      );
+    } finally {
+      receiver.child.kill('SIGTERM');
+      await receiver.exited;
+    }
+  });
+});

@@ -81,8 +81,19 @@ const CALLS = {
       size: '1024x1024',
       quality: 'low',
     }),
-  openaiVideo: () =>
-    openai.videos.create({ model: 'sora-2', prompt: 'Waves', seconds: '4', size: '1280x720' }),
+  // A video is a job: billed for its seconds once a poll sees it completed.
+  openaiVideo: async () => {
+    let video = await openai.videos.create({
+      model: 'sora-2',
+      prompt: 'Waves',
+      seconds: '4',
+      size: '1280x720',
+    });
+    for (let polls = 0; polls < 20 && !['completed', 'failed'].includes(video.status); polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      video = await openai.videos.retrieve(video.id);
+    }
+  },
   anthropicMessage: () =>
     anthropic.messages.create({
       model: 'claude-haiku-4-5',

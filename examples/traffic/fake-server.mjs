@@ -1,7 +1,7 @@
 // The demo's stand-in provider server: examples/all-providers/fake-providers.mjs (OpenAI
 // chat and its stream, Anthropic messages, Gemini generateContent, Workers AI) plus what
 // the demo traffic needs so every dashboard panel has data: OpenAI chat with cached input,
-// embeddings, images and videos, Anthropic with cache reads, Gemini streams and images, and
+// embeddings, images and videos (jobs that end at the second poll), Anthropic with cache reads, Gemini streams and images, and
 // failures on request. Token counts vary a little from call to call, as real ones do.
 //
 //   node examples/traffic/fake-server.mjs    # FAKE_PROVIDERS_HOST (127.0.0.1), FAKE_PROVIDERS_PORT (8080)
@@ -124,17 +124,40 @@ function openaiImages(body) {
 /** A field of a multipart/form-data body (the SDK uploads video requests as forms). */
 const formField = (text, name) => new RegExp(`name="${name}"\\r\\n\\r\\n([^\\r]*)`).exec(text)?.[1];
 
-const openaiVideo = (text) => ({
-  id: `video_${Date.now()}`,
-  object: 'video',
-  model: formField(text, 'model') ?? 'sora-2',
-  status: 'queued',
-  progress: 0,
-  created_at: Math.floor(Date.now() / 1000),
-  size: formField(text, 'size') ?? '720x1280',
-  seconds: formField(text, 'seconds') ?? '4',
-  quality: 'standard',
-});
+/** Sora jobs as the API runs them: queued when asked for, in progress at the first poll, then done. */
+const videoJobs = new Map();
+
+function openaiVideo(text) {
+  const video = {
+    id: `video_${Date.now().toString(36)}_${videoJobs.size}`,
+    object: 'video',
+    model: formField(text, 'model') ?? 'sora-2',
+    status: 'queued',
+    progress: 0,
+    created_at: Math.floor(Date.now() / 1000),
+    size: formField(text, 'size') ?? '720x1280',
+    seconds: formField(text, 'seconds') ?? '4',
+    quality: 'standard',
+  };
+  // Jobs the app never polls again are not kept for ever.
+  if (videoJobs.size >= 1000) videoJobs.delete(videoJobs.keys().next().value);
+  videoJobs.set(video.id, { video, polls: 0 });
+  return video;
+}
+
+function openaiVideoPoll(id) {
+  const job = videoJobs.get(id);
+  if (job === undefined) return undefined;
+  if (job.polls++ === 0) return { ...job.video, status: 'in_progress', progress: 50 };
+  videoJobs.delete(id);
+  return {
+    ...job.video,
+    status: 'completed',
+    progress: 100,
+    completed_at: Math.floor(Date.now() / 1000),
+    error: null,
+  };
+}
 
 function anthropicCached(body) {
   const fresh = between(200, 900);
@@ -236,6 +259,11 @@ function pick(req, path, body, text) {
   if (path === '/openai/v1/images/generations')
     return (res) => sendJson(res, 200, openaiImages(body));
   if (path === '/openai/v1/videos') return (res) => sendJson(res, 200, openaiVideo(text));
+  const poll = /^\/openai\/v1\/videos\/([^/]+)$/.exec(path);
+  if (poll && req.method === 'GET') {
+    const video = openaiVideoPoll(poll[1]);
+    return (res) => (video ? sendJson(res, 200, video) : sendError(res, path, 404));
+  }
   if (path === '/anthropic/v1/messages' && body.model !== 'claude-haiku-4-5')
     return (res) => sendJson(res, 200, anthropicCached(body));
   const [, model, method] = GEMINI.exec(path) ?? [];
@@ -263,8 +291,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = Number(process.env.FAKE_PROVIDERS_PORT ?? 8080);
   const server = await startTrafficFakes({ host, port });
   console.log(`fake providers listening on ${server.url}`);
-  // A container is stopped with SIGTERM: close and end at once (nothing here to flush).
-  for (const signal of ['SIGTERM', 'SIGINT']) {
-    process.once(signal, () => void server.close().then(() => process.exit(0)));
-  }
+  // Stopped with SIGTERM: nothing to flush, end at once.
+  for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.exit(0));
 }
