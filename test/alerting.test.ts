@@ -307,6 +307,11 @@ describe('a budget spent, from the collector to a webhook', () => {
       expect(s!.metric, name).toMatchObject(labels);
       expect(s!.value, name).toBeGreaterThanOrEqual(0);
     }
+    // Month to date counts what Prometheus saw happen: the $7.00 of calls since
+    // its first scrape (about that, should an hour start in between).
+    await prom.waitFor('project:costlens_cost_usd:month_to_date{project="shop"}', (r) =>
+      r.some((x) => Math.abs(x.value - 7) < 0.5),
+    );
     // Of the calls since the first scrape, 1 failed in 3.
     const [ratio] = await prom.waitFor('model:costlens_calls_failed:ratio_rate15m', (r) =>
       r.some((x) => Math.abs(x.value - 1 / 3) < 1e-9),
