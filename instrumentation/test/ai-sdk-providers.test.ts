@@ -1,6 +1,6 @@
 import { createGateway } from '@ai-sdk/gateway';
-import { pusdToUsd } from '@costlens/pricing';
-import { generateText, streamText } from 'ai';
+import { pusdToUsd, usdToPusd } from '@costlens/pricing';
+import { generateImage, generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AiSdkBed, aiSdkTestbed, split, startFakeGateway } from './fake-ai-sdk.js';
 import { message, SONNET_46, streamEvents } from './fake-anthropic.js';
@@ -143,6 +143,40 @@ describe('@ai-sdk/google (Gemini API)', () => {
       'gen_ai.usage.reasoning.output_tokens': 23,
     });
     expect(cost).toBe(pusdToUsd(8 * 300_000 + 143 * 2_500_000));
+  });
+});
+
+describe('@ai-sdk/google images', () => {
+  it("generateImage with a Gemini image model: one call (not its inner language call), the image at its resolution's price", async () => {
+    const r = await generateImage({
+      model: bed.google.image('gemini-3-pro-image-preview'),
+      prompt: 'A lighthouse at dusk',
+      aspectRatio: '16:9',
+      providerOptions: { google: { imageConfig: { imageSize: '2K' } } },
+    });
+    expect(r.images).toHaveLength(1);
+    expect(bed.gg.requests.at(-1)!.path).toMatch(/gemini-3-pro-image-preview:generateContent$/);
+    const span = onlySpan(bed.t);
+    expect(span.name).toBe('image_generation gemini-3-pro-image-preview');
+    const { rest, cost } = split(span);
+    expect(rest).toEqual({
+      'gen_ai.operation.name': 'image_generation',
+      'gen_ai.provider.name': 'gcp.gemini',
+      'costlens.call_type': 'image',
+      'gen_ai.request.model': 'gemini-3-pro-image-preview',
+      ...local(bed.gg.port),
+      'gen_ai.response.model': 'gemini-3-pro-image-preview',
+      'gen_ai.usage.input_tokens': 12,
+      // 20 text tokens and 180 thinking tokens; the image's own tokens are the image's price.
+      'gen_ai.usage.output_tokens': 200,
+      'gen_ai.usage.reasoning.output_tokens': 180,
+      'costlens.image.count': 1,
+      'costlens.image.resolution': '2K',
+      'costlens.aspect_ratio': '16:9',
+      'costlens.retry.count': 0,
+    });
+    // As through @google/genai: the 2K image at $0.134, 12 input tokens at $2/M, 200 output at $12/M.
+    expect(cost).toBe(pusdToUsd(usdToPusd(0.1344) + 12 * 2_000_000 + 200 * 12_000_000));
   });
 });
 

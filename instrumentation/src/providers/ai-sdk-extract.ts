@@ -1,4 +1,4 @@
-import type { Usage } from '@costlens/pricing';
+import { fromGeminiUsage, type Usage } from '@costlens/pricing';
 import type { CallOutcome } from '../types.js';
 import { appendCapped, asNumber, asString, isObject } from '../util.js';
 
@@ -28,6 +28,9 @@ const positive = (v: unknown): number | undefined => {
  */
 export function languageUsage(usage: unknown): Usage {
   const u = obj(usage);
+  // Gemini's own usage says more than the totals: image output tokens apart.
+  const raw = obj(u.raw);
+  if (typeof raw.promptTokenCount === 'number') return fromGeminiUsage(raw);
   const out: Usage = {};
   const set = (key: keyof Usage, v: number | undefined) => {
     if (v !== undefined) (out as Record<string, number>)[key] = v;
@@ -153,14 +156,22 @@ export function embedOutcome(result: unknown): CallOutcome {
   return { usage: tokens === undefined ? {} : { input_tokens: tokens } };
 }
 
-/** The size asked of an image model: `1024x1536`; nothing for `auto`. */
+/**
+ * What an image request asks for: the size (`1024x1536`; nothing for `auto`) and
+ * quality (OpenAI); a Gemini image model's resolution, `imageConfig.imageSize`
+ * (1K unless set), which its price depends on.
+ */
 export function imageRequestUsage(options: unknown, providerKey: string | undefined): Usage {
   const o = obj(options);
   const usage: Usage = {};
   const size = asString(o.size);
   if (size && size !== 'auto') usage.image_size = size;
-  const quality = asString(obj(obj(o.providerOptions)[providerKey ?? '']).quality);
+  const own = obj(obj(o.providerOptions)[providerKey ?? '']);
+  const quality = asString(own.quality);
   if (quality && quality !== 'auto') usage.image_quality = quality;
+  if (providerKey === 'google') {
+    usage.image_resolution = (asString(obj(own.imageConfig).imageSize) ?? '1K').toUpperCase();
+  }
   return usage;
 }
 
@@ -168,16 +179,23 @@ export function imageRequestUsage(options: unknown, providerKey: string | undefi
  * What an image model's `doGenerate` returned: the images, and the text tokens
  * of the prompt when the model reports them (gpt-image-1). Its output tokens are
  * the images themselves, billed per image: they are kept apart, never billed twice.
+ * `modelUsage`: the usage of the language model call the image model made itself.
  */
-export function imageOutcome(result: unknown, providerKey: string | undefined): CallOutcome {
+export function imageOutcome(
+  result: unknown,
+  providerKey: string | undefined,
+  modelUsage?: Usage,
+): CallOutcome {
   const r = obj(result);
-  const usage: Usage = {};
+  // A model that makes images through a language model (Gemini) gave that call's
+  // usage, which tells text, thinking and image tokens apart: it stands for the totals.
+  const usage: Usage = { ...modelUsage };
   if (Array.isArray(r.images)) usage.images = r.images.length;
   const u = obj(r.usage);
   const input = asNumber(u.inputTokens);
   const output = asNumber(u.outputTokens);
-  if (input !== undefined) usage.input_tokens = input;
-  if (output !== undefined) usage.output_image_tokens = output;
+  if (!modelUsage && input !== undefined) usage.input_tokens = input;
+  if (!modelUsage && output !== undefined) usage.output_image_tokens = output;
   // OpenAI says per image what it made (the size and quality `auto` became).
   const images = obj(obj(r.providerMetadata)[providerKey ?? '']).images;
   const first = Array.isArray(images) ? obj(images[0]) : {};

@@ -1,3 +1,4 @@
+import type { Usage } from '@costlens/pricing';
 import { context, diag } from '@opentelemetry/api';
 import { Call, type CallRequest, type CallTracker } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
@@ -11,6 +12,7 @@ import {
   generateOutcome,
   imageOutcome,
   imageRequestUsage,
+  languageUsage,
   newStreamState,
 } from './ai-sdk-extract.js';
 import { aiSdkTarget } from './ai-sdk-names.js';
@@ -191,31 +193,66 @@ function requestOf(
   return request;
 }
 
-function outcomeOf(kind: Kind, model: Model, value: unknown, tracker: CallTracker): CallOutcome {
+function outcomeOf(
+  kind: Kind,
+  model: Model,
+  value: unknown,
+  tracker: CallTracker,
+  innerUsage?: Usage,
+): CallOutcome {
   if (kind === 'embedding') return embedOutcome(value);
-  if (kind === 'image') return imageOutcome(value, optionsKey(model));
+  if (kind === 'image') return imageOutcome(value, optionsKey(model), innerUsage);
   return generateOutcome(value, tracker.config.captureMessageContent);
 }
 
 /**
- * Whether this model call runs inside one costlens records already: a model
- * that delegates to another patched model, or an AI SDK call the app wrapped in
- * `track()`. The outer call is the record; this one runs unobserved.
+ * Image calls whose model makes its images through a language model of its own
+ * (Gemini's image models call `GoogleLanguageModel.doGenerate`): that inner
+ * call's usage, which keeps text, thinking and image tokens apart.
  */
-const insideRecordedCall = () => Call.active() !== undefined;
+const imageCalls = new WeakMap<Call, { usage?: Usage }>();
+
+/**
+ * A model call inside one costlens records already: a model that delegates to
+ * another patched model, or an AI SDK call the app wrapped in `track()`. The
+ * outer call is the record; this one runs unobserved (an image model's inner
+ * language call only hands its usage to the image call).
+ */
+function nested(original: AnyFunction, self: Model, args: unknown[]): unknown {
+  const outer = Call.active();
+  if (!outer) return undefined;
+  const image = imageCalls.get(outer);
+  const result = original.apply(self, args);
+  if (image) {
+    Promise.resolve(result).then(
+      (value) => {
+        image.usage = languageUsage(isObject(value) ? value.usage : undefined);
+      },
+      () => {},
+    );
+  }
+  return result;
+}
 
 /** `doGenerate` (language or image) and `doEmbed`: one call, ended when the result arrives. */
 function wrapResult(kit: PatchKit, kind: Kind) {
   return (original: AnyFunction): AnyFunction =>
     function observedModelCall(this: Model, ...args: unknown[]) {
       const tracker = kit.tracker();
-      if (!tracker || insideRecordedCall()) return original.apply(this, args);
+      if (!tracker) return original.apply(this, args);
+      if (Call.active()) return nested(original, this, args);
       return runCall(
         tracker,
         () => requestOf(this, kind, args[0], tracker),
-        () => original.apply(this, args),
+        () => {
+          // Runs in the new call's context: the call is the active one.
+          const call = kind === 'image' ? Call.active() : undefined;
+          if (call) imageCalls.set(call, {});
+          return original.apply(this, args);
+        },
         (call, value) => {
-          call.update(outcomeOf(kind, this, value, tracker));
+          const inner = kind === 'image' ? imageCalls.get(call)?.usage : undefined;
+          call.update(outcomeOf(kind, this, value, tracker, inner));
           call.end();
         },
       );
@@ -230,7 +267,8 @@ function wrapStream(kit: PatchKit) {
   return (original: AnyFunction): AnyFunction =>
     function observedDoStream(this: Model, ...args: unknown[]) {
       const tracker = kit.tracker();
-      if (!tracker || insideRecordedCall()) return original.apply(this, args);
+      if (!tracker) return original.apply(this, args);
+      if (Call.active()) return nested(original, this, args);
       let call: Call;
       try {
         call = tracker.start(requestOf(this, 'language', args[0], tracker, true));
