@@ -111,6 +111,7 @@ export class Call {
     if (outcome.aspectRatio !== undefined) o.aspectRatio = outcome.aspectRatio;
     if (outcome.outputPath !== undefined) o.outputPath = outcome.outputPath;
     if (outcome.completion !== undefined) o.completion = outcome.completion;
+    if (outcome.reportedCostPusd !== undefined) o.reportedCostPusd = outcome.reportedCostPusd;
   }
 
   /** One more attempt at the request (the SDK or the caller retried). */
@@ -298,6 +299,19 @@ export class Call {
       };
     }
     if (this.unpricedBecause !== undefined) return unpriced(this.unpricedBecause);
+    // What the provider charged is the cost; the catalogue's price is only an estimate of it.
+    const reported = this.outcome.reportedCostPusd;
+    if (reported !== undefined) {
+      const usd = pusdToUsd(reported);
+      return {
+        attributes: {
+          [S.ATTR_COSTLENS_COST_USD]: usd,
+          [S.ATTR_GEN_AI_USAGE_COST]: usd,
+          [S.ATTR_COSTLENS_PRICING_SOURCE]: 'provider',
+        },
+        costPusd: reported,
+      };
+    }
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
     if (!USAGE_COUNTS.some((k) => typeof u[k] === 'number')) {

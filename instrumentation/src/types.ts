@@ -53,6 +53,11 @@ export interface CallOutcome {
   outputPath?: string;
   /** The model's output, recorded only when content capture is on. */
   completion?: unknown;
+  /**
+   * What the provider says the call cost, in pUSD (OpenRouter's `usage.cost`):
+   * what was charged, so it is used ahead of the catalogue's price.
+   */
+  reportedCostPusd?: number;
 }
 
 /** What `track()` needs to know about a call made with any client. */

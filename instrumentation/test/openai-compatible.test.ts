@@ -268,7 +268,41 @@ describe('the openai SDK at another provider', () => {
     });
   });
 
-  it('prices an OpenRouter stream with OpenRouter’s price for the vendor/model id', async () => {
+  /** What OpenRouter said it charged (OPENROUTER_USAGE.cost), as the span says it. */
+  const openRouterCost = {
+    'costlens.cost.usd': 0.000219,
+    'gen_ai.usage.cost': 0.000219,
+    'costlens.pricing.source': 'provider',
+  };
+
+  it('an OpenRouter completion costs what OpenRouter says it charged', async () => {
+    t.reset();
+    server.usage = OPENROUTER_USAGE;
+    try {
+      await clientOf('https://openrouter.ai/api/v1').chat.completions.create({
+        model: 'anthropic/claude-3.5-sonnet',
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+    } finally {
+      server.usage = USAGE;
+    }
+    const a = onlySpan(t).attributes;
+    // Not the catalogue's list price: OpenRouter's own figure, with no breakdown.
+    expect(listPrice('openrouter', 'anthropic/claude-3.5-sonnet')['costlens.cost.usd']).not.toBe(
+      0.000219,
+    );
+    expect(a).toMatchObject({ ...usageAttributes, ...openRouterCost });
+    expect(a['costlens.cost.breakdown']).toBeUndefined();
+    // The cost counter adds the same figure (the first call of this provider and model).
+    const points = (await t.metrics())
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+      .filter((m) => m.descriptor.name === 'costlens.client.cost')
+      .flatMap((m) => m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[])
+      .filter((p) => p.attributes['gen_ai.request.model'] === 'anthropic/claude-3.5-sonnet');
+    expect(points.map((p) => p.value)).toEqual([0.000219]);
+  });
+
+  it('an OpenRouter stream costs what its usage chunk says was charged', async () => {
     t.reset();
     server.usage = OPENROUTER_USAGE;
     try {
@@ -298,8 +332,36 @@ describe('the openai SDK at another provider', () => {
       'gen_ai.response.id': 'gen-1733-stream',
       'gen_ai.response.finish_reasons': ['stop'],
       ...usageAttributes,
-      ...listPrice('openrouter', 'anthropic/claude-3.5-sonnet'),
+      ...openRouterCost,
     });
+  });
+
+  it('an OpenRouter answer without a cost is priced with OpenRouter’s list price', async () => {
+    t.reset();
+    const stream = await clientOf('https://openrouter.ai/api/v1').chat.completions.create({
+      model: 'anthropic/claude-3.5-sonnet',
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
+    for await (const _ of stream);
+    const [span] = await waitForSpans(t, 1);
+    expect(span!.attributes).toMatchObject(listPrice('openrouter', 'anthropic/claude-3.5-sonnet'));
+  });
+
+  it('a cost in the usage of another provider is not taken for what was charged', async () => {
+    t.reset();
+    server.usage = OPENROUTER_USAGE;
+    try {
+      await clientOf('https://api.together.xyz/v1').chat.completions.create({
+        model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
+        messages: [],
+      });
+    } finally {
+      server.usage = USAGE;
+    }
+    expect(onlySpan(t).attributes).toMatchObject(
+      listPrice('together_ai', 'meta-llama/Llama-3.3-70B-Instruct-Turbo'),
+    );
   });
 
   it('prices an OpenAI model behind an unknown public gateway at OpenAI’s price', async () => {

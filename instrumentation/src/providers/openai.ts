@@ -6,7 +6,7 @@ import type { CallOutcome } from '../types.js';
 import { asString, isObject, serverOf, streamTextLimit } from '../util.js';
 import { VideoJobError } from '../video-jobs.js';
 import { observeSdkStream, runCall, whenRead } from '../wrap.js';
-import { providerOfEndpoint } from './openai-endpoints.js';
+import { openRouterCostPusd, providerOfEndpoint } from './openai-endpoints.js';
 import {
   accumulateChatChunk,
   chatCompletionOutcome,
@@ -90,25 +90,45 @@ const chatCreate: Observe = (resource, tracker, body, send) => {
   const addUsage =
     stream && tracker.config.requestStreamUsage && options?.include_usage === undefined;
   const sent = addUsage ? { ...body, stream_options: { ...options, include_usage: true } } : body;
+  // OpenRouter says in the usage what it charged: that is the call's cost.
+  let reportsCost = false;
   return runCall(
     tracker,
-    () => requestOf(resource, body, 'chat', 'text', { stream, prompt: body.messages }),
+    () => {
+      const request = requestOf(resource, body, 'chat', 'text', { stream, prompt: body.messages });
+      reportsCost = request.provider === 'openrouter';
+      return request;
+    },
     () => send(sent),
     (call, value) => {
       if (!stream) {
-        call.update(chatCompletionOutcome(value));
+        const outcome = chatCompletionOutcome(value);
+        if (reportsCost) outcome.reportedCostPusd = reportedCost(value);
+        call.update(outcome);
         call.end();
         return;
       }
       const state = newChatStreamState(streamTextLimit(tracker.config));
+      let cost: number | undefined;
       observeSdkStream(value, call, {
-        onChunk: (chunk) => accumulateChatChunk(state, chunk),
-        outcome: () => chatStreamOutcome(state),
+        onChunk: (chunk) => {
+          accumulateChatChunk(state, chunk);
+          if (reportsCost) cost = reportedCost(chunk) ?? cost;
+        },
+        outcome: () => {
+          const outcome = chatStreamOutcome(state);
+          if (cost !== undefined) outcome.reportedCostPusd = cost;
+          return outcome;
+        },
         hide: addUsage ? isUsageOnlyChunk : undefined,
       });
     },
   );
 };
+
+/** OpenRouter's cost from the `usage` of a completion or of a stream's usage chunk. */
+const reportedCost = (value: unknown): number | undefined =>
+  isObject(value) ? openRouterCostPusd(value.usage) : undefined;
 
 const responsesCreate: Observe = (resource, tracker, body, send) => {
   const stream = body.stream === true;
