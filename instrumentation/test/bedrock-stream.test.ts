@@ -168,6 +168,25 @@ describe('ConverseStream', () => {
     expect(span!.attributes['error.type']).toBe((err as Error).constructor.name);
   });
 
+  it('a stream the app never reads ends after the idle time, marked idle, with what it said (nothing)', async () => {
+    t.instrumentation.setConfig({ streamIdleMs: 100 });
+    try {
+      server.reply({ frames: converseStreamFrames() });
+      const out = await converseStream('amazon.nova-pro-v1:0');
+      expect(out.stream).toBeDefined();
+      const [span] = await waitForSpans(t, 1, 2000);
+      expect(split(span!).rest).toEqual({
+        ...base('amazon.nova-pro-v1:0'),
+        'costlens.stream.state': 'idle',
+        'costlens.retry.count': 0,
+        'costlens.cost.unpriced': true,
+        'costlens.cost.unpriced_reason': 'the response reported no usage',
+      });
+    } finally {
+      t.instrumentation.setConfig({});
+    }
+  });
+
   it('an exception frame mid-stream (throttlingException) reaches the caller and the span as error.type', async () => {
     const frames = converseStreamFrames({ chunks: ['a'] }).slice(0, 2);
     server.reply({

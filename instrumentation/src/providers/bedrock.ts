@@ -117,6 +117,8 @@ function observeStream<T>(
       );
     },
   });
+  // Never iterated, or dropped: the call still ends (released or idle).
+  call.holdUntilRead(s as object, () => observer.outcome());
 }
 
 /** An iterator whose end, after the signal fired, fails the call (the caller still sees the end). */
