@@ -11,6 +11,12 @@ const TITLE = {
   pricing: 'costlens pricing: the price catalogue\n',
   'pricing list': 'costlens pricing list: what the price catalogue knows\n',
   'pricing update': 'costlens pricing update: rebuild the catalogue from newer price sources\n',
+  recompute: "costlens recompute: re-price stored calls with today's prices\n",
+  export: 'costlens export: the stored calls as CSV or NDJSON\n',
+  db: "costlens db: the collector's database\n",
+  'db info': 'costlens db info: the database at a glance\n',
+  'db clear': 'costlens db clear: delete the calls before a time\n',
+  'db vacuum': 'costlens db vacuum: give the space of deleted calls back\n',
 };
 
 describe('costlens help', () => {
@@ -32,12 +38,21 @@ describe('costlens help', () => {
     [['help', 'pricing'], 'pricing'],
     [['help', 'pricing', 'list'], 'pricing list'],
     [['help', 'pricing', 'update'], 'pricing update'],
+    [['help', 'recompute'], 'recompute'],
+    [['export', '--help'], 'export'],
+    [['help', 'export'], 'export'],
+    [['db', '--help'], 'db'],
+    [['help', 'db'], 'db'],
+    [['db', 'info', '--help'], 'db info'],
+    [['help', 'db', 'clear'], 'db clear'],
+    [['db', 'clear', '--before', '2026-06-01', '-h'], 'db clear'],
+    [['db', 'help', 'vacuum'], 'db vacuum'],
   ] as const)('%j prints the usage of %s and exits 0', async (argv, command) => {
     const r = await runCli(...argv);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith(TITLE[command])).toBe(true);
-    if (command !== 'costlens' && command !== 'pricing') {
+    if (command !== 'costlens' && command !== 'pricing' && command !== 'db') {
       expect(r.stdout).toContain(`\nUsage: costlens ${command} `);
     }
   });
@@ -60,6 +75,27 @@ describe('costlens help', () => {
     ])
       expect(options(update)).toContain(o);
     expect((await runCli('--help')).stdout).toContain('--debug');
+  });
+
+  it('lists every command in the overview, and each one has its help', async () => {
+    const overview = (await runCli('--help')).stdout;
+    const listed = [...overview.matchAll(/^ {2}([a-z]+(?: [a-z]+)?) {2,}/gm)].map((m) => m[1]!);
+    expect(listed).toEqual([
+      'start',
+      'price',
+      'pricing list',
+      'pricing update',
+      'recompute',
+      'export',
+      'db info',
+      'db clear',
+      'db vacuum',
+    ]);
+    for (const command of listed) {
+      const r = await runCli('help', ...command.split(' '));
+      expect(r.code).toBe(0);
+      expect(r.stdout.startsWith(TITLE[command as keyof typeof TITLE])).toBe(true);
+    }
   });
 
   it('prints the overview and exits 2 when no command is given', async () => {

@@ -1,4 +1,14 @@
 import { readFileSync } from 'node:fs';
+import {
+  DB_CLEAR_HELP,
+  DB_HELP,
+  DB_INFO_HELP,
+  DB_VACUUM_HELP,
+  dbClear,
+  dbInfo,
+  dbVacuum,
+} from './db.js';
+import { EXPORT_HELP, exportCommand } from './export.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { PRICE_HELP, priceCommand } from './price.js';
 import {
@@ -21,7 +31,11 @@ Commands:
   pricing list     what the price catalogue knows
   pricing update   rebuild the catalogue from newer price sources
   recompute        re-price stored calls with today's prices and overrides
-  help <command>   a command's options, like 'costlens <command> --help'
+  export           the stored calls as CSV or NDJSON, to stdout or a file
+  db info          the database: path, size, schema, calls, rollups, retention
+  db clear         delete the calls that started before a time
+  db vacuum        give the space of deleted calls back to the file system
+  help <command>   a command's options, like 'costlens help db clear'
 
 Options:
   -h, --help       the usage of costlens, or of the command it follows
@@ -41,6 +55,15 @@ const COMMANDS: Record<string, Command> = {
   start: { help: START_HELP, run: startCommand },
   price: { help: PRICE_HELP, run: priceCommand },
   recompute: { help: RECOMPUTE_HELP, run: recomputeCommand },
+  export: { help: EXPORT_HELP, run: exportCommand },
+  db: {
+    help: DB_HELP,
+    subcommands: {
+      info: { help: DB_INFO_HELP, run: dbInfo },
+      clear: { help: DB_CLEAR_HELP, run: dbClear },
+      vacuum: { help: DB_VACUUM_HELP, run: dbVacuum },
+    },
+  },
   pricing: {
     help: PRICING_HELP,
     subcommands: {
