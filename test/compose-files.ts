@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,3 +107,39 @@ export function dockerfile(): { stages: Stage[] } {
 export const json = (s: string | undefined) => JSON.parse(s ?? '[]') as string[];
 export const runs = (stage: Stage) =>
   stage.lines.filter(([i]) => i === 'RUN').flatMap(([, r]) => r.split('&&').map((c) => c.trim()));
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `node ARGS` from the repository root; resolves once its output contains `ready` (if given). */
+export async function node(
+  args: string[],
+  env: Record<string, string>,
+  ready?: string,
+): Promise<Proc> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (ready !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 20_000);
+      child.stdout!.on('data', () => {
+        if (out.includes(ready)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then((code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
+    });
+  }
+  return { child, output: () => out, exited };
+}

@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { freePort } from './collector-process.js';
+import { node, type Proc } from './compose-files.js';
 
 // The demo stack of docker-compose.yml, as processes on loopback: the fake provider server
 // (examples/traffic/fake-server.mjs, the `fake-providers` service), the real `costlens start`
@@ -17,41 +16,8 @@ import { freePort } from './collector-process.js';
 // The app loads the OpenTelemetry SDK and three AI SDKs: a few seconds of CPU on a busy machine.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INGEST_KEY = 'ingest-7f3a9c2e5b8d41f6a0c3';
 const READ_KEY = 'read-2b6e8f1a4c7d903e5f1b';
-
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** Runs `node ARGS` from the repository root; resolves once its output contains `ready` (if given). */
-async function node(args: string[], env: Record<string, string>, ready?: string): Promise<Proc> {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (ready !== undefined) {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 20_000);
-      child.stdout!.on('data', () => {
-        if (out.includes(ready)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void exited.then((code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
-    });
-  }
-  return { child, output: () => out, exited };
-}
 
 let fake: Proc;
 let collector: Proc;

@@ -1,0 +1,196 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it, vi } from 'vitest';
+import { freePort } from './collector-process.js';
+import {
+  env,
+  filled,
+  node,
+  type Obj,
+  type Proc,
+  portsOf,
+  ROOT,
+  services,
+} from './compose-files.js';
+import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js';
+
+// `docker compose up` without Docker: every service of docker-compose.yml as a process on
+// loopback, started with the command, environment and files the compose file gives it.
+// Only what a container would have differently is changed: each `service:port` becomes
+// 127.0.0.1 and a free port, the read-key secret a temp file, and Prometheus' and
+// Alertmanager's intervals seconds instead of minutes so the test takes seconds. Then the
+// demo's calls reach the collector, Prometheus scrapes it with the read key and evaluates
+// the rules, and an alert goes through Alertmanager to the alert receiver.
+
+vi.setConfig({ testTimeout: 120_000 });
+
+const temp = () => mkdtempSync(join(tmpdir(), 'costlens-stack-'));
+const procs: Proc[] = [];
+let prometheus: RunningPrometheus | undefined;
+let alertmanager: ChildProcess | undefined;
+
+afterAll(async () => {
+  await prometheus?.close();
+  for (const p of [...procs, ...(alertmanager ? [{ child: alertmanager }] : [])]) {
+    if (p.child.exitCode !== null) continue;
+    const gone = new Promise((resolve) => p.child.once('exit', resolve));
+    p.child.kill('SIGKILL');
+    await gone;
+  }
+});
+
+/** `service:port` of every service, and where it listens in this test. */
+async function addresses(): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  for (const name of Object.keys(services))
+    for (const port of portsOf(name)) map.set(`${name}:${port}`, `127.0.0.1:${await freePort()}`);
+  return map;
+}
+const local = (text: string, map: Map<string, string>) =>
+  [...map].reduce((t, [from, to]) => t.split(from).join(to), text);
+const portOf = (map: Map<string, string>, key: string) => map.get(key)!.split(':')[1]!;
+
+/** A service's environment with its ${VAR}s filled and its service addresses made local. */
+const environment = (service: string, map: Map<string, string>) =>
+  Object.fromEntries(
+    Object.entries(filled(env(service))).map(([k, v]) => [k, local(String(v), map)]),
+  );
+
+async function startAlertmanager(config: string, address: string): Promise<void> {
+  const dir = temp();
+  writeFileSync(join(dir, 'alertmanager.yml'), config);
+  let out = '';
+  alertmanager = spawn(
+    '/usr/bin/prometheus-alertmanager',
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=${address}`,
+      '--cluster.listen-address=',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  alertmanager.stderr!.on('data', (d) => (out = (out + d).slice(-10_000)));
+  alertmanager.once('error', (e) => {
+    out += `\ncould not start (apt-get install prometheus-alertmanager): ${e.message}`;
+  });
+  for (let i = 0; i < 150; i++) {
+    const ok = await fetch(`http://${address}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (alertmanager.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`alertmanager did not start: ${out}`);
+}
+
+describe('docker-compose.yml as processes', () => {
+  it('the demo is scraped with the read key, the rules evaluate, and an alert reaches the alert receiver', async ({
+    expect,
+  }) => {
+    const map = await addresses();
+    const command = (s: string) => (services[s].command ?? []) as string[];
+
+    const receiver = await node(
+      command('alert-receiver').slice(1),
+      {
+        ...environment('alert-receiver', map),
+        ALERT_RECEIVER_HOST: '127.0.0.1',
+        ALERT_RECEIVER_PORT: portOf(map, 'alert-receiver:9000'),
+      },
+      'listening on',
+    );
+    procs.push(receiver);
+    const fake = await node(
+      command('fake-providers').slice(1),
+      {
+        ...environment('fake-providers', map),
+        FAKE_PROVIDERS_HOST: '127.0.0.1',
+        FAKE_PROVIDERS_PORT: portOf(map, 'fake-providers:8080'),
+      },
+      'listening on',
+    );
+    procs.push(fake);
+
+    // The collector: the image's entry point and the compose command, its config file
+    // through the mount, the keys from the environment; loopback, a temp database.
+    const collectorEnv = environment('collector', map);
+    const args = command('collector').map((a) =>
+      a === '/etc/costlens/costlens.yaml' ? join(ROOT, 'examples/traffic/costlens.yaml') : a,
+    );
+    const collector = await node(
+      ['collector/bin/costlens.js', ...args],
+      {
+        ...collectorEnv,
+        COSTLENS_HOST: '127.0.0.1',
+        COSTLENS_PORT: portOf(map, 'collector:4318'),
+        COSTLENS_DB: join(temp(), 'costlens.db'),
+      },
+      'listening on',
+    );
+    procs.push(collector);
+
+    const amConfig = local(readFileSync(join(ROOT, 'alertmanager/alertmanager.yml'), 'utf8'), map);
+    await startAlertmanager(
+      amConfig.replace(/group_wait: \w+/, 'group_wait: 1s'),
+      map.get('alertmanager:9093')!,
+    );
+
+    // Prometheus reads the read key from the secret file compose mounts.
+    const secrets = temp();
+    const readKey = collectorEnv.COSTLENS_READ_KEYS!;
+    writeFileSync(join(secrets, 'costlens_read_key'), readKey);
+    const promConfig = local(readFileSync(join(ROOT, 'prometheus/prometheus.yml'), 'utf8'), map)
+      .replace('/run/secrets/costlens_read_key', join(secrets, 'costlens_read_key'))
+      .replace(/^( {2}- )(rules\/)/gm, `$1${join(ROOT, 'prometheus')}/$2`)
+      .replace(/scrape_interval: \w+/, 'scrape_interval: 1s')
+      .replace(/evaluation_interval: \w+/, 'evaluation_interval: 1s');
+    expect(promConfig).toContain(join(secrets, 'costlens_read_key'));
+    prometheus = await startPrometheus({ config: promConfig });
+
+    const demo = await node(
+      ['--import', '@costlens/instrumentation/register', 'examples/traffic/app.mjs'],
+      {
+        ...environment('demo', map),
+        TRAFFIC_CALLS_PER_SECOND: '10',
+        TRAFFIC_DURATION_SECONDS: '4',
+      },
+    );
+    procs.push(demo);
+    expect(await demo.exited, demo.output()).toBe(0);
+
+    const up = await prometheus.waitFor('up{job="costlens"}', (s) => s[0]?.value === 1, 20_000);
+    expect(up).toHaveLength(1);
+    const projects = await prometheus.waitFor(
+      'sum by (project) (costlens_calls_total)',
+      (s) => s.length === 4,
+      20_000,
+    );
+    expect(projects.map((s) => s.metric.project).sort()).toEqual([
+      'marketing',
+      'research',
+      'search',
+      'support-bot',
+    ]);
+    // A recording rule of prometheus/rules, from the demo's spend.
+    await prometheus.waitFor(
+      'provider_model_project:costlens_cost_usd:increase1h',
+      (s) => s.length > 0,
+      20_000,
+    );
+
+    // The demo's unknown model fires CostlensUnpricedCalls (a ticket), through Alertmanager.
+    const deadline = Date.now() + 45_000;
+    while (!receiver.output().includes('CostlensUnpricedCalls') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(receiver.output()).toMatch(
+      /\/costlens\/ticket firing: CostlensUnpricedCalls \(ticket\) Calls to acme-support-llm have no price/,
+    );
+    const alerts = await prometheus.api<{ alerts: Obj[] }>('alerts');
+    expect(alerts.alerts.map((a) => a.labels.alertname)).toContain('CostlensUnpricedCalls');
+  });
+});
