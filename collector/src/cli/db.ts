@@ -202,10 +202,16 @@ export async function dbClear(args: string[], io: Io): Promise<number> {
         await turn();
         if (stop()) return true;
       }
+      const rollupProgress = new Progress(io.stderr, {
+        verb: 'deleted',
+        unit: 'rollup rows',
+        quiet: v.quiet,
+      });
       for (;;) {
         const deleted = queries.deleteRollupsBefore(before);
         if (deleted === null) break;
         rollupRows += deleted;
+        rollupProgress.update(rollupRows, Math.max(planned.rollup_rows, rollupRows));
         await turn();
         if (stop()) return true;
       }
