@@ -5,6 +5,7 @@ import * as googlePkg from '@ai-sdk/google';
 import * as openaiPkg from '@ai-sdk/openai';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as openai6Pkg from 'ai6-openai';
+import type { CostlensInstrumentationConfig } from '../src/types.js';
 import { type FakeAnthropic, startFakeAnthropic } from './fake-anthropic.js';
 import { type FakeGoogle, startFakeGoogle } from './fake-google.js';
 import { API_KEY, CHAT_COMPLETION, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
@@ -38,18 +39,15 @@ export interface AiSdkBed {
 
 export const GOOGLE_KEY = 'AIzaSyTest0123456789abcdefghijklmnop';
 
-export async function aiSdkTestbed(): Promise<AiSdkBed> {
+export async function aiSdkTestbed(config: CostlensInstrumentationConfig = {}): Promise<AiSdkBed> {
   const [oa, an, gg] = await Promise.all([
     startFakeOpenAI(),
     startFakeAnthropic(),
     startFakeGoogle(),
   ]);
-  const t = setupTelemetry(
-    {},
-    {
-      aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg, gatewayPkg, bedrockPkg],
-    },
-  );
+  const t = setupTelemetry(config, {
+    aiSdk: [openaiPkg, openai6Pkg, anthropicPkg, googlePkg, gatewayPkg, bedrockPkg],
+  });
   const closeAll = async () => {
     await Promise.all([oa.close(), an.close(), gg.close()]);
   };
