@@ -1,4 +1,7 @@
+import * as openaiPkg from '@ai-sdk/openai';
 import { describe, expect, it } from 'vitest';
+import { Patcher } from '../src/patcher.js';
+import { patchAiSdkProvider } from '../src/providers/ai-sdk.js';
 import {
   accumulatePart,
   generateOutcome,
@@ -211,5 +214,42 @@ describe('results and stream parts', () => {
         image_quality: 'high',
       },
     });
+  });
+});
+
+describe('finding the model classes of a provider package', () => {
+  const proto = (o: object) => Object.getPrototypeOf(o) as Record<string, unknown>;
+
+  it('a package that exports only its factory is probed through it; restore puts the methods back', () => {
+    const chat = proto(openaiPkg.createOpenAI({ apiKey: 'sk-x' }).chat('gpt-4o-mini'));
+    const embedding = proto(openaiPkg.createOpenAI({ apiKey: 'sk-x' }).embedding('e'));
+    const before = [chat.doGenerate, chat.doStream, embedding.doEmbed];
+    const patcher = new Patcher();
+    patchAiSdkProvider(
+      { createOpenAI: openaiPkg.createOpenAI },
+      { patcher, tracker: () => undefined },
+    );
+    expect(chat.doGenerate).not.toBe(before[0]);
+    expect(chat.doStream).not.toBe(before[1]);
+    expect(embedding.doEmbed).not.toBe(before[2]);
+    patcher.restore();
+    expect([chat.doGenerate, chat.doStream, embedding.doEmbed]).toEqual(before);
+  });
+
+  it('models of a specification it does not know are left alone', () => {
+    class FutureModel {
+      readonly specificationVersion = 'v9';
+      readonly provider = 'future.chat';
+      async doGenerate() {
+        return {};
+      }
+    }
+    const original = FutureModel.prototype.doGenerate;
+    const patcher = new Patcher();
+    patchAiSdkProvider(
+      { future: { languageModel: () => new FutureModel() } },
+      { patcher, tracker: () => undefined },
+    );
+    expect(FutureModel.prototype.doGenerate).toBe(original);
   });
 });

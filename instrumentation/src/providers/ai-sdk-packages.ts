@@ -11,4 +11,5 @@ export const AI_SDK_PACKAGES = [
   '@ai-sdk/xai',
   '@ai-sdk/groq',
   '@ai-sdk/deepseek',
+  '@ai-sdk/openai-compatible',
 ];
