@@ -99,4 +99,33 @@ describe('@ai-sdk/amazon-bedrock', () => {
     });
     expect(cost).toBe(pusdToUsd(25 * NOVA_PRO.input + 9 * NOVA_PRO.output));
   });
+
+  it('the metrics: tokens, calls and cost under the provider and model of each call', async () => {
+    const all = (await bed.t.metrics()).flatMap((rm) => rm.scopeMetrics.flatMap((m) => m.metrics));
+    const byName = (n: string) => all.find((m) => m.descriptor.name === n)!;
+    const calls = byName('costlens.client.calls').dataPoints;
+    expect(calls.map((p) => [p.attributes['gen_ai.provider.name'], p.value])).toEqual([
+      ['aws.bedrock', 2],
+    ]);
+    const input = byName('gen_ai.client.token.usage').dataPoints.find(
+      (p) => p.attributes['gen_ai.token.type'] === 'input',
+    )!;
+    expect(input.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'aws.bedrock',
+      'gen_ai.request.model': 'amazon.nova-pro-v1:0',
+    });
+    expect((input.value as { sum: number }).sum).toBe(600 + 25);
+    const cost = byName('costlens.client.cost').dataPoints;
+    expect(cost.reduce((sum, p) => sum + Number(p.value), 0)).toBeCloseTo(
+      pusdToUsd(
+        100 * NOVA_PRO.input +
+          500 * NOVA_PRO.cacheRead +
+          20 * NOVA_PRO.output +
+          25 * NOVA_PRO.input +
+          9 * NOVA_PRO.output,
+      ),
+      12,
+    );
+  });
 });
