@@ -159,3 +159,48 @@ describe.each([
     for (const r of streamed) expect(r.ttft_ms).toBeGreaterThan(0);
   });
 });
+
+describe('the provider of an AI SDK span', () => {
+  const providerOfSpan = (attributes: Record<string, unknown>) =>
+    recordsOfRequest(
+      {
+        resourceSpans: [
+          {
+            resource: {},
+            scopes: [
+              {
+                name: 'ai',
+                spans: [
+                  {
+                    traceId: '5b8efff798038103d269b633813fc60c',
+                    spanId: 'eee19b7ec3c1b174',
+                    name: 'ai.generateText.doGenerate',
+                    startTimeUnixNano: 1_764_000_000_000_000_000n,
+                    endTimeUnixNano: 1_764_000_001_000_000_000n,
+                    attributes: {
+                      'ai.operationId': 'ai.generateText.doGenerate',
+                      'ai.model.id': 'some-model',
+                      ...attributes,
+                    },
+                    status: { code: 0, message: '' },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      { catalogue },
+    ).records[0]!.provider;
+
+  it('is the vendor of ai.model.provider, not the API name the ai.* spans copy to gen_ai.system', () => {
+    const same = 'openai.responses';
+    expect(providerOfSpan({ 'ai.model.provider': same, 'gen_ai.system': same })).toBe('openai');
+    expect(providerOfSpan({ 'ai.model.provider': 'google.vertex.chat' })).toBe('gcp.vertex_ai');
+  });
+
+  it('is gen_ai.provider.name when an instrumentation names it', () => {
+    const attrs = { 'ai.model.provider': 'gateway', 'gen_ai.provider.name': 'aws.bedrock' };
+    expect(providerOfSpan(attrs)).toBe('aws.bedrock');
+  });
+});

@@ -87,18 +87,21 @@ export function callTypeOf(a: Attrs, operation: string | null): CallType {
 
 /**
  * `openai.chat`, `google.generative-ai`, `GOOGLE`... -> the conventions' provider
- * names. The AI SDK's `ai.model.provider` (`openai.responses`) is read first: its
- * ai.* spans copy that same text into gen_ai.system, where the API's name is noise.
+ * names. The current conventions' gen_ai.provider.name first; then the AI SDK's
+ * `ai.model.provider` (`openai.responses`), read before gen_ai.system because the
+ * AI SDK's ai.* spans copy that same text there, where the API's name is noise.
  */
 export function providerOf(a: Attrs): string | null {
+  const named = str(a, 'gen_ai.provider.name');
+  if (named !== null) return normalizeProvider(named);
   const vercel = str(a, 'ai.model.provider');
   if (vercel !== null) {
     const [vendor = '', api = ''] = vercel.toLowerCase().split('.');
     if (vendor === 'google') return api.startsWith('vertex') ? 'gcp.vertex_ai' : 'gcp.gemini';
     return normalizeProvider(vendor);
   }
-  const named = str(a, 'gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system');
-  return named === null ? null : normalizeProvider(named);
+  const older = str(a, 'gen_ai.system', 'llm.provider', 'llm.system');
+  return older === null ? null : normalizeProvider(older);
 }
 
 /**
