@@ -129,6 +129,11 @@ const KINDS: Record<string, (r: Row) => boolean> = {
     r.request_model === 'gpt-image-1' && r.call_type === 'image' && r.image_count === 1,
   geminiImage: (r) =>
     r.request_model === 'gemini-2.5-flash-image' && r.call_type === 'image' && r.image_count === 1,
+  veoVideo: (r) =>
+    r.provider === 'gcp.vertex_ai' &&
+    r.call_type === 'video' &&
+    r.video_seconds === 8 &&
+    (r.cost_usd ?? 0) > 0,
   openaiVideo: (r) =>
     r.request_model === 'sora-2' && r.call_type === 'video' && r.video_seconds === 4,
 };
@@ -156,7 +161,7 @@ describe('examples/traffic against the collector, as docker compose runs them', 
     );
     expect(new Set(stored.map((r) => r.user)).size).toBeGreaterThanOrEqual(5);
     expect(new Set(stored.map((r) => r.provider))).toEqual(
-      new Set(['openai', 'anthropic', 'gcp.gemini']),
+      new Set(['openai', 'anthropic', 'gcp.gemini', 'gcp.vertex_ai']),
     );
     // Priced from the catalogue: every success but the unknown model costs something,
     // a failure is not billed, the unknown model is unpriced (null), never $0.
@@ -177,6 +182,7 @@ describe('examples/traffic against the collector, as docker compose runs them', 
       /^costlens_calls_total\{[^}]*status="error"/m,
       /^costlens_images_total\{[^}]*provider="gcp\.gemini"/m,
       /^costlens_video_seconds_total\{[^}]*model="sora-2"/m,
+      /^costlens_video_seconds_total\{[^}]*resolution="1080p",audio="true"\} [1-9]\d*$/m,
       /^costlens_tokens_total\{[^}]*token_type="cache_read"/m,
       /^costlens_unpriced_calls_total\{[^}]*model="acme-support-llm"/m,
       /^costlens_retries_total\{[^}]*model="gpt-4o-mini[^"]*"[^}]*\} [1-9]/m,

@@ -38,6 +38,16 @@ const base = (env.FAKE_PROVIDERS_URL ?? local.url).replace(/\/$/, '');
 const openai = new OpenAI({ apiKey: 'fake-key', baseURL: `${base}/openai/v1` });
 const anthropic = new Anthropic({ apiKey: 'fake-key', baseURL: `${base}/anthropic` });
 const gemini = new GoogleGenAI({ apiKey: 'fake-key', httpOptions: { baseUrl: `${base}/google` } });
+// Veo runs on Vertex AI, which signs in with Google; the fake server takes any token.
+const vertex = new GoogleGenAI({
+  vertexai: true,
+  project: 'demo',
+  location: 'us-central1',
+  googleAuthOptions: {
+    authClient: { getRequestHeaders: async () => new Headers({ authorization: 'Bearer fake' }) },
+  },
+  httpOptions: { baseUrl: `${base}/google` },
+});
 
 const ask = (content) => [{ role: 'user', content }];
 // A failure asked of the fake server, not retried by the SDK: the call fails once, as recorded.
@@ -92,6 +102,17 @@ const CALLS = {
     for (let polls = 0; polls < 20 && !['completed', 'failed'].includes(video.status); polls++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       video = await openai.videos.retrieve(video.id);
+    }
+  },
+  veoVideo: async () => {
+    let operation = await vertex.models.generateVideos({
+      model: 'veo-3.1-generate-001',
+      source: { prompt: 'A drone shot over a beach' },
+      config: { durationSeconds: 8, resolution: '1080p', generateAudio: true },
+    });
+    for (let polls = 0; polls < 20 && !operation.done; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      operation = await vertex.operations.getVideosOperation({ operation });
     }
   },
   anthropicMessage: () =>
@@ -152,7 +173,8 @@ const SCENARIOS = [
   [4, 'search', 'erin', 'openaiEmbeddings'],
   [1, 'marketing', 'dave', 'openaiImage'],
   [1, 'marketing', 'dave', 'geminiImage'],
-  [0.2, 'marketing', 'dave', 'openaiVideo'],
+  [0.1, 'marketing', 'dave', 'openaiVideo'],
+  [0.1, 'marketing', 'dave', 'veoVideo'],
 ];
 
 const totalWeight = SCENARIOS.reduce((sum, [weight]) => sum + weight, 0);

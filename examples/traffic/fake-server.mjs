@@ -159,6 +159,32 @@ function openaiVideoPoll(id) {
   };
 }
 
+/** Veo jobs on Vertex AI: an operation when asked for, not done at the first poll, then done. */
+const veoJobs = new Map();
+
+function veoSubmit(path, model) {
+  const name = `${path.slice('/google/v1beta1/'.length).split('/models/')[0]}/models/${model}/operations/${Date.now().toString(36)}${veoJobs.size}`;
+  if (veoJobs.size >= 1000) veoJobs.delete(veoJobs.keys().next().value);
+  veoJobs.set(name, 0);
+  return { name };
+}
+
+function veoPoll(name) {
+  const polls = veoJobs.get(name);
+  if (polls === undefined) return undefined;
+  if (polls === 0) return veoJobs.set(name, 1) && { name };
+  veoJobs.delete(name);
+  return {
+    name,
+    done: true,
+    response: {
+      '@type': 'type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse',
+      raiMediaFilteredCount: 0,
+      videos: [{ gcsUri: 'gs://demo-bucket/veo/sample_0.mp4', mimeType: 'video/mp4' }],
+    },
+  };
+}
+
 function anthropicCached(body) {
   const fresh = between(200, 900);
   const output = between(150, 600);
@@ -245,6 +271,8 @@ async function sendSse(res, events) {
 }
 
 const GEMINI = /^\/google\/v1\w*\/models\/([^:]+):(\w+)$/;
+const VERTEX =
+  /^\/google\/v1\w*\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^:]+):(\w+)$/;
 
 /** How the traffic's routes answer this request, or undefined to leave it to fake-providers.mjs. */
 function pick(req, path, body, text) {
@@ -266,6 +294,13 @@ function pick(req, path, body, text) {
   }
   if (path === '/anthropic/v1/messages' && body.model !== 'claude-haiku-4-5')
     return (res) => sendJson(res, 200, anthropicCached(body));
+  const [, vertexModel, vertexMethod] = VERTEX.exec(path) ?? [];
+  if (vertexMethod === 'predictLongRunning')
+    return (res) => sendJson(res, 200, veoSubmit(path, vertexModel));
+  if (vertexMethod === 'fetchPredictOperation') {
+    const operation = veoPoll(body.operationName);
+    return (res) => (operation ? sendJson(res, 200, operation) : sendError(res, path, 404));
+  }
   const [, model, method] = GEMINI.exec(path) ?? [];
   if (method === 'streamGenerateContent') return (res) => sendSse(res, geminiChunks(model));
   if (method === 'generateContent' && model.includes('image'))
