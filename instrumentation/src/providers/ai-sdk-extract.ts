@@ -159,9 +159,13 @@ export function embedOutcome(result: unknown): CallOutcome {
 /**
  * What an image request asks for: the size (`1024x1536`; nothing for `auto`) and
  * quality (OpenAI); a Gemini image model's resolution, `imageConfig.imageSize`
- * (1K unless set), which its price depends on.
+ * (1K unless set), which its price depends on (Imagen's does not).
  */
-export function imageRequestUsage(options: unknown, providerKey: string | undefined): Usage {
+export function imageRequestUsage(
+  options: unknown,
+  providerKey: string | undefined,
+  modelId: string | undefined,
+): Usage {
   const o = obj(options);
   const usage: Usage = {};
   const size = asString(o.size);
@@ -169,7 +173,7 @@ export function imageRequestUsage(options: unknown, providerKey: string | undefi
   const own = obj(obj(o.providerOptions)[providerKey ?? '']);
   const quality = asString(own.quality);
   if (quality && quality !== 'auto') usage.image_quality = quality;
-  if (providerKey === 'google') {
+  if (providerKey === 'google' && modelId?.startsWith('gemini-')) {
     usage.image_resolution = (asString(obj(own.imageConfig).imageSize) ?? '1K').toUpperCase();
   }
   return usage;

@@ -20,7 +20,8 @@ import { AI_SDK_PACKAGES } from './ai-sdk-packages.js';
 import { observeModelStream } from './ai-sdk-stream.js';
 
 /**
- * The Vercel AI SDK (`ai` 5, 6 and 7): every model call its provider packages
+ * The Vercel AI SDK (`ai` 6 and 7; `ai` 5's v2 models are read the same way):
+ * every model call its provider packages
  * make. `generateText`, `streamText`, `generateObject`, `streamObject`, `embed`,
  * `embedMany` and `generateImage` all end in a model object's `doGenerate`,
  * `doStream` or `doEmbed` (one per step of a multi-step call, one per retry
@@ -66,13 +67,17 @@ export const aiSdkModules: ProviderModule[] = AI_SDK_PACKAGES.map((name) => ({
 
 /** Patches the model classes reachable from one provider package's exports. */
 export function patchAiSdkProvider(moduleExports: unknown, kit: PatchKit): void {
+  const unknown = new Set<string>();
   for (const provider of providersIn(moduleExports)) {
     for (const kind of Object.keys(FACTORIES) as Kind[]) {
       for (const factory of FACTORIES[kind]) {
-        const proto = probe(provider, factory);
+        const proto = probe(provider, factory, unknown);
         if (proto) patchModelClass(proto, kind, kit);
       }
     }
+  }
+  for (const what of unknown) {
+    diag.warn(`costlens: AI SDK models of ${what} are not known; their calls are not recorded`);
   }
 }
 
@@ -103,7 +108,11 @@ function providersIn(moduleExports: unknown): Record<string, unknown>[] {
 }
 
 /** The prototype of a model `provider[factory]` makes, if it is one we can read. */
-function probe(provider: Record<string, unknown>, factory: string): object | undefined {
+function probe(
+  provider: Record<string, unknown>,
+  factory: string,
+  unknown: Set<string>,
+): object | undefined {
   const make = provider[factory];
   if (typeof make !== 'function') return undefined;
   let model: Model;
@@ -114,10 +123,7 @@ function probe(provider: Record<string, unknown>, factory: string): object | und
   }
   if (!isObject(model)) return undefined;
   if (!SPECIFICATIONS.has(String(model.specificationVersion))) {
-    diag.warn(
-      `costlens: AI SDK models of specification ${String(model.specificationVersion)} ` +
-        `(${String(model.provider)}) are not known; their calls are not recorded`,
-    );
+    unknown.add(`specification ${String(model.specificationVersion)} (${String(model.provider)})`);
     return undefined;
   }
   const proto = Object.getPrototypeOf(model) as object | null;
@@ -184,7 +190,7 @@ function requestOf(
   };
   if (stream !== undefined) request.stream = stream;
   if (kind === 'image') {
-    request.usage = imageRequestUsage(o, optionsKey(model));
+    request.usage = imageRequestUsage(o, optionsKey(model), target.model);
     if (typeof o.aspectRatio === 'string') request.aspectRatio = o.aspectRatio;
   }
   if (tracker.config.captureMessageContent) {
