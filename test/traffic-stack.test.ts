@@ -14,6 +14,7 @@ import {
   ROOT,
   services,
 } from './compose-files.js';
+import { committedDashboards, promQueries, substitute } from './grafana-queries.js';
 import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js';
 
 // `docker compose up` without Docker: every service of docker-compose.yml as a process on
@@ -22,7 +23,8 @@ import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js
 // 127.0.0.1 and a free port, the read-key secret a temp file, and Prometheus' and
 // Alertmanager's intervals seconds instead of minutes so the test takes seconds. Then the
 // demo's calls reach the collector, Prometheus scrapes it with the read key and evaluates
-// the rules, and an alert goes through Alertmanager to the alert receiver.
+// the rules, an alert goes through Alertmanager to the alert receiver, and every
+// dashboard panel has data.
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -89,7 +91,7 @@ async function startAlertmanager(config: string, address: string): Promise<void>
 }
 
 describe('docker-compose.yml as processes', () => {
-  it('the demo is scraped with the read key, the rules evaluate, and an alert reaches the alert receiver', async ({
+  it('the demo is scraped with the read key, the rules evaluate, an alert reaches the alert receiver, every panel has data', async ({
     expect,
   }) => {
     const map = await addresses();
@@ -192,5 +194,17 @@ describe('docker-compose.yml as processes', () => {
     );
     const alerts = await prometheus.api<{ alerts: Obj[] }>('alerts');
     expect(alerts.alerts.map((a) => a.labels.alertname)).toContain('CostlensUnpricedCalls');
+
+    // What Grafana would show: every panel's query over the last minute has data, with
+    // All selected; the demo makes each kind of call a panel counts (images, videos,
+    // cache reads, streams, retries, failures, an unpriced model, budgets).
+    const empty: string[] = [];
+    const queries = promQueries(committedDashboards().map((d) => d.dashboard));
+    expect(queries.length).toBeGreaterThan(30);
+    for (const q of queries) {
+      const expr = substitute(q.expr, {}, { range: '1m', rateInterval: '1m', interval: '15s' });
+      if ((await prometheus.query(expr)).length === 0) empty.push(`${q.dashboard} / ${q.panel}`);
+    }
+    expect(empty).toEqual([]);
   });
 });
