@@ -19,6 +19,8 @@ import {
 const APP = fileURLToPath(new URL('./fixtures/ai-sdk-app.mjs', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../instrumentation/dist/register.js', import.meta.url));
 const run = promisify(execFile);
+/** A test that runs the app: it starts Node and the NodeSDK, which takes seconds on a busy machine. */
+const APP_TIMEOUT_MS = 90_000;
 
 let fake: AiSdkOpenAIServer;
 beforeAll(async () => {
@@ -162,69 +164,81 @@ describe.each<[string, App, number]>([
     14,
   ],
 ])('%s', (_, app, spans) => {
-  it('seven model calls are seven records, priced, with no step, agent or tool record and no content', async () => {
-    const collector = await startCollector();
-    running.push(collector);
-    await runApp(collector, app);
-    const stored = rows(collector);
-    expect(stored.map(figures)).toEqual(SEVEN_CALLS);
-    for (const r of stored) {
-      expect(r.prompt).toBeNull();
-      expect(r.attributes ?? '').not.toMatch(CONTENT);
-      expect(r.attributes ?? '').not.toMatch(/messages|ai\.prompt|ai\.response\.text|tool\.call/);
-    }
-    expect(await metric(collector, 'costlens_ingest_spans_total{result="accepted"}')).toBe(7);
-    const ignored =
-      (await metric(collector, 'costlens_ingest_spans_total{result="not_genai"}')) +
-      (await metric(collector, 'costlens_ingest_spans_total{result="duplicate"}'));
-    expect(7 + ignored).toBe(spans);
-    const calls = await metric(
-      collector,
-      'costlens_calls_total{provider="openai",model="gpt-4o-mini-2024-07-18",project="unknown",call_type="text",status="success",error_type=""}',
-    );
-    expect(calls).toBe(5);
-  });
+  it(
+    'seven model calls are seven records, priced, with no step, agent or tool record and no content',
+    async () => {
+      const collector = await startCollector();
+      running.push(collector);
+      await runApp(collector, app);
+      const stored = rows(collector);
+      expect(stored.map(figures)).toEqual(SEVEN_CALLS);
+      for (const r of stored) {
+        expect(r.prompt).toBeNull();
+        expect(r.attributes ?? '').not.toMatch(CONTENT);
+        expect(r.attributes ?? '').not.toMatch(/messages|ai\.prompt|ai\.response\.text|tool\.call/);
+      }
+      expect(await metric(collector, 'costlens_ingest_spans_total{result="accepted"}')).toBe(7);
+      const ignored =
+        (await metric(collector, 'costlens_ingest_spans_total{result="not_genai"}')) +
+        (await metric(collector, 'costlens_ingest_spans_total{result="duplicate"}'));
+      expect(7 + ignored).toBe(spans);
+      const calls = await metric(
+        collector,
+        'costlens_calls_total{provider="openai",model="gpt-4o-mini-2024-07-18",project="unknown",call_type="text",status="success",error_type=""}',
+      );
+      expect(calls).toBe(5);
+    },
+    APP_TIMEOUT_MS,
+  );
 });
 
 describe('AI SDK 7 with @ai-sdk/otel, more', () => {
   const app: App = { major: '7', telemetry: 'otel', protocol: 'http/protobuf' };
 
-  it('keeps the content when the collector is configured to, each value capped', async () => {
-    const collector = await startCollector({ content: { keep: true, max_chars: 60 } });
-    running.push(collector);
-    await runApp(collector, app);
-    const stored = rows(collector);
-    expect(stored.map(figures)).toEqual(SEVEN_CALLS);
-    const first = stored[0]!;
-    expect(first.prompt).toHaveLength(60);
-    expect(first.prompt).toContain('Write a');
-    expect(first.prompt!.endsWith('…')).toBe(true);
-    const answer = JSON.parse(first.attributes!)['gen_ai.output.messages'] as string;
-    expect(answer.length).toBeLessThanOrEqual(60);
-    expect(answer).toContain('assistant');
-    // The tool call's step has its tool definitions, capped too.
-    const tools = JSON.parse(stored[1]!.attributes!)['gen_ai.tool.definitions'] as string;
-    expect(tools).toHaveLength(60);
-  });
+  it(
+    'keeps the content when the collector is configured to, each value capped',
+    async () => {
+      const collector = await startCollector({ content: { keep: true, max_chars: 60 } });
+      running.push(collector);
+      await runApp(collector, app);
+      const stored = rows(collector);
+      expect(stored.map(figures)).toEqual(SEVEN_CALLS);
+      const first = stored[0]!;
+      expect(first.prompt).toHaveLength(60);
+      expect(first.prompt).toContain('Write a');
+      expect(first.prompt!.endsWith('…')).toBe(true);
+      const answer = JSON.parse(first.attributes!)['gen_ai.output.messages'] as string;
+      expect(answer.length).toBeLessThanOrEqual(60);
+      expect(answer).toContain('assistant');
+      // The tool call's step has its tool definitions, capped too.
+      const tools = JSON.parse(stored[1]!.attributes!)['gen_ai.tool.definitions'] as string;
+      expect(tools).toHaveLength(60);
+    },
+    APP_TIMEOUT_MS,
+  );
 
-  it('one span per export request: each model call is still recorded once', async () => {
-    const collector = await startCollector();
-    running.push(collector);
-    await runApp(collector, { ...app, batch: 1 });
-    expect(
-      await metric(collector, 'costlens_ingest_requests_total{signal="traces",result="ok"}'),
-    ).toBe(18);
-    const stored = rows(collector);
-    // The model calls, whichever of their spans ended first: one record each.
-    expect(stored.map(figures).slice(0, 6)).toEqual(SEVEN_CALLS.slice(0, 6));
-    expect(stored).toHaveLength(7);
-    // embedMany's outer span ends before its provider call's span: when it is
-    // exported first it stays the call's one record (docs/architecture.md), and
-    // having no usage it is unpriced, never free.
-    const many = stored[6]!;
-    expect([SEVEN_CALLS[6]!.cost_pusd, null]).toContain(many.cost_pusd);
-    expect(many.request_model).toBe('text-embedding-3-small');
-  });
+  it(
+    'one span per export request: each model call is still recorded once',
+    async () => {
+      const collector = await startCollector();
+      running.push(collector);
+      await runApp(collector, { ...app, batch: 1 });
+      expect(
+        await metric(collector, 'costlens_ingest_requests_total{signal="traces",result="ok"}'),
+      ).toBe(18);
+      const stored = rows(collector);
+      // The model calls, whichever of their spans ended first: one record each.
+      expect(stored.map(figures).slice(0, 6)).toEqual(SEVEN_CALLS.slice(0, 6));
+      expect(stored).toHaveLength(7);
+      // embedMany's outer span ends before its provider call's span: when it is
+      // exported first it stays the call's one record (docs/architecture.md), and
+      // having no usage it is unpriced, never free.
+      const many = stored[6]!;
+      expect([SEVEN_CALLS[6]!.cost_pusd, null]).toContain(many.cost_pusd);
+      expect(many.request_model).toBe('text-embedding-3-small');
+    },
+    APP_TIMEOUT_MS,
+  );
 });
 
 describe('AI SDK 7 with the one import (@costlens/instrumentation/register)', () => {
