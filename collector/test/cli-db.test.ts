@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { SCHEMA_VERSION } from '../src/store/migrations.js';
 import { Queries } from '../src/store/queries.js';
 import { Store } from '../src/store/store.js';
 import { cliCall, databaseWith, HOUR, T0 } from './cli-calls.js';
@@ -68,7 +69,7 @@ describe('costlens db info', () => {
       db_bytes: size,
       wal_bytes: info.wal_bytes,
       free_bytes: 0,
-      schema_version: 4,
+      schema_version: SCHEMA_VERSION,
       calls: 300,
       first_call_at: iso(cliCall(0).started_at),
       last_call_at: iso(cliCall(299).started_at),
@@ -88,7 +89,7 @@ describe('costlens db info', () => {
       /^size {13}\d+ kB \(file \d+ kB, write-ahead log \d+ (B|kB); 0 B free inside\)$/,
     );
     expect(lines.slice(2)).toEqual([
-      'schema           version 4',
+      `schema           version ${SCHEMA_VERSION}`,
       `calls            300, ${iso(cliCall(0).started_at)} .. ${iso(cliCall(299).started_at)} (first and last start)`,
       `rollups          ${info.rollup_rows} rows, hours ${iso(T0)} .. ${iso(T0 + 4 * HOUR)}`,
       'budget messages  1 not delivered yet',

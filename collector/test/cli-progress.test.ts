@@ -153,6 +153,16 @@ describe('the commands', () => {
     expect(again.text).toBe(`\rre-priced 1,200 of 1,200 calls (100%)${ERASE}\r${ERASE}`);
   });
 
+  it('export draws no progress over calls it writes to the terminal itself', async () => {
+    const db = database(600);
+    const tty = terminal();
+    let stdout = '';
+    const screen = { isTTY: true, write: (s: string) => (stdout += s) };
+    expect(await main(['export', '--db', db], { stdout: screen, stderr: tty, env: {} })).toBe(0);
+    expect(stdout.match(/^[0-9a-f]{48},/gm)).toHaveLength(600);
+    expect(tty.text).toBe('');
+  });
+
   it('--quiet keeps a terminal free of progress; the report still comes', async () => {
     const db = database(10);
     const tty = terminal();

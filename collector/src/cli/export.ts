@@ -170,7 +170,13 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     const queries = new Queries(db);
     const total = f.from < f.to ? queries.list(f, { sort, desc, limit: 0 }).total : 0;
     const sink = v.out === undefined ? stdoutSink(io.stdout) : fileSink(v.out);
-    const progress = new Progress(io.stderr, { verb: 'exported', unit: 'calls', quiet: v.quiet });
+    // Calls written to the terminal show themselves; a progress line would only cut into them.
+    const onScreen = v.out === undefined && (io.stdout as { isTTY?: boolean }).isTTY === true;
+    const progress = new Progress(io.stderr, {
+      verb: 'exported',
+      unit: 'calls',
+      quiet: v.quiet || onScreen,
+    });
     let written = 0;
     let stopped = false;
     try {
