@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it, vi } from 'vitest';
+import { variable as grafanaVariable } from '../grafana/src/datasources.js';
 import { freePort } from './collector-process.js';
 import {
   env,
@@ -14,7 +15,7 @@ import {
   ROOT,
   services,
 } from './compose-files.js';
-import { committedDashboards, promQueries, substitute } from './grafana-queries.js';
+import { apiQueries, committedDashboards, promQueries, substitute } from './grafana-queries.js';
 import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js';
 
 // `docker compose up` without Docker: every service of docker-compose.yml as a process on
@@ -206,5 +207,21 @@ describe('docker-compose.yml as processes', () => {
       if ((await prometheus.query(expr)).length === 0) empty.push(`${q.dashboard} / ${q.panel}`);
     }
     expect(empty).toEqual([]);
+    // And the collector's JSON API panels (Infinity, with the read key): rows with their columns.
+    for (const q of apiQueries(committedDashboards().map((d) => d.dashboard))) {
+      const url = new URL(q.url, `http://${map.get('collector:4318')}`);
+      for (const { key, value } of q.params)
+        url.searchParams.set(
+          key,
+          value
+            .replace(grafanaVariable('__from'), String(Date.now() - 600_000))
+            .replace(grafanaVariable('__to'), String(Date.now())),
+        );
+      const res = await fetch(url, { headers: { authorization: `Bearer ${readKey}` } });
+      const rows = ((await res.json()) as Obj)[q.rootSelector] as Obj[];
+      expect(rows.length, q.panel).toBeGreaterThan(0);
+      for (const c of q.columns)
+        expect(rows[0], `${q.panel}: ${c.selector}`).toHaveProperty([c.selector]);
+    }
   });
 });
