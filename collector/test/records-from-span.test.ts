@@ -217,6 +217,21 @@ describe('GenAI span -> call record', () => {
     expect(r.unpriced_reason).toMatch(/^unknown model "gpt-77"/);
   });
 
+  it('a video job with its resolution but no seconds delivered is unpriced, not $0', () => {
+    const r = map(
+      span({
+        'gen_ai.operation.name': 'generate_content',
+        'gen_ai.provider.name': 'gcp.vertex_ai',
+        'gen_ai.request.model': 'veo-3.1-generate-001',
+        'costlens.video.resolution': '1080p',
+        'costlens.video.audio': true,
+        'costlens.video.state': 'submitted',
+      }),
+    );
+    expect(r.cost_pusd).toBeNull();
+    expect(r.unpriced_reason).toBe('the span reports no usage (tokens, images or seconds)');
+  });
+
   it('a failed call with no usage is not billed; with usage it costs what was reported', () => {
     const err = { status: { code: 2, message: 'Rate limit reached for gpt-4o' } };
     const none = map(

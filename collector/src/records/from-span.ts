@@ -2,6 +2,7 @@ import {
   type Catalogue,
   type CostBreakdown,
   isUnbilledFailure,
+  USAGE_COUNTS,
   type Usage,
   usdToPusd,
 } from '@costlens/pricing';
@@ -233,10 +234,11 @@ function costOf(
     };
   }
   if (call.model === null) return unpriced('the span names no model');
-  // A call that reports nothing it used cannot be priced: unknown, not free.
-  let used = false;
-  for (const _ in usage) used = true;
-  if (!used) return unpriced('the span reports no usage (tokens, images or seconds)');
+  // A call that reports no count of what it used cannot be priced: unknown, not free.
+  // Its resolution or quality alone (a video job never seen to end) is no count.
+  if (!USAGE_COUNTS.some((k) => usage[k] !== undefined)) {
+    return unpriced('the span reports no usage (tokens, images or seconds)');
+  }
   let r: ReturnType<Catalogue['price']>;
   try {
     r = call.catalogue.price({
