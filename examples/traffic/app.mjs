@@ -1,8 +1,8 @@
 // costlens demo traffic: an app that keeps calling OpenAI, Anthropic and Gemini through
-// their own SDKs, for several projects and users, with streams, embeddings, images, a
-// video, retries and failures, so every dashboard panel has something to show. The
-// calls go to a stand-in provider server (fake-server.mjs); nothing here mentions
-// OpenTelemetry, the one import does the rest:
+// their own SDKs, for several projects and users, with streams, embeddings, images,
+// videos (Sora and Veo jobs polled to their end), retries and failures, so every
+// dashboard panel has something to show. The calls go to a stand-in provider server
+// (fake-server.mjs); nothing here mentions OpenTelemetry, the one import does the rest:
 //
 //   node --import @costlens/instrumentation/register examples/traffic/app.mjs
 //
