@@ -2,7 +2,7 @@ import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'no
 import { basename, dirname, join } from 'node:path';
 import { BATCH, exportHead, exportLines, FORMATS, type Format } from '../api/export.js';
 import { CALL_TYPES, STATUSES } from '../api/params.js';
-import { callSpan } from '../store/info.js';
+import { callSpan, countCalls } from '../store/info.js';
 import { Queries, type QueryFilter, type SortBy } from '../store/queries.js';
 import { oneOf, parse } from './args.js';
 import { configOf, openReadOnly, stoppable, timeFlag, turn } from './database.js';
@@ -168,7 +168,6 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     f.from = from ?? span.first ?? 0;
     f.to = to ?? (span.last === null ? 0 : span.last + 1);
     const queries = new Queries(db);
-    const total = f.from < f.to ? queries.list(f, { sort, desc, limit: 0 }).total : 0;
     const sink = v.out === undefined ? stdoutSink(io.stdout) : fileSink(v.out);
     // Calls written to the terminal show themselves; a progress line would only cut into them.
     const onScreen = v.out === undefined && (io.stdout as { isTTY?: boolean }).isTTY === true;
@@ -177,6 +176,8 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       unit: 'calls',
       quiet: v.quiet || onScreen,
     });
+    // Counted only for the progress line: a script does not wait for it.
+    const total = progress.shown && f.from < f.to ? countCalls(db, f) : 0;
     let written = 0;
     let stopped = false;
     try {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { HOUR_MS } from './queries/filter.js';
+import { HOUR_MS, type QueryFilter, Reader } from './queries/filter.js';
 
 /**
  * What `costlens db` reads about a database, on any connection (a read-only one
@@ -86,6 +86,22 @@ export function countBefore(
       .pluck()
       .get(hour) as number,
   };
+}
+
+/**
+ * How many stored calls the filter matches, counted on the calls themselves (an
+ * index walk): what a progress line needs before the first call is read, and no
+ * slower when the rollups hold many rows per hour.
+ */
+export function countCalls(db: Database.Database, f: QueryFilter): number {
+  const params: Record<string, unknown> = { from: f.from, to: f.to };
+  const where = new Reader(db).where(f, 'calls', params);
+  return db
+    .prepare(
+      `SELECT count(*) FROM calls AS c WHERE c.started_at >= @from AND c.started_at < @to${where}`,
+    )
+    .pluck()
+    .get(params) as number;
 }
 
 /** The database file's size and its write-ahead log's, in bytes (0 for a file that is not there). */
