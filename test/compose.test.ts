@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   filled,
   healthcheck,
   mounts,
+  node,
   type Obj,
   portsOf,
   ROOT,
@@ -146,14 +146,13 @@ describe('docker-compose.yml', () => {
         [portVar]: port,
         [portVar.replace('PORT', 'HOST')]: '127.0.0.1',
       };
-      const child = spawn(process.execPath, [file], {
-        cwd: ROOT,
-        env: { ...process.env, ...vars },
-      });
-      await new Promise((resolve) => child.stdout.once('data', resolve));
-      expect(healthcheck(name, vars), name).toBe(0);
-      child.kill();
-      await new Promise((resolve) => child.once('exit', resolve));
+      const server = await node([file], vars, 'listening on');
+      try {
+        expect(healthcheck(name, vars), name).toBe(0);
+      } finally {
+        server.child.kill();
+        await server.exited;
+      }
       expect(healthcheck(name, vars), `${name} stopped`).toBe(1);
     }
   });
