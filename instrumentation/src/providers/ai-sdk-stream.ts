@@ -5,9 +5,10 @@ import { accumulatePart, isPreamble, type StreamState, streamOutcome } from './a
 /**
  * The stream of a `doStream` result, read part by part on its way to the AI SDK.
  * The call ends exactly once: when the stream is done, when its reader cancels it
- * (the app stopped early, or aborted), or when it fails; what usage was reported
- * by then is kept. An `error` part (a failure the provider reported inside the
- * stream) fails the call at its end, with the usage the stream still gave.
+ * (the app stopped early, or aborted), when it fails, or when nobody reads it any
+ * more (released or idle, see OpenStreams); what usage was reported by then is
+ * kept. An `error` part (a failure the provider reported inside the stream) fails
+ * the call at its end, with the usage the stream still gave.
  */
 export function observeModelStream<T>(
   inner: ReadableStream<T>,
@@ -30,20 +31,23 @@ export function observeModelStream<T>(
   };
   const read = (part: T) =>
     safely('reading a model stream part', () => {
-      if (!isPreamble(part)) call.firstChunk();
+      if (!isPreamble(part)) call.chunk();
       accumulatePart(state, part);
     });
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  return new ReadableStream<T>(
+  const observed = new ReadableStream<T>(
     {
       async pull(controller) {
         let step: Awaited<ReturnType<typeof reader.read>>;
+        call.reading(true);
         try {
           step = await reader.read();
         } catch (err) {
           close(err ?? new Error('the model stream failed'));
           throw err;
+        } finally {
+          call.reading(false);
         }
         if (step.done) {
           close();
@@ -64,6 +68,10 @@ export function observeModelStream<T>(
     // Read a part only when the AI SDK asks for one: no buffering of ours.
     { highWaterMark: 0 },
   );
+  // A stream nobody reads to its end (an app that drops a streamText result, a
+  // doStream whose stream is never read) still ends its call: when released or idle.
+  call.holdUntilRead(observed, () => streamOutcome(state));
+  return observed;
 }
 
 function abortReason(signal: AbortSignal | undefined): unknown {
