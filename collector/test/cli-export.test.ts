@@ -188,6 +188,40 @@ describe('costlens export', () => {
     expect(perWrite).toEqual([500, 500, 234]);
   });
 
+  it('Ctrl-C stops after the batch it comes in: exit 130, stdout cut short, --out leaves no file', async () => {
+    const writes: string[] = [];
+    const stdout = Object.assign(new EventEmitter(), {
+      write(s: string) {
+        writes.push(s);
+        return false;
+      },
+    });
+    let stderr = '';
+    let code: number | undefined;
+    const io = { stdout, stderr: { write: (s: string) => (stderr += s) }, env: {} };
+    void main(['export', '--db', db], io).then((c) => (code = c));
+    for (let i = 0; i < 400 && code === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (writes.length === 2) process.emit('SIGINT');
+      stdout.emit('drain');
+    }
+    expect(code).toBe(130);
+    expect(writes.map((w) => w.match(/^[0-9a-f]{48},/gm)?.length ?? 0)).toEqual([0, 500]);
+    expect(stderr).toBe('export: stopped after 500 calls; the output is incomplete.\n');
+
+    const dir = mkdtempSync(join(tmpdir(), 'costlens-export-'));
+    const out = join(dir, 'calls.csv');
+    // Queued before the export starts, so it comes right after the first batch.
+    setImmediate(() => process.emit('SIGINT'));
+    expect(await runCli('export', '--db', db, '--out', out)).toEqual({
+      code: 130,
+      stdout: '',
+      stderr: `export: stopped after 500 calls; nothing written to ${out}.\n`,
+    });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
   it.each([
     [['--status', 'ok'], 'export: --status must be one of success, error, got "ok".'],
     [
