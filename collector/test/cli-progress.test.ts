@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { Progress, type ProgressStream } from '../src/cli/progress.js';
@@ -161,6 +162,20 @@ describe('the commands', () => {
     expect(await main(['export', '--db', db], { stdout: screen, stderr: tty, env: {} })).toBe(0);
     expect(stdout.match(/^[0-9a-f]{48},/gm)).toHaveLength(600);
     expect(tty.text).toBe('');
+  });
+
+  it('pricing update says each step on a terminal, and erases it before its report', async () => {
+    const litellm = fileURLToPath(
+      new URL('../../pricing/sources/litellm_model_prices.json', import.meta.url),
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 'costlens-progress-')), 'catalogue.json');
+    const tty = terminal(300);
+    const r = await run(tty, 'pricing', 'update', '--litellm', litellm, '--out', out, '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ models \(new\)\n[\s\S]*dry run: nothing written\n$/);
+    expect(tty.text).toBe(
+      `\rreading ${litellm}${ERASE}\rbuilding the catalogue${ERASE}\rcomparing with ${out}${ERASE}\r${ERASE}`,
+    );
   });
 
   it('--quiet keeps a terminal free of progress; the report still comes', async () => {
