@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, it } from 'vitest';
@@ -72,6 +73,17 @@ describe('docker-compose.yml', () => {
     expect(portsOf('alertmanager')).toEqual([9093]);
     expect(portsOf('grafana')).toEqual([3000]);
     expect(portsOf('fake-providers')).toEqual([8080]);
+  });
+
+  it('runs the Prometheus and Alertmanager versions the tests run, so what is tested is what ships', ({
+    expect,
+  }) => {
+    // The rules' unit tests and the end-to-end tests run Debian's packages.
+    const installed = (bin: string) =>
+      /version (\d+\.\d+)\./.exec(execFileSync(bin, ['--version'], { encoding: 'utf8' }))?.[1];
+    const pinned = (image: unknown) => /:v(\d+\.\d+)\./.exec(String(image))?.[1];
+    expect(pinned(services.prometheus.image)).toBe(installed('prometheus'));
+    expect(pinned(services.alertmanager.image)).toBe(installed('prometheus-alertmanager'));
   });
 
   it('mounts only files and folders the repository has, and keeps data on named volumes', ({
