@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { type BudgetConfig, parseBudgets } from '../budgets/config.js';
 import { type ContentPolicy, DEFAULT_CONTENT } from '../records/content.js';
 import { type CallLimits, DEFAULT_LIMITS } from '../records/limits.js';
+import { maxOf, SETTINGS, setting } from './settings.js';
 
 export interface ApiKey {
   key: string;
@@ -16,7 +17,10 @@ export interface ApiKey {
   user?: string;
 }
 
-/** Every setting and its default, in one place. */
+/**
+ * Every setting; defaults in DEFAULT_CONFIG, descriptions, variables and bounds in
+ * SETTINGS (settings.ts), from which docs/configuration.md is generated.
+ */
 export interface Config {
   host: string;
   port: number;
@@ -76,34 +80,26 @@ type WholeNumberSetting = {
   [K in keyof Config]: Config[K] extends number ? K : never;
 }[keyof Config];
 
-/** The settings that are whole numbers from 1, each with its largest value. */
-const WHOLE_NUMBERS: [WholeNumberSetting, number][] = [
-  ['port', 65_535],
-  ['max_body_bytes', Number.MAX_SAFE_INTEGER],
-  ['max_inflight', 10_000],
-  ['max_spans_per_request', Number.MAX_SAFE_INTEGER],
-  ['body_timeout_ms', 3_600_000],
-  ['max_connections_per_client', Number.MAX_SAFE_INTEGER],
-  ['max_inflight_per_key', Number.MAX_SAFE_INTEGER],
-  ['max_label_length', 10_000],
-  ['max_series_per_metric', 10_000_000],
-];
+/** The settings that are whole numbers from 1, each with its largest value (from SETTINGS). */
+const WHOLE_NUMBERS = SETTINGS.flatMap((s): [WholeNumberSetting, number][] =>
+  s.kind === 'whole' && Object.hasOwn(DEFAULT_CONFIG, s.path)
+    ? [[s.path as WholeNumberSetting, maxOf(s.path)]]
+    : [],
+);
 
 /** A setting that is wrong: the message names it and says what it must be. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ENV: Record<string, keyof Config> = {
-  COSTLENS_HOST: 'host',
-  COSTLENS_PORT: 'port',
-  COSTLENS_DB: 'db',
-  COSTLENS_PRICES: 'prices',
-  COSTLENS_MAX_BODY_BYTES: 'max_body_bytes',
-  COSTLENS_MAX_INFLIGHT: 'max_inflight',
-  COSTLENS_MAX_SPANS_PER_REQUEST: 'max_spans_per_request',
-  COSTLENS_BODY_TIMEOUT_MS: 'body_timeout_ms',
-};
+/** The COSTLENS_* variables of single settings (SETTINGS); the key lists have their own below. */
+const ENV: Record<string, keyof Config> = Object.fromEntries(
+  SETTINGS.flatMap((s): [string, keyof Config][] =>
+    s.env !== undefined && Object.hasOwn(DEFAULT_CONFIG, s.path)
+      ? [[s.env, s.path as keyof Config]]
+      : [],
+  ),
+);
 
 type Raw = Record<string, unknown>;
 const isObj = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -239,8 +235,8 @@ export function loadConfig(opts: {
       const w = `${at('limits')}.${k}`;
       // Tokens and images are counted; seconds and dollars need not be whole.
       c.limits[k] =
-        k === 'tokens_per_call' || k === 'images_per_call'
-          ? positiveInt(v, w)
+        setting(`limits.${k}`).kind === 'whole'
+          ? positiveInt(v, w, maxOf(`limits.${k}`))
           : positiveNumber(v, w);
     }
   }
@@ -253,7 +249,11 @@ export function loadConfig(opts: {
       throw new ConfigError(`${w}.keep must be true or false, got ${JSON.stringify(keep)}`);
     if (keep !== undefined) c.content.keep = keep;
     if (raw.content.max_chars !== undefined)
-      c.content.max_chars = positiveInt(raw.content.max_chars, `${w}.max_chars`, 1_000_000);
+      c.content.max_chars = positiveInt(
+        raw.content.max_chars,
+        `${w}.max_chars`,
+        maxOf('content.max_chars'),
+      );
   }
   const keyWhere = (kind: string) =>
     keySources.find((n) => n === `COSTLENS_${kind.toUpperCase()}_KEYS`) ?? `${at('keys')}.${kind}`;
@@ -273,6 +273,7 @@ export function loadConfig(opts: {
       c.retention.calls_days = positiveInt(
         raw.retention.calls_days,
         `${at('retention')}.calls_days`,
+        maxOf('retention.calls_days'),
       );
     }
   }
@@ -285,7 +286,7 @@ export function loadConfig(opts: {
     if (!isObj(raw.label_caps))
       throw new ConfigError(`${at('label_caps')} must map label names to numbers`);
     for (const [label, n] of Object.entries(raw.label_caps)) {
-      c.label_caps[label] = positiveInt(n, `${at('label_caps')}.${label}`, 100_000);
+      c.label_caps[label] = positiveInt(n, `${at('label_caps')}.${label}`, maxOf('label_caps'));
     }
   }
   return c;
