@@ -88,7 +88,10 @@ interface Row {
   ttft_ms: number | null;
   cache_read_tokens: number | null;
   image_count: number | null;
+  image_size: string | null;
   video_seconds: number | null;
+  video_resolution: string | null;
+  video_audio: number | null;
   cost_usd: number | null;
   unpriced_reason: string | null;
 }
@@ -97,7 +100,8 @@ const rows = () =>
   db
     .prepare(
       `SELECT project, user, provider, request_model, call_type, status, error_type, retry_count,
-              ttft_ms, cache_read_tokens, image_count, video_seconds, cost_usd, unpriced_reason
+              ttft_ms, cache_read_tokens, image_count, image_size, video_seconds, video_resolution,
+              video_audio, cost_usd, unpriced_reason
        FROM call_records WHERE service = 'demo'`,
     )
     .all() as Row[];
@@ -127,12 +131,25 @@ const KINDS: Record<string, (r: Row) => boolean> = {
     r.request_model === 'text-embedding-3-small' && r.call_type === 'embedding',
   openaiImage: (r) =>
     r.request_model === 'gpt-image-1' && r.call_type === 'image' && r.image_count === 1,
+  openaiImageWide: (r) =>
+    r.request_model === 'gpt-image-1' && r.image_size === '1536x1024' && (r.cost_usd ?? 0) > 0,
+  aiSdkText: (r) =>
+    r.request_model === 'gpt-4.1-nano' && r.user === 'grace' && (r.cost_usd ?? 0) > 0,
+  aiSdkStream: (r) => r.request_model === 'gpt-4o-mini' && r.user === 'bob' && (r.ttft_ms ?? 0) > 0,
   geminiImage: (r) =>
     r.request_model === 'gemini-2.5-flash-image' && r.call_type === 'image' && r.image_count === 1,
   veoVideo: (r) =>
     r.provider === 'gcp.vertex_ai' &&
     r.call_type === 'video' &&
     r.video_seconds === 8 &&
+    r.video_resolution === '1080p' &&
+    r.video_audio === 1 &&
+    (r.cost_usd ?? 0) > 0,
+  veoVideoSilent: (r) =>
+    r.provider === 'gcp.vertex_ai' &&
+    r.video_seconds === 4 &&
+    r.video_resolution === '720p' &&
+    r.video_audio === 0 &&
     (r.cost_usd ?? 0) > 0,
   openaiVideo: (r) =>
     r.request_model === 'sora-2' && r.call_type === 'video' && r.video_seconds === 4,

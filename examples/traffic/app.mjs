@@ -1,7 +1,7 @@
 // costlens demo traffic: an app that keeps calling OpenAI, Anthropic and Gemini through
-// their own SDKs, for several projects and users, with streams, embeddings, images,
-// videos (Sora and Veo jobs polled to their end), retries and failures, so every
-// dashboard panel has something to show. The calls go to a stand-in provider server
+// their own SDKs and the Vercel AI SDK, for several projects and users, with streams,
+// embeddings, images at several sizes, videos with and without audio (Sora and Veo jobs
+// polled to their end), retries and failures, so every dashboard panel has something to show. The calls go to a stand-in provider server
 // (fake-server.mjs); nothing here mentions OpenTelemetry, the one import does the rest:
 //
 //   node --import @costlens/instrumentation/register examples/traffic/app.mjs
@@ -10,6 +10,9 @@
 // TRAFFIC_DURATION_SECONDS  stop after this long (default: run until stopped)
 // FAKE_PROVIDERS_URL        the fake server (http://fake-providers:8080 in docker compose);
 //                           unset: one is started in this process on loopback
+// TRAFFIC_STOP_ON_STDIN_END 1: stop when stdin ends (`costlens demo` closes it to stop the
+//                           app, and it ends by itself if the demo dies): no new calls, the
+//                           ones in flight finish, the one import sends their spans
 import Anthropic from '@anthropic-ai/sdk';
 import { withAttributes } from '@costlens/instrumentation';
 import { GoogleGenAI } from '@google/genai';
@@ -49,9 +52,36 @@ const vertex = new GoogleGenAI({
   httpOptions: { baseUrl: `${base}/google` },
 });
 
+// The Vercel AI SDK is a dev dependency of the instrumentation: without it its calls are left out.
+const aiSdk = await Promise.all([import('ai'), import('@ai-sdk/openai')]).then(
+  ([ai, { createOpenAI }]) => ({
+    ...ai,
+    openai: createOpenAI({ apiKey: 'fake-key', baseURL: `${base}/openai/v1` }),
+  }),
+  () => {
+    console.error(
+      'demo traffic: the Vercel AI SDK (ai, @ai-sdk/openai) is not installed; its calls are left out',
+    );
+    return undefined;
+  },
+);
+
 const ask = (content) => [{ role: 'user', content }];
 // A failure asked of the fake server, not retried by the SDK: the call fails once, as recorded.
 const failWith = (status) => ({ headers: { 'x-fake-status': String(status) }, maxRetries: 0 });
+
+/** A Veo job on Vertex AI, polled until done: billed for its seconds at its resolution and audio. */
+async function veo(config) {
+  let operation = await vertex.models.generateVideos({
+    model: 'veo-3.1-generate-001',
+    source: { prompt: 'A drone shot over a beach' },
+    config,
+  });
+  for (let polls = 0; polls < 20 && !operation.done; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    operation = await vertex.operations.getVideosOperation({ operation });
+  }
+}
 
 /** Each kind of call the app makes; a name ending in "Fails" asks the fake server to fail it. */
 const CALLS = {
@@ -91,6 +121,13 @@ const CALLS = {
       size: '1024x1024',
       quality: 'low',
     }),
+  openaiImageWide: () =>
+    openai.images.generate({
+      model: 'gpt-image-1',
+      prompt: 'A banner of mountains',
+      size: '1536x1024',
+      quality: 'medium',
+    }),
   // A video is a job: billed for its seconds once a poll sees it completed.
   openaiVideo: async () => {
     let video = await openai.videos.create({
@@ -104,17 +141,8 @@ const CALLS = {
       video = await openai.videos.retrieve(video.id);
     }
   },
-  veoVideo: async () => {
-    let operation = await vertex.models.generateVideos({
-      model: 'veo-3.1-generate-001',
-      source: { prompt: 'A drone shot over a beach' },
-      config: { durationSeconds: 8, resolution: '1080p', generateAudio: true },
-    });
-    for (let polls = 0; polls < 20 && !operation.done; polls++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      operation = await vertex.operations.getVideosOperation({ operation });
-    }
-  },
+  veoVideo: () => veo({ durationSeconds: 8, resolution: '1080p', generateAudio: true }),
+  veoVideoSilent: () => veo({ durationSeconds: 4, resolution: '720p', generateAudio: false }),
   anthropicMessage: () =>
     anthropic.messages.create({
       model: 'claude-haiku-4-5',
@@ -138,6 +166,15 @@ const CALLS = {
   },
   geminiImage: () =>
     gemini.models.generateContent({ model: 'gemini-2.5-flash-image', contents: 'A red shoe' }),
+  aiSdkText: () =>
+    aiSdk.generateText({ model: aiSdk.openai.chat('gpt-4.1-nano'), prompt: 'Tag this ticket.' }),
+  aiSdkStream: async () => {
+    const result = aiSdk.streamText({
+      model: aiSdk.openai.chat('gpt-4o-mini'),
+      prompt: 'Draft a reply.',
+    });
+    for await (const _ of result.textStream);
+  },
   openaiChatFails: () =>
     openai.chat.completions.create(
       { model: 'gpt-4o-mini', messages: ask('A very long question') },
@@ -169,13 +206,17 @@ const SCENARIOS = [
   [2, 'research', 'carol', 'anthropicCacheRead'],
   [0.6, 'research', 'carol', 'anthropicMessageFails'],
   [3, 'research', 'frank', 'geminiGenerate'],
+  [2, 'research', 'grace', 'aiSdkText'],
+  [1, 'support-bot', 'bob', 'aiSdkStream'],
   [0.5, 'research', 'frank', 'geminiGenerateFails'],
   [4, 'search', 'erin', 'openaiEmbeddings'],
   [1, 'marketing', 'dave', 'openaiImage'],
+  [0.5, 'marketing', 'dave', 'openaiImageWide'],
   [1, 'marketing', 'dave', 'geminiImage'],
   [0.1, 'marketing', 'dave', 'openaiVideo'],
   [0.1, 'marketing', 'dave', 'veoVideo'],
-];
+  [0.1, 'marketing', 'dave', 'veoVideoSilent'],
+].filter(([, , , what]) => aiSdk || !what.startsWith('aiSdk'));
 
 const totalWeight = SCENARIOS.reduce((sum, [weight]) => sum + weight, 0);
 
@@ -222,13 +263,30 @@ console.log(
 );
 const every = setInterval(report, 30_000);
 const end = Date.now() + duration * 1000;
+// Asked to stop (stdin ended): the wait for the next call ends at once, and no call starts.
+let stopped = false;
+let wake = () => {};
+const stopOnStdinEnd = env.TRAFFIC_STOP_ON_STDIN_END === '1';
+if (stopOnStdinEnd) {
+  process.stdin.on('end', () => {
+    stopped = true;
+    wake();
+  });
+  process.stdin.resume();
+}
 const inFlight = new Set();
-for (let next = Date.now(); next < end; next += 1000 / rate) {
+for (let next = Date.now(); next < end && !stopped; next += 1000 / rate) {
   // Calls start on the clock, not one after another, so a slow answer does not slow the rate.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+  await new Promise((resolve) => {
+    wake = resolve;
+    setTimeout(resolve, Math.max(0, next - Date.now()));
+  });
+  if (stopped) break;
   const p = run(pickScenario()).finally(() => inFlight.delete(p));
   inFlight.add(p);
 }
+// stdin, no longer listened to, must not keep the process alive.
+if (stopOnStdinEnd) process.stdin.destroy();
 await Promise.all(inFlight);
 clearInterval(every);
 report();

@@ -4,7 +4,8 @@
 // embeddings, images and videos (jobs that end at the second poll), Anthropic with cache reads, Gemini streams and images, and
 // failures on request. Token counts vary a little from call to call, as real ones do.
 //
-//   node examples/traffic/fake-server.mjs    # FAKE_PROVIDERS_HOST (127.0.0.1), FAKE_PROVIDERS_PORT (8080)
+//   node examples/traffic/fake-server.mjs    # FAKE_PROVIDERS_HOST (127.0.0.1), FAKE_PROVIDERS_PORT (8080;
+//                                            # 0: any free port, said in the "listening on" line)
 //
 // A client asks for a failure with a request header, so one server serves both:
 //   x-fake-status: 400 | 429 | 500 | 529   every attempt fails with that status
@@ -328,4 +329,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(`fake providers listening on ${server.url}`);
   // Stopped with SIGTERM: nothing to flush, end at once.
   for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.exit(0));
+  // Started by `costlens demo`: its end (or its death) closes our stdin, and we end with it.
+  if (process.env.FAKE_PROVIDERS_STOP_ON_STDIN_END === '1') {
+    process.stdin.on('end', () => process.exit(0)).resume();
+  }
 }
