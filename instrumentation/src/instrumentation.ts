@@ -4,12 +4,14 @@ import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { CallTracker } from './call.js';
 import { catalogueFor, type ResolvedConfig, resolveConfig } from './config.js';
-import type { PatchKit, ProviderModule } from './internal-types.js';
+import type { ProviderModule } from './internal-types.js';
 import { CallMetrics } from './metrics.js';
 import { Patcher } from './patcher.js';
-import { aiSdkModules, patchAiSdkProvider } from './providers/ai-sdk.js';
+import { type AiSdkPatchKit, aiSdkModules, patchAiSdkProvider } from './providers/ai-sdk.js';
+import { AiSdkSpans } from './providers/ai-sdk-spans.js';
 import { anthropicModule } from './providers/anthropic.js';
 import { bedrockModule } from './providers/bedrock.js';
 import { googleGenAIModule } from './providers/google-genai.js';
@@ -45,9 +47,11 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   private catalogue: Catalogue | undefined;
   private metrics: CallMetrics | undefined;
   private callTracker: CallTracker | undefined;
-  private readonly kit: PatchKit = {
+  private readonly aiSdkSpans = new AiSdkSpans();
+  private readonly kit: AiSdkPatchKit = {
     patcher: this.patcher,
     tracker: () => (this.isEnabled() ? this.tracker() : undefined),
+    aiSdkSpans: this.aiSdkSpans,
   };
 
   constructor(config: CostlensInstrumentationConfig = {}) {
@@ -120,6 +124,16 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
     for (const p of Array.isArray(aiSdk) ? aiSdk : aiSdk ? [aiSdk] : []) {
       this.patchModule(AI_SDK, p);
     }
+  }
+
+  /**
+   * The span processor that lets the spans of AI SDK calls nest under the AI
+   * SDK's own (`@ai-sdk/otel`) model-call spans, so that each call is recorded
+   * once. `@costlens/instrumentation/register` adds it; an app with its own
+   * NodeSDK adds it to its `spanProcessors` beside its exporter's processor.
+   */
+  spanProcessor(): SpanProcessor {
+    return this.aiSdkSpans;
   }
 
   /**

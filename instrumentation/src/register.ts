@@ -49,6 +49,7 @@ function start(): void {
 
   // Each OTLP/HTTP exporter sends through a courier: nothing on its way holds the app.
   const delivery = takeOverDelivery(sdk);
+  addSpanProcessor(sdk, instrumentation);
 
   let stopping: Promise<boolean> | undefined;
   const stop = () => {
@@ -71,6 +72,27 @@ function start(): void {
         if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       });
     });
+  }
+}
+
+/**
+ * Adds the instrumentation's span processor (the AI SDK's open spans) beside the
+ * exporters' processors NodeSDK built from the OTEL_* variables. NodeSDK takes
+ * processors only in place of those, so it goes in the tracer provider's list,
+ * which NodeSDK does not export (delivery.ts reads the same list); no list, no
+ * tracer provider (OTEL_TRACES_EXPORTER=none): there are no spans to nest.
+ */
+function addSpanProcessor(sdk: NodeSDK, instrumentation: CostlensInstrumentation): void {
+  const provider = (sdk as unknown as { _tracerProvider?: { _activeSpanProcessor?: unknown } })
+    ._tracerProvider;
+  const processors = (provider?._activeSpanProcessor as { _spanProcessors?: unknown } | undefined)
+    ?._spanProcessors;
+  if (Array.isArray(processors)) processors.push(instrumentation.spanProcessor());
+  else if (provider) {
+    diag.warn(
+      'costlens: this OpenTelemetry SDK keeps its span processors elsewhere; AI SDK calls ' +
+        'made with @ai-sdk/otel registered may be recorded twice',
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Usage } from '@costlens/pricing';
-import { context, diag } from '@opentelemetry/api';
+import { type Context, context, diag } from '@opentelemetry/api';
 import { Call, type CallRequest, type CallTracker } from '../call.js';
 import type { PatchKit, ProviderModule } from '../internal-types.js';
 import type { AnyFunction } from '../patcher.js';
@@ -17,6 +17,7 @@ import {
 } from './ai-sdk-extract.js';
 import { aiSdkTarget } from './ai-sdk-names.js';
 import { AI_SDK_PACKAGES } from './ai-sdk-packages.js';
+import type { AiSdkCallKind, AiSdkSpans } from './ai-sdk-spans.js';
 import { observeModelStream } from './ai-sdk-stream.js';
 
 /**
@@ -28,7 +29,9 @@ import { observeModelStream } from './ai-sdk-stream.js';
  * attempt), so wrapping those methods records each billed model call once,
  * whatever `ai` version drives it and whatever telemetry the app registered: the
  * span starts in the context active at the model call, so it is the child of an
- * `@ai-sdk/otel` span or of the app's own.
+ * `@ai-sdk/otel` span or of the app's own; where the AI SDK leaves its model-call
+ * span inactive (generateObject, streamObject, embed, embedMany), the child of
+ * that span still, found by the instrumentation's span processor (ai-sdk-spans.ts).
  *
  * The model classes are not exported; each provider package exports ready
  * provider instances (`openai`, `anthropic`, `google`, `bedrock`, `gateway`...),
@@ -44,6 +47,11 @@ type Model = {
   config?: unknown;
 };
 type Kind = 'language' | 'embedding' | 'image';
+
+/** The patch kit, with the AI SDK's open spans when the instrumentation keeps them. */
+export interface AiSdkPatchKit extends PatchKit {
+  aiSdkSpans?: AiSdkSpans;
+}
 
 /** The model factories of a provider, by what they make. */
 const FACTORIES: Record<Kind, string[]> = {
@@ -66,7 +74,7 @@ export const aiSdkModules: ProviderModule[] = AI_SDK_PACKAGES.map((name) => ({
 }));
 
 /** Patches the model classes reachable from one provider package's exports. */
-export function patchAiSdkProvider(moduleExports: unknown, kit: PatchKit): void {
+export function patchAiSdkProvider(moduleExports: unknown, kit: AiSdkPatchKit): void {
   const unknown = new Set<string>();
   for (const provider of providersIn(moduleExports)) {
     for (const kind of Object.keys(FACTORIES) as Kind[]) {
@@ -130,7 +138,7 @@ function probe(
   return proto && proto !== Object.prototype ? proto : undefined;
 }
 
-function patchModelClass(proto: object, kind: Kind, kit: PatchKit): void {
+function patchModelClass(proto: object, kind: Kind, kit: AiSdkPatchKit): void {
   const { patcher } = kit;
   if (kind === 'language') {
     patcher.method(proto, 'doGenerate', wrapResult(kit, 'language'));
@@ -240,27 +248,45 @@ function nested(original: AnyFunction, self: Model, args: unknown[]): unknown {
   return result;
 }
 
+/**
+ * Runs `start` (which starts the call's span) as the child of the AI SDK's open
+ * model-call span of this call when the AI SDK did not make it the active one.
+ */
+function inAiSdkSpan<T>(kit: AiSdkPatchKit, model: Model, kind: Kind, start: () => T): T {
+  let parent: Context | undefined;
+  if (kind !== 'image' && kit.aiSdkSpans) {
+    try {
+      parent = kit.aiSdkSpans.parentFor(model.modelId, kind as AiSdkCallKind);
+    } catch (err) {
+      diag.error('costlens: could not find the AI SDK span of a call; it is recorded without', err);
+    }
+  }
+  return parent ? context.with(parent, start) : start();
+}
+
 /** `doGenerate` (language or image) and `doEmbed`: one call, ended when the result arrives. */
-function wrapResult(kit: PatchKit, kind: Kind) {
+function wrapResult(kit: AiSdkPatchKit, kind: Kind) {
   return (original: AnyFunction): AnyFunction =>
     function observedModelCall(this: Model, ...args: unknown[]) {
       const tracker = kit.tracker();
       if (!tracker) return original.apply(this, args);
       if (Call.active()) return nested(original, this, args);
-      return runCall(
-        tracker,
-        () => requestOf(this, kind, args[0], tracker),
-        () => {
-          // Runs in the new call's context: the call is the active one.
-          const call = kind === 'image' ? Call.active() : undefined;
-          if (call) imageCalls.set(call, {});
-          return original.apply(this, args);
-        },
-        (call, value) => {
-          const inner = kind === 'image' ? imageCalls.get(call)?.usage : undefined;
-          call.update(outcomeOf(kind, this, value, tracker, inner));
-          call.end();
-        },
+      return inAiSdkSpan(kit, this, kind, () =>
+        runCall(
+          tracker,
+          () => requestOf(this, kind, args[0], tracker),
+          () => {
+            // Runs in the new call's context: the call is the active one.
+            const call = kind === 'image' ? Call.active() : undefined;
+            if (call) imageCalls.set(call, {});
+            return original.apply(this, args);
+          },
+          (call, value) => {
+            const inner = kind === 'image' ? imageCalls.get(call)?.usage : undefined;
+            call.update(outcomeOf(kind, this, value, tracker, inner));
+            call.end();
+          },
+        ),
       );
     };
 }
@@ -269,7 +295,7 @@ function wrapResult(kit: PatchKit, kind: Kind) {
  * `doStream`: the call starts with the request and ends with the stream, which
  * is handed to the AI SDK observed (a new result object with the same fields).
  */
-function wrapStream(kit: PatchKit) {
+function wrapStream(kit: AiSdkPatchKit) {
   return (original: AnyFunction): AnyFunction =>
     function observedDoStream(this: Model, ...args: unknown[]) {
       const tracker = kit.tracker();
@@ -277,7 +303,8 @@ function wrapStream(kit: PatchKit) {
       if (Call.active()) return nested(original, this, args);
       let call: Call;
       try {
-        call = tracker.start(requestOf(this, 'language', args[0], tracker, true));
+        const request = requestOf(this, 'language', args[0], tracker, true);
+        call = inAiSdkSpan(kit, this, 'language', () => tracker.start(request));
       } catch (err) {
         diag.error('costlens: could not start a call; running it unobserved', err);
         return original.apply(this, args);
