@@ -7,6 +7,7 @@ import { runCli, runCliWith } from './run-cli.js';
 const TITLE = {
   costlens: 'costlens: know what every AI call costs\n',
   start: 'costlens start: run the collector\n',
+  demo: 'costlens demo: the collector, a stand-in provider server and a sample app, together\n',
   price: 'costlens price: what one AI call costs\n',
   pricing: 'costlens pricing: the price catalogue\n',
   'pricing list': 'costlens pricing list: what the price catalogue knows\n',
@@ -34,6 +35,8 @@ describe('costlens help', () => {
     [['pricing', 'list', '--provider', 'openai', '-h'], 'pricing list'],
     [['pricing', 'update', '--help'], 'pricing update'],
     [['help', 'start'], 'start'],
+    [['help', 'demo'], 'demo'],
+    [['demo', '--rate', '3', '--help'], 'demo'],
     [['help', 'price'], 'price'],
     [['help', 'pricing'], 'pricing'],
     [['help', 'pricing', 'list'], 'pricing list'],
@@ -82,6 +85,7 @@ describe('costlens help', () => {
     const listed = [...overview.matchAll(/^ {2}([a-z]+(?: [a-z]+)?) {2,}/gm)].map((m) => m[1]!);
     expect(listed).toEqual([
       'start',
+      'demo',
       'price',
       'pricing list',
       'pricing update',

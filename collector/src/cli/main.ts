@@ -8,6 +8,7 @@ import {
   dbInfo,
   dbVacuum,
 } from './db.js';
+import { DEMO_HELP, demoCommand } from './demo.js';
 import { EXPORT_HELP, exportCommand } from './export.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { PRICE_HELP, priceCommand } from './price.js';
@@ -27,6 +28,7 @@ Usage: costlens <command> [options]
 
 Commands:
   start            run the collector: OTLP in, SQLite, /metrics
+  demo             the collector with a sample app making every kind of AI call, to look around
   price            what one call costs: costlens price --provider openai --model gpt-4o --input-tokens 1000
   pricing list     what the price catalogue knows
   pricing update   rebuild the catalogue from newer price sources
@@ -53,6 +55,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   start: { help: START_HELP, run: startCommand },
+  demo: { help: DEMO_HELP, run: demoCommand },
   price: { help: PRICE_HELP, run: priceCommand },
   recompute: { help: RECOMPUTE_HELP, run: recomputeCommand },
   export: { help: EXPORT_HELP, run: exportCommand },
