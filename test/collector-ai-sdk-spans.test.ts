@@ -37,6 +37,8 @@ interface App {
   telemetry: 'otel' | 'legacy' | 'on' | 'none';
   /** Run with `--import @costlens/instrumentation/register` (which then runs the NodeSDK). */
   register?: boolean;
+  /** The app's own NodeSDK with CostlensInstrumentation and its span processor. */
+  ownCostlens?: boolean;
   protocol: 'http/protobuf' | 'http/json';
   /** Spans per export request (the batch processor's), when not its default. */
   batch?: number;
@@ -64,6 +66,7 @@ async function runApp(collector: RunningCollector, app: App): Promise<void> {
       OTEL_LOGS_EXPORTER: 'none',
       ...(app.batch ? { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: String(app.batch) } : {}),
       ...(app.register ? { APP_NODESDK: '0' } : {}),
+      ...(app.ownCostlens ? { APP_NODESDK: 'costlens' } : {}),
     },
   });
   // Seven model calls reached the provider: four Responses, one chat completion, two embeddings.
@@ -242,25 +245,31 @@ describe('AI SDK 7 with @ai-sdk/otel, more', () => {
 });
 
 describe('AI SDK 7 with the one import (@costlens/instrumentation/register)', () => {
-  // The same app, with and without @ai-sdk/otel registered, both with the one import.
+  // The same app, with and without @ai-sdk/otel registered, both with the one import;
+  // and with it registered and the app's own NodeSDK running the instrumentation.
   let plain: Row[];
   let both: Row[];
+  let ownSdk: Row[];
   let accepted: number;
   beforeAll(async () => {
     const withoutOtel = await startCollector();
     const withOtel = await startCollector();
+    const withOwnSdk = await startCollector();
     try {
       const app = { major: '7', protocol: 'http/protobuf', register: true } as const;
       await runApp(withoutOtel, { ...app, telemetry: 'none' });
       await runApp(withOtel, { ...app, telemetry: 'otel' });
+      await runApp(withOwnSdk, { ...app, register: false, ownCostlens: true, telemetry: 'otel' });
       plain = rows(withoutOtel);
       both = rows(withOtel);
+      ownSdk = rows(withOwnSdk);
       accepted = await metric(withOtel, 'costlens_ingest_spans_total{result="accepted"}');
     } finally {
       await withoutOtel.close();
       await withOtel.close();
+      await withOwnSdk.close();
     }
-  }, 120_000);
+  }, 150_000);
   // generateText and streamText run the provider call inside the AI SDK's `chat` span.
   const inChatSpan = (r: Row) => r.call_type === 'text' && r.input_tokens !== USAGE.object.input;
 
@@ -281,4 +290,32 @@ describe('AI SDK 7 with the one import (@costlens/instrumentation/register)', ()
     expect(both.map((r) => r.attributes)).toEqual(plain.map((r) => r.attributes));
     expect(accepted).toBe(7);
   });
+
+  it("an app's own NodeSDK with the instrumentation's span processor: the same records", () => {
+    expect(ownSdk.map(figures)).toEqual(plain.map(figures));
+    expect(ownSdk.map((r) => r.attributes)).toEqual(plain.map((r) => r.attributes));
+  });
+});
+
+// (AI SDK 6 is installed here under the alias `ai6-openai`, a name the module hooks
+// cannot know: its register case is instrumentation/test/ai-sdk-otel.test.ts.)
+describe('the one import with AI SDK 7, registerTelemetry(new LegacyOpenTelemetry())', () => {
+  it(
+    'seven model calls are seven records, ours',
+    async () => {
+      const collector = await startCollector();
+      running.push(collector);
+      await runApp(collector, {
+        major: '7',
+        telemetry: 'legacy',
+        protocol: 'http/json',
+        register: true,
+      });
+      expect(rows(collector).map(figures)).toEqual(SEVEN_CALLS);
+      expect(await metric(collector, 'costlens_ingest_spans_total{result="accepted"}')).toBe(7);
+      // Ours: the AI SDK's spans would add their ai.* attributes to the records.
+      for (const r of rows(collector)) expect(r.attributes ?? '').not.toMatch(/"ai\./);
+    },
+    APP_TIMEOUT_MS,
+  );
 });

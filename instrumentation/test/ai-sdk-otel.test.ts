@@ -16,6 +16,8 @@ import {
   registerTelemetry,
   streamObject,
 } from 'ai';
+import * as ai6 from 'ai6';
+import * as openai6Pkg from 'ai6-openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CostlensInstrumentation } from '../src/instrumentation.js';
@@ -47,7 +49,7 @@ beforeAll(async () => {
   });
   instrumentation.setTracerProvider(provider);
   instrumentation.enable();
-  instrumentation.instrumentModules({ aiSdk: [openaiPkg] });
+  instrumentation.instrumentModules({ aiSdk: [openaiPkg, openai6Pkg] });
   openai = openaiPkg.createOpenAI({ apiKey: API_KEY, baseURL: oa.baseURL });
 });
 afterEach(() => {
@@ -230,6 +232,32 @@ describe('with @ai-sdk/otel registered', () => {
     expect(spans.filter(ours).map(parentName)).toEqual([
       'ai.generateObject.doGenerate',
       'ai.embed.doEmbed',
+    ]);
+  });
+});
+
+describe("AI SDK 6's experimental_telemetry", () => {
+  it('our span is the child of its ai.embed.doEmbed and ai.generateObject.doGenerate spans', async () => {
+    const openai6 = openai6Pkg.createOpenAI({ apiKey: API_KEY, baseURL: oa.baseURL });
+    const experimental_telemetry = { isEnabled: true, tracer: provider.getTracer('ai') };
+    oa.script((_req, res) => sendJson(res, 200, personCompletion));
+    await ai6.generateObject({
+      model: openai6.chat('gpt-4o-mini'),
+      schema: person,
+      prompt: 'Invent a person.',
+      experimental_telemetry,
+    });
+    await ai6.embedMany({
+      model: openai6.embedding('text-embedding-3-small'),
+      values: ['one'],
+      experimental_telemetry,
+    });
+    const spans = exporter.getFinishedSpans();
+    const parentName = (s: ReadableSpan) =>
+      spans.find((p) => id(p) === s.parentSpanContext?.spanId)?.name;
+    expect(spans.filter(ours).map(parentName)).toEqual([
+      'ai.generateObject.doGenerate',
+      'ai.embedMany.doEmbed',
     ]);
   });
 });

@@ -43,8 +43,9 @@ const OPERATIONS: Record<string, AiSdkCallKind> = {
 /** The Legacy integration's provider-call spans: `ai.generateObject.doGenerate`, `ai.embed.doEmbed`... */
 const LEGACY_CALL = /^ai\.[A-Za-z]+\.do(Generate|Stream|Embed)$/;
 
-/** Open model-call spans kept per model at most: spans never ended must not pile up. */
+/** Open model-call spans kept per model, and traces kept, at most: spans never ended must not pile up. */
 const MAX_OPEN_PER_MODEL = 256;
+const MAX_OWN_TRACES = 4096;
 
 interface Open {
   span: Span;
@@ -71,6 +72,9 @@ export class AiSdkSpans implements SpanProcessor {
     const { traceId } = span.spanContext();
     const parent = trace.getSpan(parentContext);
     if (!parent || !trace.isSpanContextValid(parent.spanContext())) {
+      if (this.ownTraces.size >= MAX_OWN_TRACES) {
+        this.ownTraces.delete(this.ownTraces.keys().next().value as string);
+      }
       this.ownTraces.set(traceId, (this.ownTraces.get(traceId) ?? 0) + 1);
     }
     const call = modelCallOf(span, scope, parent);
