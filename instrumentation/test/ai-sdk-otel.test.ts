@@ -22,7 +22,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CostlensInstrumentation } from '../src/instrumentation.js';
 import { PACKAGE_NAME } from '../src/version.js';
-import { API_KEY, CHAT_COMPLETION, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import {
+  API_KEY,
+  CHAT_COMPLETION,
+  type FakeOpenAI,
+  sendError,
+  startFakeOpenAI,
+} from './fake-openai.js';
 import { sendJson, sendSse } from './harness.js';
 
 // The AI SDK 7 with its own OpenTelemetry integration registered
@@ -216,6 +222,26 @@ describe('with @ai-sdk/otel registered', () => {
     for (const p of found) expect(p.children).toEqual([8]);
     expect(spans.filter(ours)).toHaveLength(9);
   });
+
+  it('a retried generateObject: both attempts are children of the one AI SDK span', async () => {
+    useOtel();
+    oa.script(
+      (_req, res) => sendError(res, 500, 'server_error', 'The server had an error'),
+      (_req, res) => sendJson(res, 200, personCompletion),
+    );
+    const r = await generateObject({
+      model: openai.chat('gpt-4o-mini'),
+      schema: person,
+      prompt: 'Invent a person.',
+      maxRetries: 1,
+    });
+    expect(r.object).toEqual({ name: 'Ada', age: 36 });
+    const attempts = exporter.getFinishedSpans().filter(ours);
+    expect(attempts.map((s) => s.status.code)).toEqual([2, 0]); // ERROR, then UNSET
+    expect(pairs(exporter.getFinishedSpans())).toEqual([
+      { name: 'chat gpt-4o-mini', children: [undefined, 1000] },
+    ]);
+  }, 10_000);
 
   it('the Legacy integration (ai.* spans): our span is the child of its ai.embed.doEmbed and ai.generateObject.doGenerate spans', async () => {
     registerTelemetry(new LegacyOpenTelemetry({ tracer: provider.getTracer('ai') }));
