@@ -17,7 +17,7 @@ import {
 } from './ai-sdk-extract.js';
 import { aiSdkTarget } from './ai-sdk-names.js';
 import { AI_SDK_PACKAGES } from './ai-sdk-packages.js';
-import type { AiSdkCallKind, AiSdkSpans } from './ai-sdk-spans.js';
+import type { AiSdkSpans } from './ai-sdk-spans.js';
 import { observeModelStream } from './ai-sdk-stream.js';
 
 /**
@@ -256,9 +256,9 @@ function inAiSdkSpan<T>(kit: AiSdkPatchKit, model: Model, kind: Kind, start: () 
   let parent: Context | undefined;
   if (kind !== 'image' && kit.aiSdkSpans) {
     try {
-      parent = kit.aiSdkSpans.parentFor(model.modelId, kind as AiSdkCallKind);
+      parent = kit.aiSdkSpans.parentFor(model.modelId, kind);
     } catch (err) {
-      diag.error('costlens: could not find the AI SDK span of a call; it is recorded without', err);
+      diag.error('costlens: could not find the AI SDK span of a call; it is recorded beside it', err);
     }
   }
   return parent ? context.with(parent, start) : start();
