@@ -258,7 +258,10 @@ function inAiSdkSpan<T>(kit: AiSdkPatchKit, model: Model, kind: Kind, start: () 
     try {
       parent = kit.aiSdkSpans.parentFor(model.modelId, kind);
     } catch (err) {
-      diag.error('costlens: could not find the AI SDK span of a call; it is recorded beside it', err);
+      diag.error(
+        'costlens: could not find the AI SDK span of a call; it is recorded beside it',
+        err,
+      );
     }
   }
   return parent ? context.with(parent, start) : start();
