@@ -27,7 +27,7 @@ Usage: costlens demo [--duration 3m] [--rate ${DEFAULT_RATE}] [--port 4318] [--k
 Runs the collector on 127.0.0.1, a local server that answers as OpenAI, Anthropic and
 Google do, and examples/traffic/app.mjs through the one import: chat and streams on the
 three providers and the Vercel AI SDK, embeddings, images of several sizes, videos with
-and without audio, failures and retries, for four projects and six users, with two
+and without audio, failures and retries, for four projects and seven users, with two
 budgets that cross their thresholds while it runs. No key, no network, no money.
 It prints where to look (the usage page, /metrics, the JSON API), a live status line on
 a terminal, and a summary at the end; Ctrl-C stops all three and exits 0.
@@ -37,7 +37,7 @@ Options:
   --rate N         calls started per second (default ${DEFAULT_RATE})
   --port N         the collector's port (default 4318; 0: any free port)
   --keep           keep the database (in a temporary directory) and print its path
-  --db FILE        use and keep this database instead
+  --db FILE        use and keep this database instead (the demo adds its calls to it)
 
 Needs a checkout with the instrumentation built and the sample app's SDKs (openai,
 @anthropic-ai/sdk, @google/genai, ai: dev dependencies): bash scripts/install.sh does both.
@@ -115,7 +115,8 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     stopRequested = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => {
+  /** A signal, or the app being overdue: the first stops everything in order, a second kills the children. */
+  const onSignal = (signal: string) => {
     if (stopReason !== undefined) {
       // Asked twice: no more waiting for anyone.
       for (const c of children) if (c.running()) c.child.kill('SIGKILL');
@@ -182,7 +183,10 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
     ticker = setInterval(() => void tick(), 1000);
     ticker.unref();
     // The app ends by itself after --duration; a stuck one is stopped a minute later.
-    const overdue = setTimeout(() => onSignal('SIGTERM'), (o.durationS + 60) * 1000);
+    const overdue = setTimeout(
+      () => onSignal('the sample app is overdue'),
+      (o.durationS + 60) * 1000,
+    );
     overdue.unref();
     const ended = await Promise.race([appChild.exited.then((c) => ({ c })), stopped]);
     clearTimeout(overdue);
