@@ -491,7 +491,7 @@ describe('OTEL_TRACES_SAMPLER', () => {
 });
 
 describe('examples/all-providers', () => {
-  it('in --fake mode sends the calls of all three SDKs and of track(), attributed', async ({
+  it('in --fake mode sends the calls of all three SDKs, the Vercel AI SDK and track(), attributed', async ({
     expect,
   }) => {
     const run = await runNode(
@@ -505,6 +505,7 @@ describe('examples/all-providers', () => {
       'openai',
       'anthropic',
       'google',
+      'vercel-ai',
       'cloudflare',
       '',
     ]);
@@ -541,6 +542,15 @@ describe('examples/all-providers', () => {
         input_tokens: 1000,
         output_tokens: 200,
         cost_pusd: 800_000_000, // $0.30/M in, $2.50/M out
+      },
+      {
+        // The Vercel AI SDK through @ai-sdk/openai: priced as OpenAI's model.
+        ...bob,
+        provider: 'openai',
+        request_model: 'gpt-4o-mini',
+        input_tokens: 1000,
+        output_tokens: 100,
+        cost_pusd: 210_000_000,
       },
       {
         ...bob,

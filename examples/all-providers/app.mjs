@@ -1,14 +1,17 @@
-// costlens example: one import observes three AI SDKs, and track() records a call
-// made with a client costlens does not patch. Nothing here mentions OpenTelemetry.
+// costlens example: one import observes three AI SDKs and the Vercel AI SDK, and
+// track() records a call made with a client costlens does not patch. Nothing here
+// mentions OpenTelemetry.
 //
 //   OTEL_SERVICE_NAME=demo node --import @costlens/instrumentation/register app.mjs --fake
 //
 // --fake (or EXAMPLE_FAKE=1) answers every call from a local stand-in server; without
 // it, each provider whose key is set is called for real (OPENAI_API_KEY,
 // ANTHROPIC_API_KEY, GEMINI_API_KEY, CLOUDFLARE_ACCOUNT_ID + CLOUDFLARE_API_TOKEN).
+import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { track, withAttributes } from '@costlens/instrumentation';
 import { GoogleGenAI } from '@google/genai';
+import { generateText } from 'ai';
 import OpenAI from 'openai';
 import { startFakeProviders } from './fake-providers.mjs';
 
@@ -88,6 +91,17 @@ await withAttributes({ project: 'research', user: 'bob' }, async () => {
       contents: 'Why is the sky blue? One line.',
     });
     show('google', 'gemini-2.5-flash', answer.text);
+  }
+  // The Vercel AI SDK calls providers with fetch, not their SDKs: costlens
+  // patches its provider packages, so this is recorded and priced too.
+  if (!openai) skip('vercel-ai', 'set OPENAI_API_KEY or use --fake');
+  else {
+    const provider = createOpenAI({ apiKey: key('OPENAI_API_KEY'), baseURL: server?.openai });
+    const { text } = await generateText({
+      model: provider.chat('gpt-4o-mini'),
+      prompt: 'Summarise my last order in five words.',
+    });
+    show('vercel-ai', 'gpt-4o-mini (AI SDK)', text);
   }
   if (!cloudflare)
     skip('cloudflare', 'set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN or use --fake');
