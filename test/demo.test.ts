@@ -230,7 +230,7 @@ describe('Ctrl-C (SIGINT) midway through costlens demo --keep', () => {
       /the app made (\d+) calls: \d+ failed on purpose, 0 unexpected/.exec(out)?.[1],
     );
     expect(made, out).toBeGreaterThanOrEqual(5);
-    const db = /the data is kept in (\S+); see it again with: costlens start --db \1/.exec(
+    const db = /the data is kept in (\S+)\n {2}see it again with: costlens start --db \1\n/.exec(
       out,
     )?.[1];
     expect(db, out).toBeDefined();

@@ -231,7 +231,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
         : []),
       ...summaryLines(final?.summary, final?.budgets ?? []),
       o.keep
-        ? `  the data is kept in ${db}; see it again with: costlens start --db ${db}`
+        ? `  the data is kept in ${db}\n  see it again with: costlens start --db ${db}`
         : '  the data was in a temporary directory, now deleted; --keep keeps it',
       '',
     ].join('\n'),
