@@ -3,8 +3,6 @@ import {
   type Catalogue,
   isUnbilledFailure,
   type PriceResult,
-  pusdToUsd,
-  USAGE_COUNTS,
   type Usage,
 } from '@costlens/pricing';
 import {
@@ -20,7 +18,9 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { AttributeSets, type BaseSet } from './attribute-sets.js';
 import { currentAttribution } from './attribution.js';
+import { costOf, hasCounts, put, unpriced } from './call-attributes.js';
 import type { ResolvedConfig } from './config.js';
 import type { CallMetrics } from './metrics.js';
 import { OpenStreams, type StreamWatch } from './open-streams.js';
@@ -61,6 +61,7 @@ export class Call {
   /** The context the SDK call runs in: our span active, this call findable. */
   readonly context: Context;
   private readonly startedAt = performance.now();
+  /** The prices in force when the call started apply. */
   private readonly startedAtMs = Date.now();
   private usage: Usage;
   private outcome: CallOutcome = {};
@@ -73,20 +74,21 @@ export class Call {
   private watch: StreamWatch | undefined;
   /** Why the call is not priced whatever its usage says (a video job whose end was not seen). */
   private unpricedBecause: string | undefined;
-  /** Operation, provider, model, server, project: shared by the span and the metrics. */
-  private readonly base: Attributes;
+  /** Operation, provider, model, server, project: shared by the span and the metrics, built once. */
+  private readonly base: BaseSet;
 
   constructor(
     private readonly tracker: CallTracker,
     private readonly request: CallRequest,
     private readonly attribution: Attribution,
   ) {
-    this.usage = { ...request.usage };
-    this.base = this.baseAttributes();
-    this.span = tracker.tracer.startSpan(
-      request.model ? `${request.operation} ${request.model}` : request.operation,
-      { kind: SpanKind.CLIENT, attributes: this.startAttributes(), links: request.links },
-    );
+    this.usage = request.usage === undefined ? {} : { ...request.usage };
+    this.base = tracker.sets.base(request, attribution.project);
+    this.span = tracker.tracer.startSpan(this.base.spanName, {
+      kind: SpanKind.CLIENT,
+      attributes: this.startAttributes(),
+      links: request.links,
+    });
     this.context = trace.setSpan(context.active(), this.span).setValue(CALL_KEY, this);
   }
 
@@ -184,29 +186,18 @@ export class Call {
     this.finish(error);
   }
 
-  /** What both the span and the metrics say of the call: low-cardinality, known at start. */
-  private baseAttributes(): Attributes {
-    const r = this.request;
-    const a: Attributes = {
-      [S.ATTR_GEN_AI_OPERATION_NAME]: r.operation,
-      [S.ATTR_GEN_AI_PROVIDER_NAME]: r.provider,
-      [S.ATTR_COSTLENS_CALL_TYPE]: r.callType,
-    };
-    if (r.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = r.model;
-    if (r.serverAddress) a[S.ATTR_SERVER_ADDRESS] = r.serverAddress;
-    if (r.serverPort) a[S.ATTR_SERVER_PORT] = r.serverPort;
-    if (this.attribution.project) a[S.ATTR_COSTLENS_PROJECT] = this.attribution.project;
-    return a;
-  }
-
+  /** The shared start attributes, copied only for what is the call's own (user, account, prompt). */
   private startAttributes(): Attributes {
     const r = this.request;
-    const a = { ...this.base };
-    if (r.stream !== undefined) a[S.ATTR_GEN_AI_REQUEST_STREAM] = r.stream;
-    if (this.attribution.user) a[S.ATTR_COSTLENS_USER] = this.attribution.user;
-    if (this.attribution.account) a[S.ATTR_COSTLENS_ACCOUNT] = this.attribution.account;
+    const shared = this.base.start(r.stream);
+    const { user, account } = this.attribution;
     const cfg = this.tracker.config;
-    if (cfg.captureMessageContent && r.prompt !== undefined) {
+    const prompt = cfg.captureMessageContent && r.prompt !== undefined;
+    if (!user && !account && !prompt) return shared;
+    const a = { ...shared };
+    if (user) a[S.ATTR_COSTLENS_USER] = user;
+    if (account) a[S.ATTR_COSTLENS_ACCOUNT] = account;
+    if (prompt) {
       const text = contentText(r.prompt);
       if (text) a[S.ATTR_COSTLENS_PROMPT] = truncate(text, cfg.maxContentChars);
     }
@@ -218,112 +209,98 @@ export class Call {
       this.tracker.streams.forget(this.watch);
       this.watch = undefined;
     }
+    const span = this.span;
     try {
       const seconds = (performance.now() - this.startedAt) / 1000;
-      const a = this.endAttributes();
-      const price = this.price(error !== undefined);
-      Object.assign(a, price.attributes);
+      this.writeEnd(span);
+      const costPusd = this.price(span, error !== undefined);
+      let type: string | undefined;
       if (error !== undefined) {
-        const type = errorType(error);
-        a[S.ATTR_ERROR_TYPE] = type;
-        this.span.setStatus({
+        type = errorType(error);
+        span.setAttribute(S.ATTR_ERROR_TYPE, type);
+        span.setStatus({
           code: SpanStatusCode.ERROR,
           message: truncate(errorMessage(error), this.tracker.config.maxContentChars),
         });
       }
-      this.span.setAttributes(a);
-      this.tracker.metrics?.record({
-        attributes: this.metricAttributes(error),
-        durationSeconds: seconds,
-        inputTokens: this.usage.input_tokens,
-        outputTokens: this.usage.output_tokens,
-        costPusd: price.costPusd,
-      });
+      const metrics = this.tracker.metrics;
+      if (metrics !== undefined) {
+        const u = this.usage;
+        metrics.record(
+          this.base.seriesFor(this.outcome.responseModel, type),
+          seconds,
+          u.input_tokens,
+          u.output_tokens,
+          costPusd,
+        );
+      }
     } catch (err) {
       diag.error('costlens: could not record a call', err);
     } finally {
-      this.span.end();
+      span.end();
     }
   }
 
-  private endAttributes(): Attributes {
+  /** What the response said, onto the span: set one by one, no object built for it. */
+  private writeEnd(span: Span): void {
     const u = this.usage;
     const o = this.outcome;
-    const a: Attributes = {};
-    const set = (key: string, v: string | number | boolean | string[] | undefined) => {
-      if (v !== undefined) a[key] = v;
-    };
-    set(S.ATTR_GEN_AI_RESPONSE_MODEL, o.responseModel);
-    set(S.ATTR_GEN_AI_RESPONSE_ID, o.responseId);
-    set(S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, o.finishReasons);
-    set(S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.input_tokens);
-    set(S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.output_tokens);
-    set(S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cache_read_tokens);
-    const writes = (u.cache_write_tokens ?? 0) + (u.cache_write_1h_tokens ?? 0);
+    put(span, S.ATTR_GEN_AI_RESPONSE_MODEL, o.responseModel);
+    put(span, S.ATTR_GEN_AI_RESPONSE_ID, o.responseId);
+    put(span, S.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, o.finishReasons);
+    put(span, S.ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.input_tokens);
+    put(span, S.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.output_tokens);
+    put(span, S.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cache_read_tokens);
     if (u.cache_write_tokens !== undefined || u.cache_write_1h_tokens !== undefined) {
       // The conventions count every cache write here; the 1-hour share is ours to add.
-      a[S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = writes;
+      span.setAttribute(
+        S.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+        (u.cache_write_tokens ?? 0) + (u.cache_write_1h_tokens ?? 0),
+      );
     }
-    set(S.ATTR_COSTLENS_CACHE_WRITE_1H_TOKENS, u.cache_write_1h_tokens);
-    set(S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoning_tokens);
-    set(S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, this.ttftSeconds);
-    set(S.ATTR_COSTLENS_IMAGE_COUNT, u.images);
-    set(S.ATTR_COSTLENS_IMAGE_SIZE, u.image_size);
-    set(S.ATTR_COSTLENS_IMAGE_QUALITY, u.image_quality);
-    set(S.ATTR_COSTLENS_IMAGE_RESOLUTION, u.image_resolution);
-    set(S.ATTR_COSTLENS_VIDEO_SECONDS, u.video_seconds);
-    set(S.ATTR_COSTLENS_VIDEO_RESOLUTION, u.video_resolution);
-    set(S.ATTR_COSTLENS_VIDEO_AUDIO, u.video_audio);
-    set(S.ATTR_COSTLENS_ASPECT_RATIO, o.aspectRatio ?? this.request.aspectRatio);
-    set(S.ATTR_COSTLENS_OUTPUT_PATH, o.outputPath);
-    a[S.ATTR_COSTLENS_RETRY_COUNT] = this.attempts - 1;
-    if (this.extra) Object.assign(a, this.extra);
+    put(span, S.ATTR_COSTLENS_CACHE_WRITE_1H_TOKENS, u.cache_write_1h_tokens);
+    put(span, S.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoning_tokens);
+    put(span, S.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, this.ttftSeconds);
+    put(span, S.ATTR_COSTLENS_IMAGE_COUNT, u.images);
+    put(span, S.ATTR_COSTLENS_IMAGE_SIZE, u.image_size);
+    put(span, S.ATTR_COSTLENS_IMAGE_QUALITY, u.image_quality);
+    put(span, S.ATTR_COSTLENS_IMAGE_RESOLUTION, u.image_resolution);
+    put(span, S.ATTR_COSTLENS_VIDEO_SECONDS, u.video_seconds);
+    put(span, S.ATTR_COSTLENS_VIDEO_RESOLUTION, u.video_resolution);
+    put(span, S.ATTR_COSTLENS_VIDEO_AUDIO, u.video_audio);
+    put(span, S.ATTR_COSTLENS_ASPECT_RATIO, o.aspectRatio ?? this.request.aspectRatio);
+    put(span, S.ATTR_COSTLENS_OUTPUT_PATH, o.outputPath);
+    span.setAttribute(S.ATTR_COSTLENS_RETRY_COUNT, this.attempts - 1);
+    if (this.extra) span.setAttributes(this.extra);
     const cfg = this.tracker.config;
     if (cfg.captureMessageContent && o.completion !== undefined) {
       const text = contentText(o.completion);
-      if (text) a[S.ATTR_COSTLENS_COMPLETION] = truncate(text, cfg.maxContentChars);
+      if (text) span.setAttribute(S.ATTR_COSTLENS_COMPLETION, truncate(text, cfg.maxContentChars));
     }
-    return a;
   }
 
   /**
-   * The cost attributes (USD, converted here where they leave) and the cost in
-   * pUSD for the metrics; a failed call that reported no usage was not billed (0).
+   * Writes the cost attributes (USD, converted here where they leave) and returns
+   * the cost in pUSD for the metrics; a failed call that reported no usage was not billed (0).
    */
-  private price(failed: boolean): { attributes: Attributes; costPusd: number | undefined } {
+  private price(span: Span, failed: boolean): number | undefined {
     const u = this.usage;
-    if (isUnbilledFailure(failed, u)) {
-      return {
-        attributes: { [S.ATTR_COSTLENS_COST_USD]: 0, [S.ATTR_GEN_AI_USAGE_COST]: 0 },
-        costPusd: 0,
-      };
-    }
-    if (this.unpricedBecause !== undefined) return unpriced(this.unpricedBecause);
+    if (isUnbilledFailure(failed, u)) return costOf(span, 0, undefined, undefined);
+    if (this.unpricedBecause !== undefined) return unpriced(span, this.unpricedBecause);
     // What the provider charged is the cost; the catalogue's price is only an estimate of it.
     const reported = this.outcome.reportedCostPusd;
-    if (reported !== undefined) {
-      const usd = pusdToUsd(reported);
-      return {
-        attributes: {
-          [S.ATTR_COSTLENS_COST_USD]: usd,
-          [S.ATTR_GEN_AI_USAGE_COST]: usd,
-          [S.ATTR_COSTLENS_PRICING_SOURCE]: 'provider',
-        },
-        costPusd: reported,
-      };
-    }
+    if (reported !== undefined) return costOf(span, reported, undefined, 'provider');
     // A call that said nothing of its usage (a raw response read by the caller, a
     // stream without its usage chunk) cost something unknown, not nothing.
-    if (!USAGE_COUNTS.some((k) => typeof u[k] === 'number')) {
-      return unpriced('the response reported no usage');
-    }
+    if (!hasCounts(u)) return unpriced(span, 'the response reported no usage');
     // The answer's model is the more exact (a dated snapshot); the requested one stands in.
     const answered = this.outcome.responseModel;
     const requested = this.request.model;
     let reason = 'the call names no model';
     let result: PriceResult | undefined;
-    for (const model of [answered, requested]) {
-      if (!model || (model === requested && model === answered && result)) continue;
+    for (let i = 0; i < 2; i++) {
+      const model = i === 0 ? answered : requested;
+      if (!model || (i === 1 && model === answered && result)) continue;
       try {
         result = this.tracker.catalogue().price({
           ...u,
@@ -338,39 +315,17 @@ export class Call {
       if (!result.unpriced) break;
       reason = result.reason ?? reason;
     }
-    if (!result || result.unpriced) return unpriced(reason);
-    const usd = pusdToUsd(result.cost_pusd);
-    return {
-      attributes: {
-        [S.ATTR_COSTLENS_COST_USD]: usd,
-        [S.ATTR_GEN_AI_USAGE_COST]: usd,
-        [S.ATTR_COSTLENS_COST_BREAKDOWN]: JSON.stringify(breakdownToUsd(result.breakdown_pusd)),
-        [S.ATTR_COSTLENS_PRICING_SOURCE]: result.source,
-      },
-      costPusd: result.cost_pusd,
-    };
-  }
-
-  private metricAttributes(error: unknown): Attributes {
-    const answered = this.outcome.responseModel;
-    // The base is never changed once made, so the common case shares it.
-    if (!answered && error === undefined) return this.base;
-    const a = { ...this.base };
-    if (answered) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = answered;
-    if (error !== undefined) a[S.ATTR_ERROR_TYPE] = errorType(error);
-    return a;
+    if (!result || result.unpriced) return unpriced(span, reason);
+    return costOf(
+      span,
+      result.cost_pusd,
+      JSON.stringify(breakdownToUsd(result.breakdown_pusd)),
+      result.source,
+    );
   }
 }
 
-function unpriced(reason: string): { attributes: Attributes; costPusd: undefined } {
-  return {
-    attributes: {
-      [S.ATTR_COSTLENS_COST_UNPRICED]: true,
-      [S.ATTR_COSTLENS_COST_UNPRICED_REASON]: reason,
-    },
-    costPusd: undefined,
-  };
-}
+const NO_ATTRIBUTION: Attribution = Object.freeze({});
 
 /**
  * Starts calls with one tracer, one set of instruments and one catalogue. The
@@ -383,6 +338,10 @@ export class CallTracker {
   readonly streams: OpenStreams;
   /** Video jobs submitted and not yet seen to end (see VideoJobs). */
   readonly videos: VideoJobs;
+  /** The calls' attribute sets, shared with the metrics that count by them. */
+  readonly sets: AttributeSets;
+  /** The attribution of a call charged to the config's project and nobody else. */
+  private readonly projectOnly: Attribution;
 
   constructor(
     readonly tracer: Tracer,
@@ -393,15 +352,27 @@ export class CallTracker {
   ) {
     this.streams = new OpenStreams(config.streamIdleMs);
     this.videos = new VideoJobs(this, config.videoWaitMs);
+    this.sets = metrics?.sets ?? new AttributeSets();
+    this.projectOnly = Object.freeze(config.project ? { project: config.project } : {});
   }
 
   /** Starts a call's span; attribution: the request's, then the enclosing scope's, then the config's. */
   start(request: CallRequest): Call {
+    const given = request.attribution;
     const scope = currentAttribution();
-    const attribution: Attribution = {};
-    for (const key of ['project', 'user', 'account'] as const) {
-      const v = request.attribution?.[key] ?? scope[key] ?? this.config[key];
-      if (v) attribution[key] = v;
+    const cfg = this.config;
+    const project = given?.project ?? scope.project ?? cfg.project;
+    const user = given?.user ?? scope.user ?? cfg.user;
+    const account = given?.account ?? scope.account ?? cfg.account;
+    // Most calls are charged to nobody in particular, or to the config's project alone.
+    let attribution = NO_ATTRIBUTION;
+    if (user || account || (project && project !== this.projectOnly.project)) {
+      attribution = {};
+      if (project) attribution.project = project;
+      if (user) attribution.user = user;
+      if (account) attribution.account = account;
+    } else if (project) {
+      attribution = this.projectOnly;
     }
     return new Call(this, request, attribution);
   }

@@ -1,30 +1,25 @@
 import { OPERATION_DURATION_BUCKETS, pusdToUsd, TOKEN_USAGE_BUCKETS } from '@costlens/pricing';
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import { AttributeSets, type Series } from './attribute-sets.js';
 import {
-  ATTR_GEN_AI_TOKEN_TYPE,
   METRIC_COSTLENS_CLIENT_CALLS,
   METRIC_COSTLENS_CLIENT_COST,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
 } from './semconv.js';
 
-/** What one finished call contributes to the metrics. */
-export interface CallMeasurement {
-  /** Low-cardinality attributes: operation, provider, models, server, error type, call type, project. */
-  attributes: Attributes;
-  durationSeconds: number;
-  inputTokens: number | undefined;
-  outputTokens: number | undefined;
-  /** In pUSD; absent when the call is unpriced: it adds nothing rather than a false 0. */
-  costPusd: number | undefined;
-}
-
-/** The instruments of one meter; made once per meter, recorded on every call. */
+/**
+ * The instruments of one meter; made once per meter. The conventions' two
+ * histograms are recorded on every call. The calls and cost counters are
+ * summed here, per series, and reported by observable counters when the
+ * metrics are collected: a recording through the SDK sorts and serialises the
+ * attributes each time, and two of five recordings a call were these counters.
+ */
 export class CallMetrics {
+  /** The attribute sets and series of the calls these instruments measure. */
+  readonly sets = new AttributeSets();
   private readonly tokenUsage: Histogram;
   private readonly duration: Histogram;
-  private readonly cost: Counter;
-  private readonly calls: Counter;
 
   constructor(meter: Meter) {
     this.tokenUsage = meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
@@ -37,31 +32,42 @@ export class CallMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: [...OPERATION_DURATION_BUCKETS] },
     });
-    this.cost = meter.createCounter(METRIC_COSTLENS_CLIENT_COST, {
-      description: 'What GenAI calls cost, priced at call time (unpriced calls add nothing)',
-      unit: 'USD',
-    });
-    this.calls = meter.createCounter(METRIC_COSTLENS_CLIENT_CALLS, {
-      description: 'GenAI calls made, failed ones included',
-      unit: '{call}',
-    });
+    const all = this.sets.all;
+    meter
+      .createObservableCounter(METRIC_COSTLENS_CLIENT_COST, {
+        description: 'What GenAI calls cost, priced at call time (unpriced calls add nothing)',
+        unit: 'USD',
+      })
+      .addCallback((result: ObservableResult) => {
+        // The counter is in USD: the amount leaves the program here.
+        for (const s of all)
+          if (s.costPusd > 0) result.observe(pusdToUsd(s.costPusd), s.attributes);
+      });
+    meter
+      .createObservableCounter(METRIC_COSTLENS_CLIENT_CALLS, {
+        description: 'GenAI calls made, failed ones included',
+        unit: '{call}',
+      })
+      .addCallback((result: ObservableResult) => {
+        for (const s of all) if (s.calls > 0) result.observe(s.calls, s.attributes);
+      });
   }
 
-  record(m: CallMeasurement): void {
-    this.duration.record(m.durationSeconds, m.attributes);
-    this.calls.add(1, m.attributes);
-    if (m.inputTokens !== undefined) {
-      this.tokenUsage.record(m.inputTokens, { ...m.attributes, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-    }
-    if (m.outputTokens !== undefined) {
-      this.tokenUsage.record(m.outputTokens, {
-        ...m.attributes,
-        [ATTR_GEN_AI_TOKEN_TYPE]: 'output',
-      });
-    }
-    // The counter is in USD: the amount leaves the program here.
-    if (m.costPusd !== undefined && m.costPusd > 0) {
-      this.cost.add(pusdToUsd(m.costPusd), m.attributes);
-    }
+  /**
+   * One finished call of `series`. Token counts and the cost (pUSD) are absent
+   * when unknown: an unpriced call adds nothing to the cost rather than a false 0.
+   */
+  record(
+    series: Series,
+    durationSeconds: number,
+    inputTokens: number | undefined,
+    outputTokens: number | undefined,
+    costPusd: number | undefined,
+  ): void {
+    this.duration.record(durationSeconds, series.attributes);
+    if (inputTokens !== undefined) this.tokenUsage.record(inputTokens, series.input);
+    if (outputTokens !== undefined) this.tokenUsage.record(outputTokens, series.output);
+    series.calls++;
+    if (costPusd !== undefined && costPusd > 0) series.costPusd += costPusd;
   }
 }

@@ -1,0 +1,146 @@
+import type { Attributes } from '@opentelemetry/api';
+import * as S from './semconv.js';
+
+/**
+ * The distinct low-cardinality attribute sets of an app's calls, each built once
+ * and reused by every call that has it: an app calls a handful of models through
+ * a handful of clients, and building, copying and hashing the same attributes on
+ * every call was a measured share of the instrumentation's cost. A set is frozen:
+ * the span, the SDK's metric storage and our counters all hold the same object.
+ */
+
+/** What a call's metric attributes are made of, known when it starts (with its project). */
+export interface BaseFacts {
+  operation: string;
+  provider: string;
+  callType: string;
+  model?: string | undefined;
+  serverAddress?: string | undefined;
+  serverPort?: number | undefined;
+}
+
+/**
+ * Distinct sets kept, at most (the SDK's own default cardinality limit): past it
+ * a call's metrics go to one overflow series, as the SDK's would.
+ */
+const LIMIT = 2000;
+const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/**
+ * One metric series: its attributes (with the token type for the token
+ * histogram) and the calls and cost counted for it, which the metrics report
+ * at collection time rather than recording on every call.
+ */
+export class Series {
+  calls = 0;
+  /** Priced calls' cost in pUSD; unpriced calls add nothing (a false 0 is worse than none). */
+  costPusd = 0;
+  readonly input: Attributes;
+  readonly output: Attributes;
+
+  constructor(readonly attributes: Attributes) {
+    this.input = Object.freeze({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    this.output = Object.freeze({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+  }
+}
+
+/** A call's attributes known at start: shared by its span and its metric series. */
+export class BaseSet {
+  /** The span's start attributes, by `gen_ai.request.stream`: unset, false, true. */
+  private readonly starts: (Attributes | undefined)[] = [undefined, undefined, undefined];
+  /** Series by response model and error type (see seriesFor). */
+  private readonly series = new Map<string, Series>();
+
+  /** The span's name: the operation, and the model asked for. */
+  readonly spanName: string;
+
+  constructor(
+    /** Operation, provider, call type, request model, server, project. */
+    readonly attributes: Attributes,
+    private readonly sets: AttributeSets,
+    /** Kept by the registry: beyond its limit a set serves its span, and its calls count as overflow. */
+    private readonly kept: boolean,
+  ) {
+    const model = attributes[S.ATTR_GEN_AI_REQUEST_MODEL];
+    const operation = String(attributes[S.ATTR_GEN_AI_OPERATION_NAME]);
+    this.spanName = model ? `${operation} ${String(model)}` : operation;
+  }
+
+  /** What the span starts with, before the per-call attributes (user, account, prompt). */
+  start(stream: boolean | undefined): Attributes {
+    const i = stream === undefined ? 0 : stream ? 2 : 1;
+    let a = this.starts[i];
+    if (a === undefined) {
+      const own: Attributes = { ...this.attributes };
+      if (stream !== undefined) own[S.ATTR_GEN_AI_REQUEST_STREAM] = stream;
+      a = Object.freeze(own);
+      this.starts[i] = a;
+    }
+    return a;
+  }
+
+  /** The series of a call of this set that ended with this response model and error type. */
+  seriesFor(responseModel: string | undefined, errorType: string | undefined): Series {
+    // The common case (an answer, no error) is keyed by the model alone, and never
+    // collides with the others: only they have a NUL.
+    const key =
+      errorType === undefined ? (responseModel ?? '') : `${responseModel ?? ''}\0${errorType}`;
+    let s = this.series.get(key);
+    if (s === undefined) {
+      if (!this.kept || !this.sets.hasRoom()) return this.sets.overflow();
+      const a: Attributes = { ...this.attributes };
+      if (responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+      if (errorType !== undefined) a[S.ATTR_ERROR_TYPE] = errorType;
+      s = new Series(Object.freeze(a));
+      this.series.set(key, s);
+      this.sets.add(s);
+    }
+    return s;
+  }
+}
+
+/** The attribute sets of one instrumentation's calls, and every series, for the metrics to report. */
+export class AttributeSets {
+  /** Every series, in the order first seen. */
+  readonly all: Series[] = [];
+  private readonly bases = new Map<string, BaseSet>();
+  private overflowSeries: Series | undefined;
+
+  /** The set of these facts, built on first sight. */
+  base(f: BaseFacts, project: string | undefined): BaseSet {
+    const key = `${f.operation}\0${f.provider}\0${f.callType}\0${f.model ?? ''}\0${f.serverAddress ?? ''}\0${f.serverPort ?? ''}\0${project ?? ''}`;
+    let set = this.bases.get(key);
+    if (set === undefined) {
+      const a: Attributes = {
+        [S.ATTR_GEN_AI_OPERATION_NAME]: f.operation,
+        [S.ATTR_GEN_AI_PROVIDER_NAME]: f.provider,
+        [S.ATTR_COSTLENS_CALL_TYPE]: f.callType,
+      };
+      if (f.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = f.model;
+      if (f.serverAddress) a[S.ATTR_SERVER_ADDRESS] = f.serverAddress;
+      if (f.serverPort) a[S.ATTR_SERVER_PORT] = f.serverPort;
+      if (project) a[S.ATTR_COSTLENS_PROJECT] = project;
+      const room = this.bases.size < LIMIT;
+      set = new BaseSet(Object.freeze(a), this, room);
+      if (room) this.bases.set(key, set);
+    }
+    return set;
+  }
+
+  hasRoom(): boolean {
+    return this.all.length < LIMIT;
+  }
+
+  add(series: Series): void {
+    this.all.push(series);
+  }
+
+  /** Where calls' counts go once the limit is reached. */
+  overflow(): Series {
+    if (this.overflowSeries === undefined) {
+      this.overflowSeries = new Series(OVERFLOW_ATTRIBUTES);
+      this.all.push(this.overflowSeries);
+    }
+    return this.overflowSeries;
+  }
+}
