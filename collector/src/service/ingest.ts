@@ -44,6 +44,12 @@ export interface IngestParts {
 
 /** Export requests between decoding and commit: one at the writer, one being prepared. */
 const PIPELINE_DEPTH = 2;
+/**
+ * The longest Retry-After of a busy answer, in seconds. The official exporters
+ * give up on an export once a Retry-After passes what is left of its timeout
+ * (10 s by default), and back off at most 5 s themselves.
+ */
+const MAX_RETRY_AFTER_S = 5;
 
 /** What became of a request's spans, before they are stored. */
 interface Outcome {
@@ -72,6 +78,9 @@ export class Ingest {
   #inflight = 0;
   /** Export requests in progress per key, from the key check to the answer. */
   readonly #byKey = new Map<ApiKey, number>();
+  /** Busy answers given since #busySince (a one-second window): how far to spread the retries. */
+  #busy = 0;
+  #busySince = 0;
 
   constructor(parts: IngestParts) {
     this.#parts = parts;
@@ -132,7 +141,7 @@ export class Ingest {
       throw new HttpError(
         503,
         `the collector is busy (${max} exports in progress); retry shortly`,
-        1,
+        this.#retryAfter(),
       );
     }
     this.#inflight++;
@@ -146,10 +155,32 @@ export class Ingest {
       throw new HttpError(
         503,
         `this key already has ${max} exports in progress (max_inflight_per_key); retry shortly`,
-        1,
+        this.#retryAfter(),
       );
     }
     this.#byKey.set(key, held + 1);
+  }
+
+  /**
+   * Seconds a busy answer asks the exporter to wait: 1, or, when more exports
+   * were turned away within the last second than max_inflight, a random 1 to
+   * (turned away / max_inflight) seconds, at most MAX_RETRY_AFTER_S. The same
+   * wait for all would bring them back together, to be turned away together:
+   * the collector idles between the waves and the exporters give up after
+   * their fifth retry.
+   */
+  #retryAfter(): number {
+    const now = Date.now();
+    if (now - this.#busySince >= 1_000) {
+      this.#busySince = now;
+      this.#busy = 0;
+    }
+    this.#busy++;
+    const spread = Math.min(
+      MAX_RETRY_AFTER_S,
+      Math.ceil(this.#busy / this.#parts.config.max_inflight),
+    );
+    return 1 + Math.floor(Math.random() * spread);
   }
 
   #releaseKey(key: ApiKey): void {
