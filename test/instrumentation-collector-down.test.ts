@@ -132,17 +132,20 @@ afterAll(async () => {
   await openai?.close();
 });
 
+const MODES: [string, () => Promise<[string, Close]>][] = [
+  [
+    'down (port closed)',
+    async (): Promise<[string, Close]> => [`http://127.0.0.1:${await freePort()}`, () => {}],
+  ],
+  ['slow to answer (accepts, never answers)', silentServer],
+  ['answering 500', () => failingServer(500)],
+  ['answering 503 with Retry-After', () => failingServer(503)],
+];
+
 describe('an instrumented app whose collector misbehaves', () => {
-  it.for([
-    [
-      'down (port closed)',
-      async (): Promise<[string, Close]> => [`http://127.0.0.1:${await freePort()}`, () => {}],
-    ],
-    ['slow to answer (accepts, never answers)', silentServer],
-    ['answering 500', () => failingServer(500)],
-    ['answering 503 with Retry-After', () => failingServer(503)],
-  ] as const)(
+  it.for(MODES)(
     'collector %s: same results, latency and memory as with a healthy one, exits within the budget',
+    { timeout: 45_000 },
     async ([name, start]) => {
       const [endpoint, close] = await start();
       let run: AppRun;
@@ -172,6 +175,5 @@ describe('an instrumented app whose collector misbehaves', () => {
       // It says, once, that the collector got nothing.
       expect(run.stderr).toMatch(/^costlens: .*not delivered to/m);
     },
-    45_000,
   );
 });
