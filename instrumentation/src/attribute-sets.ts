@@ -60,10 +60,24 @@ export class BaseSet {
     private readonly sets: AttributeSets,
     /** Kept by the registry: beyond its limit a set serves its span, and its calls count as overflow. */
     private readonly kept: boolean,
+    private readonly facts: BaseFacts & { project: string | undefined },
   ) {
     const model = attributes[S.ATTR_GEN_AI_REQUEST_MODEL];
     const operation = String(attributes[S.ATTR_GEN_AI_OPERATION_NAME]);
     this.spanName = model ? `${operation} ${String(model)}` : operation;
+  }
+
+  /** Whether this is the set of these facts. */
+  is(f: BaseFacts, project: string | undefined): boolean {
+    const m = this.facts;
+    return (
+      m.operation === f.operation &&
+      m.provider === f.provider &&
+      m.callType === f.callType &&
+      m.serverAddress === f.serverAddress &&
+      m.serverPort === f.serverPort &&
+      m.project === project
+    );
   }
 
   /** What the span starts with, before the per-call attributes (user, account, prompt). */
@@ -99,30 +113,51 @@ export class BaseSet {
   }
 }
 
+/** The facts a set was made of, kept apart from the caller's object (which may change). */
+function facts(f: BaseFacts, project: string | undefined): BaseSet['facts'] {
+  return {
+    operation: f.operation,
+    provider: f.provider,
+    callType: f.callType,
+    model: f.model,
+    serverAddress: f.serverAddress,
+    serverPort: f.serverPort,
+    project,
+  };
+}
+
 /** The attribute sets of one instrumentation's calls, and every series, for the metrics to report. */
 export class AttributeSets {
   /** Every series, in the order first seen. */
   readonly all: Series[] = [];
-  private readonly bases = new Map<string, BaseSet>();
+  /** Sets by request model. */
+  private readonly bases = new Map<string, BaseSet[]>();
+  private size = 0;
   private overflowSeries: Series | undefined;
 
   /** The set of these facts, built on first sight. */
   base(f: BaseFacts, project: string | undefined): BaseSet {
-    const key = `${f.operation}\0${f.provider}\0${f.callType}\0${f.model ?? ''}\0${f.serverAddress ?? ''}\0${f.serverPort ?? ''}\0${project ?? ''}`;
-    let set = this.bases.get(key);
-    if (set === undefined) {
-      const a: Attributes = {
-        [S.ATTR_GEN_AI_OPERATION_NAME]: f.operation,
-        [S.ATTR_GEN_AI_PROVIDER_NAME]: f.provider,
-        [S.ATTR_COSTLENS_CALL_TYPE]: f.callType,
-      };
-      if (f.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = f.model;
-      if (f.serverAddress) a[S.ATTR_SERVER_ADDRESS] = f.serverAddress;
-      if (f.serverPort) a[S.ATTR_SERVER_PORT] = f.serverPort;
-      if (project) a[S.ATTR_COSTLENS_PROJECT] = project;
-      const room = this.bases.size < LIMIT;
-      set = new BaseSet(Object.freeze(a), this, room);
-      if (room) this.bases.set(key, set);
+    // By model first, then the other facts compared: no key string built per call.
+    const model = f.model ?? '';
+    const same = this.bases.get(model);
+    if (same !== undefined) {
+      for (const set of same) if (set.is(f, project)) return set;
+    }
+    const a: Attributes = {
+      [S.ATTR_GEN_AI_OPERATION_NAME]: f.operation,
+      [S.ATTR_GEN_AI_PROVIDER_NAME]: f.provider,
+      [S.ATTR_COSTLENS_CALL_TYPE]: f.callType,
+    };
+    if (f.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = f.model;
+    if (f.serverAddress) a[S.ATTR_SERVER_ADDRESS] = f.serverAddress;
+    if (f.serverPort) a[S.ATTR_SERVER_PORT] = f.serverPort;
+    if (project) a[S.ATTR_COSTLENS_PROJECT] = project;
+    const room = this.size < LIMIT;
+    const set = new BaseSet(Object.freeze(a), this, room, facts(f, project));
+    if (room) {
+      if (same) same.push(set);
+      else this.bases.set(model, [set]);
+      this.size++;
     }
     return set;
   }

@@ -13,6 +13,8 @@ export function put(span: Span, key: string, v: AttributeValue | undefined): voi
 
 /** Whether the usage has any count to price (tokens, images, seconds...). */
 export function hasCounts(u: Usage): boolean {
+  // Most calls report tokens: the list is walked only for the others (media, seconds).
+  if (typeof u.input_tokens === 'number' || typeof u.output_tokens === 'number') return true;
   for (const k of USAGE_COUNTS) if (typeof u[k] === 'number') return true;
   return false;
 }

@@ -16,11 +16,11 @@ import {
   SpanKind,
   SpanStatusCode,
   type Tracer,
-  trace,
 } from '@opentelemetry/api';
 import { AttributeSets, type BaseSet } from './attribute-sets.js';
 import { currentAttribution } from './attribution.js';
 import { costOf, hasCounts, put, unpriced } from './call-attributes.js';
+import { CallContext } from './call-context.js';
 import type { ResolvedConfig } from './config.js';
 import type { CallMetrics } from './metrics.js';
 import { OpenStreams, type StreamWatch } from './open-streams.js';
@@ -89,7 +89,7 @@ export class Call {
       attributes: this.startAttributes(),
       links: request.links,
     });
-    this.context = trace.setSpan(context.active(), this.span).setValue(CALL_KEY, this);
+    this.context = new CallContext(context.active(), this.span, CALL_KEY, this);
   }
 
   /** The call whose SDK request is running in the active context, if any. */

@@ -130,8 +130,8 @@ function observeApiPromise(
   observe: (call: Call, value: unknown) => void,
 ): void {
   const w: Watched = { call, observe, parsing: false, raw: false };
-  // The promises whose reading the app may ask for: this one and those derived from it.
-  const readers: StainlessPromise[] = [p];
+  // Promises derived from this one (openai 7's helpers), whose reading the app may ask for.
+  let derived: StainlessPromise[] | undefined;
   watchClass(patcher, Object.getPrototypeOf(p) as object | null);
   const parseResponse = p.parseResponse;
   const observedParse = function observedParse(this: unknown, ...args: unknown[]) {
@@ -150,7 +150,7 @@ function observeApiPromise(
   if (Object.hasOwn(p, '_thenUnwrap') && typeof p._thenUnwrap === 'function') {
     const thenUnwrap = p._thenUnwrap;
     p._thenUnwrap = function observedThenUnwrap(this: unknown, transform, ...rest) {
-      const derived = thenUnwrap.call(
+      const out = thenUnwrap.call(
         this,
         (value: unknown, ...args: unknown[]) => {
           w.parsing = true;
@@ -159,14 +159,17 @@ function observeApiPromise(
         },
         ...rest,
       );
-      if (isStainlessPromise(derived)) readers.push(derived);
-      return derived;
+      if (isStainlessPromise(out)) {
+        derived ??= [];
+        derived.push(out);
+      }
+      return out;
     };
   }
   p.responsePromise.then(
     (props: unknown) => {
-      if (call.ended || w.parsing || w.raw) return;
-      for (const r of readers) if (r.parsedPromise !== undefined) return;
+      if (call.ended || w.parsing || w.raw || p.parsedPromise !== undefined) return;
+      if (derived) for (const r of derived) if (r.parsedPromise !== undefined) return;
       safely('reading an unread response', () => readUnread(w, p, props));
     },
     (err: unknown) => call.fail(err),
@@ -272,6 +275,9 @@ export interface ChunkObserver<T> {
   hide?(chunk: T): boolean;
 }
 
+/** Where an iterator keeps the object watched for it (see observeIterator). */
+const HOLDER = Symbol('costlens.holder');
+
 /**
  * Wraps an async iterator so that every chunk is read into the call and the call
  * ends exactly once: when the stream is done, when the caller breaks off early
@@ -281,6 +287,7 @@ export function observeIterator<T>(
   inner: AsyncIterator<T>,
   call: Call,
   observer: ChunkObserver<T>,
+  holder?: object,
 ): AsyncIterableIterator<T> {
   const close = (error?: unknown) => {
     if (call.ended) return;
@@ -298,7 +305,8 @@ export function observeIterator<T>(
       return false;
     }
   };
-  const wrapped: AsyncIterableIterator<T> = {
+  const wrapped: AsyncIterableIterator<T> & { [HOLDER]: object | undefined } = {
+    [HOLDER]: holder,
     async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
       for (;;) {
         let step: IteratorResult<T>;
@@ -341,8 +349,10 @@ export function observeIterator<T>(
       return this;
     },
   };
-  // Never iterated, or dropped half-way: the call still ends (OpenStreams).
-  call.holdUntilRead(wrapped, () => observer.outcome());
+  // Never iterated, or dropped half-way: the call still ends (OpenStreams). A
+  // holder given is watched already, and the iterator keeps it alive while the
+  // app holds either: one registration a stream, not two.
+  if (holder === undefined) call.holdUntilRead(wrapped, () => observer.outcome());
   return wrapped;
 }
 
@@ -362,8 +372,11 @@ export function observeSdkStream<T>(stream: unknown, call: Call, observer: Chunk
     return;
   }
   const original = s.iterator as (this: unknown) => AsyncIterator<T>;
-  s.iterator = function observedIterator(this: unknown) {
-    return observeIterator(original.call(this), call, observer);
+  // `this`, not `s`: a closure here that named `s` would keep it alive from the
+  // watch's `read` below (closures of one scope share their variables), and a
+  // stream dropped unread would never be seen released.
+  s.iterator = function observedIterator(this: object) {
+    return observeIterator(original.call(this), call, observer, this);
   };
   call.holdUntilRead(s, () => observer.outcome());
 }

@@ -15,13 +15,26 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /** A chat completion (`chat.completion`). */
 export function chatCompletionOutcome(completion: unknown): CallOutcome {
   const c = obj(completion);
-  const choices = list(c.choices).map(obj);
+  // Loops, not map/filter: this runs on every call.
+  let reasons: string[] | undefined;
+  let text: unknown;
+  for (const raw of list(c.choices)) {
+    const ch = obj(raw);
+    if (typeof ch.finish_reason === 'string') {
+      reasons ??= [];
+      reasons.push(ch.finish_reason);
+    }
+    if (text === undefined) {
+      const content = obj(ch.message).content;
+      if (content != null) text = content;
+    }
+  }
   return {
     responseModel: asString(c.model),
     responseId: asString(c.id),
-    finishReasons: finishReasons(choices.map((ch) => ch.finish_reason)),
+    finishReasons: reasons,
     usage: isObject(c.usage) ? fromOpenAIUsage(c.usage) : undefined,
-    completion: choices.map((ch) => obj(ch.message).content).filter((t) => t != null)[0],
+    completion: text,
   };
 }
 

@@ -44,11 +44,13 @@ function requestOf(
   body: unknown,
   operation: Operation,
   callType: CallType,
-  extra: Partial<CallRequest> = {},
+  extra?: Partial<CallRequest>,
 ): CallRequest {
   const b = isObject(body) ? body : {};
   const client = resource?._client;
-  return {
+  // Built field by field: it runs on every call, and spreads cost there.
+  const server = serverOf(client?.baseURL);
+  const request: CallRequest = {
     provider:
       client?.constructor?.name === 'AzureOpenAI'
         ? 'azure.ai.openai'
@@ -56,9 +58,10 @@ function requestOf(
     operation,
     callType,
     model: asString(b.model),
-    ...serverOf(client?.baseURL),
-    ...extra,
+    serverAddress: server.serverAddress,
+    serverPort: server.serverPort,
   };
+  return extra === undefined ? request : Object.assign(request, extra);
 }
 
 /** What a patched method does with its call: `send(body)` runs the SDK's own method. */
@@ -95,7 +98,9 @@ const chatCreate: Observe = (resource, tracker, body, send) => {
   return runCall(
     tracker,
     () => {
-      const request = requestOf(resource, body, 'chat', 'text', { stream, prompt: body.messages });
+      const request = requestOf(resource, body, 'chat', 'text');
+      request.stream = stream;
+      request.prompt = body.messages;
       reportsCost = request.provider === 'openrouter';
       return request;
     },
