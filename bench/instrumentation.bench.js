@@ -1,21 +1,26 @@
 // What an instrumentation adds to each OpenAI call, non-streaming and streaming:
-// the openai 6 SDK over an in-process fake fetch (so no network hides the cost),
+// the openai SDK over an in-process fake fetch (so no network hides the cost),
 // bare, under costlens, under the official @opentelemetry/instrumentation-openai
 // and under OpenLLMetry's @traceloop/instrumentation-openai. Each contender runs
 // alone in fresh processes (bench/instrumentation-peers/contender.js), interleaved
 // pass after pass so that a busy moment of the machine falls on all of them.
-// Both peers patch openai < 7 only, hence openai 6 in a bench-only package.
+// The peers run on the latest openai major they patch (6: both patch openai < 7
+// only); costlens on openai 6 beside them, and on openai 7 against openai 7 bare.
 // Run: scripts/run node bench/instrumentation.bench.js   (after npm run build), then node bench/publish.js
-// PROF=1 also writes a CPU profile of each contender to /tmp/costlens-prof/<name>.
+// PASSES=n sets the passes (default 7); QUICK=1 a short run; PROF=1 also writes a
+// CPU profile of each contender process to /tmp/costlens-prof/<name>.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { median, save } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
-const CONTENDERS = ['none', 'costlens', 'official', 'traceloop'];
+const PEER_NAMES = ['official', 'traceloop'];
+const CONTENDERS = ['none', 'costlens', ...PEER_NAMES, 'none@7', 'costlens@7'];
+/** The bare SDK each contender's added time is measured against. */
+const BARE = { costlens: 'none', official: 'none', traceloop: 'none', 'costlens@7': 'none@7' };
 const MODES = ['nonStreaming', 'streaming'];
-const PASSES = Number(process.env.PASSES ?? 5);
+const PASSES = Number(process.env.PASSES ?? 7);
 const OPTIONS = process.env.QUICK
   ? { iterations: 200, rounds: 3, warmup: 300 }
   : { iterations: 1000, rounds: 10, warmup: 3000 };
@@ -23,10 +28,10 @@ const AIM_US = 25;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits (30 s at most) until nothing but this script has run for a second: others' work skews timings. */
+/** Waits (10 s at most) until nothing but this script has run for a second: others' work skews timings. */
 async function waitQuiet() {
   if (!existsSync('/proc/loadavg')) return;
-  const until = Date.now() + 30_000;
+  const until = Date.now() + 10_000;
   for (let quiet = 0; quiet < 5 && Date.now() < until; await sleep(200)) {
     const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
     quiet = running <= 1 ? quiet + 1 : 0;
@@ -73,20 +78,29 @@ for (let pass = 0; pass < PASSES; pass++) {
   }
 }
 
+const quantile = (values, q) => {
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.round(q * (v.length - 1))];
+};
+
 const contenders = {};
 for (const name of CONTENDERS) {
   const all = runs[name];
   const first = all[0];
-  const entry = {};
+  const entry = { openai: first.openai };
   for (const mode of MODES) {
+    const rounds = (clock) => all.flatMap((r) => r[mode][clock]);
     entry[mode] = {
-      wallUs: median(all.flatMap((r) => r[mode].wallUs)),
-      cpuUs: median(all.flatMap((r) => r[mode].cpuUs)),
+      wallUs: median(rounds('wallUs')),
+      cpuUs: median(rounds('cpuUs')),
+      // The spread: quartiles of all rounds, and the range of the per-process medians.
+      wallQuartilesUs: [quantile(rounds('wallUs'), 0.25), quantile(rounds('wallUs'), 0.75)],
+      processMediansUs: all.map((r) => median(r[mode].wallUs)),
     };
   }
   // Every process must have produced exactly one span per call while timed.
-  entry.spansPerCall = name === 'none' ? 0 : median(all.map((r) => r.spansPerCall));
-  if (name !== 'none') {
+  entry.spansPerCall = BARE[name] ? median(all.map((r) => r.spansPerCall)) : 0;
+  if (BARE[name]) {
     for (const r of all) {
       if (r.spansPerCall !== 1) throw new Error(`${name}: ${r.spansPerCall} spans per call`);
       for (const mode of MODES) {
@@ -101,30 +115,48 @@ for (const name of CONTENDERS) {
   contenders[name] = entry;
 }
 
+// Added = the contender's median minus its bare SDK's; its spread is the range,
+// over the passes, of the same difference within one pass (processes run side by side).
 const added = {};
-const ratioToCostlens = {};
-for (const name of CONTENDERS.slice(1)) {
+for (const [name, bare] of Object.entries(BARE)) {
   added[name] = {};
-  ratioToCostlens[name] = {};
   for (const mode of MODES) {
-    for (const clock of ['wallUs', 'cpuUs']) {
-      added[name][mode] ??= {};
-      added[name][mode][clock] = contenders[name][mode][clock] - contenders.none[mode][clock];
-    }
-  }
-}
-for (const name of CONTENDERS.slice(1)) {
-  for (const mode of MODES) {
-    ratioToCostlens[name][mode] = {
-      added: added[name][mode].wallUs / added.costlens[mode].wallUs,
-      total: contenders[name][mode].wallUs / contenders.costlens[mode].wallUs,
+    const perPass = runs[name].map(
+      (r, i) => median(r[mode].wallUs) - median(runs[bare][i][mode].wallUs),
+    );
+    added[name][mode] = {
+      wallUs: contenders[name][mode].wallUs - contenders[bare][mode].wallUs,
+      cpuUs: contenders[name][mode].cpuUs - contenders[bare][mode].cpuUs,
+      perPassUs: perPass,
+      rangeUs: [Math.min(...perPass), Math.max(...perPass)],
     };
   }
 }
+// What costlens adds over what each peer adds (below 1: costlens is the lighter),
+// on openai 6 and, for costlens on openai 7, against the peers on their openai 6.
+const ratioToPeers = {};
+for (const ours of ['costlens', 'costlens@7']) {
+  ratioToPeers[ours] = {};
+  for (const peer of PEER_NAMES) {
+    ratioToPeers[ours][peer] = {};
+    for (const mode of MODES) {
+      ratioToPeers[ours][peer][mode] = added[ours][mode].wallUs / added[peer][mode].wallUs;
+    }
+  }
+}
+const lighterThanPeers = Object.fromEntries(
+  ['costlens', 'costlens@7'].map((ours) => [
+    ours,
+    Object.fromEntries(
+      MODES.map((mode) => [mode, PEER_NAMES.every((p) => ratioToPeers[ours][p][mode] < 1)]),
+    ),
+  ]),
+);
 
 const result = {
   versions: {
-    openai: version('openai'),
+    openai: contenders.none.openai,
+    openai7: contenders['none@7'].openai,
     costlens: version('@costlens/instrumentation'),
     official: version('@opentelemetry/instrumentation-openai'),
     traceloop: version('@traceloop/instrumentation-openai'),
@@ -151,10 +183,10 @@ const result = {
   aimUs: AIM_US,
   contenders,
   addedUs: added,
-  ratioToCostlens,
+  ratioToPeers,
   aimMet: {
-    under: added.costlens.nonStreaming.wallUs < AIM_US,
-    noSlowerThanOfficial: added.costlens.nonStreaming.wallUs <= added.official.nonStreaming.wallUs,
+    under: MODES.every((m) => added.costlens[m].wallUs < AIM_US),
+    lighterThanPeers,
   },
 };
 const file = save('instrumentation', result);

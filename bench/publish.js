@@ -101,18 +101,26 @@ if (decode) {
 }
 
 const soak = read('soak');
-if (soak) {
+if (soak?.windows) {
+  const w = soak.windows;
+  const row = (x) =>
+    `| ${x.atS} | ${f(x.rssMB)} | ${x.spans.toLocaleString('en')} | ${f(x.ingestP50Ms)} | ${f(x.ingestP99Ms)} | ${f(x.queryP50Ms)} | ${f(x.queryP99Ms)} | ${f(x.load1, 2)} |`;
   parts.push(
-    '## Collector memory under sustained load',
+    '## Soak: ten minutes of steady ingest and queries',
     '',
-    `Machine: ${machineLine(soak.machine)}. One \`costlens start\` process takes ${soak.passes} passes of fresh`,
-    `512-span export requests from 4 senders (${soak.spans.toLocaleString('en')} spans, ${Math.round(soak.spansPerSec).toLocaleString('en')} spans/s);`,
-    'its resident memory (MB) at start and after each pass:',
+    `Machine: ${machineLine(soak.machine)}. One \`costlens start\` process takes ${soak.exportsPerSec} export requests a second`,
+    `of ${soak.batch} fresh spans each (${soak.spans.toLocaleString('en')} spans in ${soak.seconds / 60} minutes) while ${soak.queriesPerSec} queries a second read`,
+    `${soak.queries.map((q) => `\`${q}\``).join(', ')} in turn (${soak.queriesSent.toLocaleString('en')} queries, ${soak.errors} errors).`,
+    `Every ${soak.windowSeconds} s: the collector's resident memory, the spans stored, the latency of both (ms, median and 99th percentile),`,
+    'and the load average of the machine, which the bench shares (`node bench/soak.bench.js`, `SOAK_SECONDS` for a shorter run).',
     '',
-    soak.rssMB.map((x) => f(x)).join(' → '),
+    '| s | RSS MB | spans | export p50 | export p99 | query p50 | query p99 | load |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...w.map(row),
     '',
-    `Mean of the first half of the passes ${f(soak.firstHalfMeanMB)} MB, of the second half ${f(soak.secondHalfMeanMB)} MB;`,
-    `the database holds ${f(soak.dbBytesPerCall, 0)} bytes per call.`,
+    `Resident memory ${f(soak.startRssMB)} MB at start, ${f(soak.firstMinute.rssMB)} MB over the first minute, ${f(soak.lastMinute.rssMB)} MB over the last`,
+    `(at most ${f(soak.maxRssMB)} MB); median export ${f(soak.firstMinute.ingestP50Ms)} ms in the first minute, ${f(soak.lastMinute.ingestP50Ms)} ms in the last;`,
+    `median query ${f(soak.firstMinute.queryP50Ms)} ms, then ${f(soak.lastMinute.queryP50Ms)} ms. The database holds ${f(soak.dbBytesPerCall, 0)} bytes per call.`,
     '',
   );
 }
@@ -122,69 +130,106 @@ if (instr) {
   const c = instr.contenders;
   const v = instr.versions;
   const names = {
-    none: 'no instrumentation',
+    none: `no instrumentation (openai ${v.openai})`,
     costlens: `@costlens/instrumentation ${v.costlens}`,
     official: `@opentelemetry/instrumentation-openai ${v.official}`,
     traceloop: `@traceloop/instrumentation-openai ${v.traceloop} (OpenLLMetry)`,
+    'none@7': `no instrumentation (openai ${v.openai7})`,
+    'costlens@7': `@costlens/instrumentation ${v.costlens} on openai ${v.openai7}`,
   };
+  const peers = ['official', 'traceloop'];
+  const short = { official: 'the official instrumentation', traceloop: 'OpenLLMetry' };
+  const range = ([lo, hi]) => `${f(lo)}–${f(hi)}`;
   const row = (name, mode) => {
     const x = c[name][mode];
-    if (name === 'none') return `| ${names[name]} | ${f(x.wallUs)} | | | ${f(x.cpuUs)} |`;
-    const a = instr.addedUs[name][mode];
-    const r = instr.ratioToCostlens[name][mode];
-    return `| ${names[name]} | ${f(x.wallUs)} | ${f(a.wallUs)} | ${f(r.added, 2)}× | ${f(x.cpuUs)} (+${f(a.cpuUs)}) |`;
+    const median = `${f(x.wallUs)} (${range(x.wallQuartilesUs)})`;
+    const a = instr.addedUs[name]?.[mode];
+    if (!a) return `| ${names[name]} | ${median} | | ${f(x.cpuUs)} |`;
+    return `| ${names[name]} | ${median} | **${f(a.wallUs)}** (${range(a.rangeUs)}) | ${f(x.cpuUs)} (+${f(a.cpuUs)}) |`;
   };
-  const table = (mode) => [
-    '| | µs per call | added µs | added vs costlens | main-thread CPU µs (added) |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...Object.keys(names).map((name) => row(name, mode)),
+  const table = (mode, rows) => [
+    '| | µs per call, median (quartiles of rounds) | added µs (range over passes) | main-thread CPU µs (added) |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map((name) => row(name, mode)),
   ];
-  const ours = instr.addedUs.costlens.nonStreaming.wallUs;
-  const official = instr.addedUs.official.nonStreaming.wallUs;
-  const short = { costlens: 'costlens', official: 'the official one', traceloop: 'OpenLLMetry' };
+  const ratios = (ours, mode) =>
+    peers
+      .map((p) => `${f(instr.ratioToPeers[ours][p][mode], 2)}× what ${short[p]} adds`)
+      .join(', ');
+  const verdict = (ours, mode) =>
+    instr.aimMet.lighterThanPeers[ours][mode]
+      ? 'lighter than both peers'
+      : 'not lighter than both peers';
   // What the one-call check found missing on a span, said rather than hidden.
-  const gaps = Object.keys(names)
+  const who = { costlens: 'costlens', official: 'the official one', traceloop: 'OpenLLMetry' };
+  const gaps = ['costlens', ...peers]
     .filter((name) => c[name].check)
     .flatMap((name) =>
       ['nonStreaming', 'streaming']
         .filter((mode) => c[name].check[mode].inputTokens === undefined)
         .map(
-          (mode) =>
-            `${short[name]}'s ${mode === 'streaming' ? 'streaming' : 'non-streaming'} spans`,
+          (mode) => `${who[name]}'s ${mode === 'streaming' ? 'streaming' : 'non-streaming'} spans`,
         ),
     );
+  const modeTitle = {
+    nonStreaming: 'Non-streaming `chat.completions.create`',
+    streaming: 'Streaming, the stream read to its end',
+  };
+  const sections = ['nonStreaming', 'streaming'].flatMap((mode) => [
+    `### ${modeTitle[mode]}`,
+    '',
+    ...table(mode, ['none', 'costlens', ...peers]),
+    '',
+    `costlens adds ${f(instr.addedUs.costlens[mode].wallUs)} µs: ${ratios('costlens', mode)} (${verdict('costlens', mode)}).`,
+    '',
+  ]);
+  const seven = ['nonStreaming', 'streaming'].map(
+    (mode) =>
+      `- ${mode === 'streaming' ? 'streaming' : 'non-streaming'}: ${f(instr.addedUs['costlens@7'][mode].wallUs)} µs added (${range(instr.addedUs['costlens@7'][mode].rangeUs)}); ${ratios('costlens@7', mode)} on openai ${v.openai}.`,
+  );
   parts.push(
     '## Instrumentation overhead per OpenAI call',
     '',
-    `Machine: ${machineLine(instr.machine)}. openai ${v.openai} (both peers patch openai < 7 only)`,
+    `Machine: ${machineLine(instr.machine)}. costlens at ${instr.costlensCommit}. The peers on the latest`,
+    `openai major they patch (both patch openai < 7 only: openai ${v.openai}); costlens on the same`,
+    `openai ${v.openai}, and on openai ${v.openai7} against openai ${v.openai7} bare. Each call goes`,
     'over an in-process fake `fetch` that answers a canned chat completion, or a stream of 5 chunks',
     'and the usage chunk the request asks for: no socket, so only the SDK and the instrumentation',
-    'cost time. Each contender runs alone in fresh processes, interleaved, each process warming',
-    `up with ${instr.warmup.toLocaleString('en')} calls of each kind then timing ${instr.rounds} rounds of ${instr.iterations.toLocaleString('en')} sequential calls;`,
-    `medians over the rounds of ${instr.passes} processes per contender. The same telemetry for every`,
-    `instrumented contender: @opentelemetry/api ${v.api}, an AsyncLocalStorage context manager,`,
-    `sdk-trace ${v.sdkTrace} with a SimpleSpanProcessor into an exporter that counts the spans,`,
-    `sdk-metrics ${v.sdkMetrics} with a reader that does not export during the run, no logger`,
+    'cost time. Each contender runs alone in fresh processes, interleaved (a different one first',
+    `each pass), each process warming up with ${instr.warmup.toLocaleString('en')} calls of each kind then timing ${instr.rounds} rounds of`,
+    `${instr.iterations.toLocaleString('en')} sequential calls; medians over the rounds of ${instr.passes} processes per contender. The same`,
+    `telemetry for every instrumented contender: @opentelemetry/api ${v.api}, an AsyncLocalStorage`,
+    `context manager, sdk-trace ${v.sdkTrace} with a SimpleSpanProcessor into an exporter that counts the`,
+    `spans, sdk-metrics ${v.sdkMetrics} with a reader that does not export during the run, no logger`,
     'provider (the official instrumentation emits its log events to the no-op logger), message',
     "content not recorded (OpenLLMetry's default records it: here `traceContent: false`). Every",
     "instrumented call produced exactly one span, a child of the caller's active span, with the",
     `response model and the token counts${gaps.length ? ` (none on ${gaps.join(', ')})` : ''}.`,
-    "Added = the contender's median minus the bare SDK's.",
+    "Added = the contender's median minus the bare SDK's; its range is the same difference",
+    'within each pass (the processes of one pass run back to back). The machine is shared, so the',
+    'spread is wide: compare the medians, and read the ranges as how far one run can stray.',
     '',
-    '### Non-streaming `chat.completions.create`',
+    ...sections,
+    `### costlens on openai ${v.openai7}`,
     '',
-    ...table('nonStreaming'),
+    ...table('nonStreaming', ['none@7', 'costlens@7']).map((l, i) =>
+      i === 0 ? l.replace('| |', '| non-streaming |') : l,
+    ),
+    ...table('streaming', ['none@7', 'costlens@7'])
+      .slice(2)
+      .map((l) =>
+        l.replace('| no', '| streaming: no').replace('| @costlens', '| streaming: @costlens'),
+      ),
     '',
-    '### Streaming, the stream read to its end',
+    ...seven,
     '',
-    ...table('streaming'),
-    '',
-    `costlens adds **${f(ours)} µs** per non-streaming call (aim: under ${instr.aimUs} µs, ${instr.aimMet.under ? 'met' : 'missed'}),`,
-    `${f(ours / official, 2)}× what the official instrumentation adds (aim: no slower, ${instr.aimMet.noSlowerThanOfficial ? 'met' : 'missed'}).`,
-    'It also does more per call: it prices the call and makes five metric recordings (duration,',
-    'input and output tokens, calls, cost) where the official instrumentation makes three and',
-    'OpenLLMetry none. Main-thread CPU time is the same work without the time other processes',
-    'took from the machine.',
+    `Aim: under ${instr.aimUs} µs added per call (${instr.aimMet.under ? 'met' : 'missed'}), and lighter than both peers in`,
+    'both modes. costlens does more per call than either peer: it prices the call (cost in USD, its',
+    "breakdown and source on the span) and records the conventions' two histograms (duration, input",
+    'and output tokens: three recordings), as the official instrumentation does and OpenLLMetry does',
+    'not; its calls and cost counters are summed in the process and read by observable counters when',
+    'metrics are collected, not recorded per call. Main-thread CPU time is the same work without the',
+    'time other processes took from the machine.',
     '',
   );
 }

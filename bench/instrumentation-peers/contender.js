@@ -5,14 +5,23 @@
 // what was checked about the spans. Wall time is what a caller waits; main-thread
 // CPU time is the same work less what other processes on the machine took from it.
 // Run by the bench: node bench/instrumentation-peers/contender.js <name> '{"iterations":...}'
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const NAMES = ['none', 'costlens', 'official', 'traceloop'];
-const name = process.argv[2];
-if (!NAMES.includes(name)) {
-  throw new TypeError(`contender "${name}" is unknown: use one of ${NAMES.join(', ')}`);
+// `<name>` runs on openai 6 (the peers' latest: both patch openai < 7 only);
+// `<name>@7` on openai 7, the version the instrumentation workspace resolves.
+const NAMES = ['none', 'costlens', 'official', 'traceloop', 'none@7', 'costlens@7'];
+const contender = process.argv[2];
+if (!NAMES.includes(contender)) {
+  throw new TypeError(`contender "${contender}" is unknown: use one of ${NAMES.join(', ')}`);
 }
+const [name, major = '6'] = contender.split('@');
+const requireOpenAI =
+  major === '7'
+    ? createRequire(new URL('../../instrumentation/package.json', import.meta.url))
+    : require;
 const {
   iterations = 1000,
   rounds = 15,
@@ -144,10 +153,16 @@ if (name !== 'none') {
   registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
   // The module hooks patch openai as it is required below; costlens is also handed
   // the module, as an app whose loader bypasses the hooks would (a no-op when hooked).
-  if (name === 'costlens') instrumentation.instrumentModules({ openai: require('openai') });
+  if (name === 'costlens') instrumentation.instrumentModules({ openai: requireOpenAI('openai') });
 }
 
-const { OpenAI } = require('openai');
+const { OpenAI } = requireOpenAI('openai');
+const openaiVersion = JSON.parse(
+  readFileSync(join(dirname(requireOpenAI.resolve('openai')), 'package.json'), 'utf8'),
+).version;
+if (!openaiVersion.startsWith(`${major}.`)) {
+  throw new Error(`${contender} resolved openai ${openaiVersion}, not openai ${major}`);
+}
 const options = { apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1', maxRetries: 0 };
 const jsonClient = new OpenAI({ ...options, fetch: jsonFetch });
 const sseClient = new OpenAI({ ...options, fetch: sseFetch });
@@ -209,7 +224,8 @@ async function check(fn) {
 }
 
 const result = {
-  name,
+  name: contender,
+  openai: openaiVersion,
   nonStreaming: { wallUs: [], cpuUs: [] },
   streaming: { wallUs: [], cpuUs: [] },
 };
