@@ -1,10 +1,4 @@
-import {
-  breakdownToUsd,
-  type Catalogue,
-  isUnbilledFailure,
-  type PriceResult,
-  type Usage,
-} from '@costlens/pricing';
+import { type Catalogue, isUnbilledFailure, type PriceResult, type Usage } from '@costlens/pricing';
 import {
   type Attributes,
   type Context,
@@ -19,7 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { AttributeSets, type BaseSet } from './attribute-sets.js';
 import { currentAttribution } from './attribution.js';
-import { costOf, hasCounts, put, unpriced } from './call-attributes.js';
+import { breakdownJson, costOf, hasCounts, put, unpriced } from './call-attributes.js';
 import { CallContext } from './call-context.js';
 import type { ResolvedConfig } from './config.js';
 import type { CallMetrics } from './metrics.js';
@@ -316,12 +310,7 @@ export class Call {
       reason = result.reason ?? reason;
     }
     if (!result || result.unpriced) return unpriced(span, reason);
-    return costOf(
-      span,
-      result.cost_pusd,
-      JSON.stringify(breakdownToUsd(result.breakdown_pusd)),
-      result.source,
-    );
+    return costOf(span, result.cost_pusd, breakdownJson(result.breakdown_pusd), result.source);
   }
 }
 

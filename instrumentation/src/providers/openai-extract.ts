@@ -38,11 +38,6 @@ export function chatCompletionOutcome(completion: unknown): CallOutcome {
   };
 }
 
-function finishReasons(reasons: unknown[]): string[] | undefined {
-  const out = reasons.filter((r): r is string => typeof r === 'string');
-  return out.length > 0 ? out : undefined;
-}
-
 /** What a stream of `chat.completion.chunk`s has said so far. */
 export interface ChatStreamState {
   model?: string;
@@ -81,13 +76,12 @@ export function accumulateChatChunk(state: ChatStreamState, chunk: unknown): Cha
 }
 
 export function chatStreamOutcome(state: ChatStreamState): CallOutcome {
-  const indexes = Object.keys(state.finish)
-    .map(Number)
-    .sort((a, b) => a - b);
+  // Integer keys are listed in ascending order: the reasons come in choice order.
+  const reasons = Object.values(state.finish);
   return {
     responseModel: state.model,
     responseId: state.id,
-    finishReasons: finishReasons(indexes.map((i) => state.finish[i])),
+    finishReasons: reasons.length > 0 ? reasons : undefined,
     usage: state.usage,
     completion: state.text || undefined,
   };
