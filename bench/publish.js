@@ -122,6 +122,11 @@ if (soak?.windows) {
     `(at most ${f(soak.maxRssMB)} MB); median export ${f(soak.firstMinute.ingestP50Ms)} ms in the first minute, ${f(soak.lastMinute.ingestP50Ms)} ms in the last;`,
     `median query ${f(soak.firstMinute.queryP50Ms)} ms, then ${f(soak.lastMinute.queryP50Ms)} ms. The database holds ${f(soak.dbBytesPerCall, 0)} bytes per call.`,
     '',
+    // Said from the figures, not assumed: a run that stays flat says so.
+    soak.lastMinute.queryP50Ms > 2 * soak.firstMinute.queryP50Ms
+      ? `Not stable: the queries took ${f(soak.lastMinute.queryP50Ms / soak.firstMinute.queryP50Ms)}× as long in the last minute as in the first, and exports ${f(soak.lastMinute.ingestP50Ms / soak.firstMinute.ingestP50Ms)}× (they wait behind the queries on the collector's one thread), and the senders, each waiting for its answer, got fewer than the asked rate through. The query API reads a window's partial hours (here the current one, up to now) from the calls rather than the hourly rollups, so each query scanned every call made so far in the hour. /metrics, kept in memory, stayed at a few milliseconds.`
+      : 'Latency stayed within twice its first minute throughout.',
+    '',
   );
 }
 

@@ -1,42 +1,153 @@
-// Memory under sustained load: one `costlens start` process takes pass after pass
-// of fresh 512-span export requests (4 senders) and its resident memory is read
-// after each pass. Flat means the last passes hold what the first ones did.
-// Run: scripts/run node bench/soak.bench.js   (after npm run build), then node bench/publish.js
+// Ten minutes of steady work for one `costlens start` process: exports at a fixed
+// rate (fresh ids, so every span is stored) and, beside them, the query API and
+// /metrics as a dashboard would read them. Every 30 s it notes the collector's
+// resident memory and the latency of both, so a leak or a slowdown shows as a
+// trend, not as one number. Flat memory and stable latency are the result wanted.
+// Run: scripts/run node bench/soak.bench.js   (after npm run build; SOAK_SECONDS=60
+// for a short try), then node bench/publish.js
 import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBatches, rssMB, sendAll, startCollectorProcess } from './collector-load.js';
-import { save } from './lib.js';
+import { makeBatches, rssMB, startCollectorProcess } from './collector-load.js';
+import { median, save } from './lib.js';
 
-const PASSES = Number(process.env.PASSES ?? 12);
-const BATCHES = 40;
-const BATCH = 512;
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const WINDOW_S = 30;
+const BATCH = 100; // spans per export request, as a BatchSpanProcessor sends them
+const EXPORTS_PER_S = 10; // 1,000 spans/s: steady, well below what the collector absorbs
+const SENDERS = 4;
+const QUERIES_PER_S = 5;
+const QUERIES = [
+  '/api/v1/summary',
+  '/api/v1/breakdown?by=model',
+  '/api/v1/timeseries?granularity=hour&metric=cost',
+  '/api/v1/calls?page_size=50&sort=cost',
+  '/api/v1/projects',
+  '/metrics',
+];
 
 const db = join(mkdtempSync(join(tmpdir(), 'costlens-soak-')), 'c.db');
 const collector = await startCollectorProcess(db);
 const pid = collector.child.pid;
-const rss = [rssMB(pid)];
-let sent = 0;
-let busySeconds = 0;
-for (let p = 0; p < PASSES; p++) {
-  const batches = makeBatches(BATCHES, BATCH); // fresh ids: every pass is stored, not deduplicated
-  const t0 = performance.now();
-  await sendAll(collector.port, batches, 4);
-  busySeconds += (performance.now() - t0) / 1000;
-  sent += BATCHES * BATCH;
-  rss.push(rssMB(pid));
+const base = `http://127.0.0.1:${collector.port}`;
+const startRss = rssMB(pid);
+const start = performance.now();
+const end = start + SECONDS * 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+const fresh = () => ({ ingestMs: [], queryMs: [], byPath: {}, spans: 0, errors: 0 });
+let window = fresh();
+const windows = [];
+let spansTotal = 0;
+let queriesTotal = 0;
+
+/** Calls `fn` every `periodMs` on its own schedule (late calls do not shift the next ones). */
+async function paced(periodMs, fn) {
+  for (let due = performance.now(); due < end; due += periodMs) {
+    await sleep(due - performance.now());
+    if (performance.now() >= end) return;
+    await fn();
+  }
 }
+
+async function exportOnce() {
+  // Built outside the timing: the latency is the collector's, not the SDK's.
+  const [body] = makeBatches(1, BATCH);
+  const t0 = performance.now();
+  const res = await fetch(`${base}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+  });
+  await res.arrayBuffer();
+  window.ingestMs.push(performance.now() - t0);
+  if (res.status === 200) {
+    window.spans += BATCH;
+    spansTotal += BATCH;
+  } else window.errors++;
+}
+
+let q = 0;
+async function queryOnce() {
+  const path = QUERIES[q++ % QUERIES.length];
+  const t0 = performance.now();
+  const res = await fetch(`${base}${path}`);
+  await res.arrayBuffer();
+  const took = performance.now() - t0;
+  window.queryMs.push(took);
+  (window.byPath[path] ??= []).push(took);
+  queriesTotal++;
+  if (res.status !== 200) window.errors++;
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : null;
+};
+
+async function report() {
+  for (let t = WINDOW_S; start + t * 1000 <= end + 1; t += WINDOW_S) {
+    await sleep(start + t * 1000 - performance.now());
+    const w = window;
+    window = fresh();
+    const row = {
+      atS: t,
+      rssMB: rssMB(pid),
+      spans: w.spans,
+      errors: w.errors,
+      ingestP50Ms: median(w.ingestMs),
+      ingestP99Ms: pct(w.ingestMs, 99),
+      queryP50Ms: median(w.queryMs),
+      queryP99Ms: pct(w.queryMs, 99),
+      queryP50MsByPath: Object.fromEntries(
+        Object.entries(w.byPath).map(([path, xs]) => [path, median(xs)]),
+      ),
+      // The machine's load: this bench shares it, and a busy machine slows both sides.
+      load1: loadavg()[0],
+    };
+    windows.push(row);
+    console.error(JSON.stringify(row));
+  }
+}
+
+await Promise.all([
+  ...Array.from({ length: SENDERS }, (_, i) =>
+    sleep((i * 1000) / EXPORTS_PER_S).then(() =>
+      paced((1000 * SENDERS) / EXPORTS_PER_S, exportOnce),
+    ),
+  ),
+  paced(1000 / QUERIES_PER_S, queryOnce),
+  report(),
+]);
 await collector.stop();
-const half = Math.floor(rss.length / 2);
+
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const firstMin = windows.slice(0, 2);
+const lastMin = windows.slice(-2);
 const result = {
-  passes: PASSES,
-  spans: sent,
-  spansPerSec: sent / busySeconds,
-  rssMB: rss,
-  firstHalfMeanMB: mean(rss.slice(1, half + 1)),
-  secondHalfMeanMB: mean(rss.slice(half + 1)),
-  dbBytesPerCall: statSync(db).size / sent,
+  seconds: SECONDS,
+  windowSeconds: WINDOW_S,
+  batch: BATCH,
+  exportsPerSec: EXPORTS_PER_S,
+  queriesPerSec: QUERIES_PER_S,
+  queries: QUERIES,
+  spans: spansTotal,
+  queriesSent: queriesTotal,
+  errors: windows.reduce((a, w) => a + w.errors, 0),
+  startRssMB: startRss,
+  windows,
+  firstMinute: {
+    rssMB: mean(firstMin.map((w) => w.rssMB)),
+    ingestP50Ms: mean(firstMin.map((w) => w.ingestP50Ms)),
+    queryP50Ms: mean(firstMin.map((w) => w.queryP50Ms)),
+  },
+  lastMinute: {
+    rssMB: mean(lastMin.map((w) => w.rssMB)),
+    ingestP50Ms: mean(lastMin.map((w) => w.ingestP50Ms)),
+    queryP50Ms: mean(lastMin.map((w) => w.queryP50Ms)),
+  },
+  maxRssMB: Math.max(...windows.map((w) => w.rssMB)),
+  dbBytesPerCall: statSync(db).size / Math.max(1, spansTotal),
 };
 const file = save('soak', result);
 console.log(JSON.stringify(result, null, 2));
