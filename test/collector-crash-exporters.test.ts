@@ -127,8 +127,8 @@ describe(`kill -9 while the official exporters stream spans (CRASH_SEED=${SEED})
         spanProcessors: [
           new BatchSpanProcessor({
             exporter: w,
-            scheduledDelayMillis: 100,
-            maxExportBatchSize: 40,
+            scheduledDelayMillis: 200,
+            maxExportBatchSize: 100,
             maxQueueSize: 100_000,
           }),
         ],
@@ -169,7 +169,8 @@ describe(`kill -9 while the official exporters stream spans (CRASH_SEED=${SEED})
     }
     streaming = false;
     await Promise.all(apps);
-    await Promise.all(providers.map((p) => p.forceFlush()));
+    // A flush rejects when one of its exports was given up: the witness has noted those.
+    await Promise.all(providers.map((p) => p.forceFlush().catch(() => {})));
     // Every budget message made is delivered before the collector stops.
     const delivered = () => {
       const d = new Database(db, { readonly: true });
@@ -182,7 +183,7 @@ describe(`kill -9 while the official exporters stream spans (CRASH_SEED=${SEED})
     for (let i = 0; i < 100 && !delivered(); i++) await sleep(100);
     collector.child.kill('SIGTERM');
     expect((await collector.exited()).code, collector.output()).toBe(0);
-    await Promise.all(providers.map((p) => p.shutdown()));
+    await Promise.all(providers.map((p) => p.shutdown().catch(() => {})));
 
     const acked = witnesses.flatMap((w) => w.acked);
     const failed = witnesses.flatMap((w) => w.failed);

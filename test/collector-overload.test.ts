@@ -17,7 +17,7 @@ import { finishedSpans } from './spans.js';
 // 1 s), and in the end every span is stored once.
 
 const EXPORTERS = 16;
-const EXPORTS_EACH = 4;
+const EXPORTS_EACH = 2;
 const SPANS = 1_000;
 const MB = 1024 * 1024;
 

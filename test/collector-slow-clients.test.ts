@@ -10,7 +10,8 @@ import { chatSpans } from './spans.js';
 // Hundreds of connections that send nothing, send their headers a byte at a
 // time, or their body a few bytes at a time, each group from its own loopback
 // address: meanwhile a client from 127.0.0.1 must still get /healthz, an export
-// stored and the usage page, each within a second, and the server must close
+// stored and the usage page, each within 2 s (less than the timeouts that would
+// free a blocked server), and the server must close
 // every slow connection once body_timeout_ms (+1 s for headers) has passed.
 
 const BODY_TIMEOUT_MS = 2_000;
@@ -137,7 +138,7 @@ describe('slow and idle clients', () => {
 
     expect(failures).toEqual([]);
     expect(timings.healthz!.length).toBeGreaterThan(5);
-    for (const [name, ms] of Object.entries(worst)) expect(ms, name).toBeLessThan(1_000);
+    for (const [name, ms] of Object.entries(worst)) expect(ms, name).toBeLessThan(2_000);
     // Headers must be whole within body_timeout_ms + 1 s, bodies within body_timeout_ms
     // (Node checks once a second: allow two more).
     for (const ms of [idleMs, headersMs, bodiesMs])
