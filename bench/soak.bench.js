@@ -75,7 +75,8 @@ async function queryOnce() {
   await res.arrayBuffer();
   const took = performance.now() - t0;
   window.queryMs.push(took);
-  (window.byPath[path] ??= []).push(took);
+  window.byPath[path] ??= [];
+  window.byPath[path].push(took);
   queriesTotal++;
   if (res.status !== 200) window.errors++;
 }
