@@ -18,7 +18,8 @@ import { type RawAnswer, RawConnection } from './raw-http.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const TOTAL = Number(process.env.FUZZ_TOTAL ?? 100_000);
-const DEADLINE_MS = Number(process.env.FUZZ_DEADLINE_MS ?? 80_000);
+// About 70 s alone on 2 cores; the suite runs other files beside it, so the bound is wide.
+const DEADLINE_MS = Number(process.env.FUZZ_DEADLINE_MS ?? 170_000);
 /** Memory is measured once this many requests have warmed the collector up, and at the end. */
 const WARM = 20_000;
 const IN_FLIGHT = 8;
@@ -202,5 +203,5 @@ describe(`100,000 fuzzed export requests against a running collector (FUZZ_SEED=
     expect(after.gc).toBe(true);
     expect(after.heapUsed).toBeLessThan(before.heapUsed + 32 * MB);
     expect(after.rss).toBeLessThan(before.rss + 192 * MB);
-  }, 90_000);
+  }, 200_000);
 });
