@@ -50,13 +50,14 @@ class ObservedIterator<T> implements AsyncIterableIterator<T> {
     readonly holder: object | undefined,
   ) {}
 
-  async next(...args: [] | [unknown]): Promise<IteratorResult<T>> {
+  // One optional argument, not a rest parameter: no array made and spread per chunk.
+  async next(value?: unknown): Promise<IteratorResult<T>> {
     const call = this.call;
     for (;;) {
       let step: IteratorResult<T>;
       call.reading(true);
       try {
-        step = await this.inner.next(...args);
+        step = await (value === undefined ? this.inner.next() : this.inner.next(value));
       } catch (err) {
         this.close(err ?? new Error('stream failed'));
         throw err;
