@@ -22,46 +22,62 @@ export function findLastCalls(
     byHour.set(g.lastHour!, list);
   }
   for (const [hour, list] of byHour) {
-    const params: Record<string, unknown> = { a: hour, b: hour + HOUR_MS };
-    let where = reader.where(f, 'calls', params);
-    let key = CALL_FIELD[by];
-    if (by === 'error_type') {
-      key = 'NULL';
-      where += ' AND c.status = @success';
-      params.success = reader.id('success');
-    }
-    let found: Map<string | null, number>;
-    if (by === 'project' && list.length < 50) {
-      // One project's calls of the hour, through its index.
-      found = new Map();
-      const one = reader
-        .prepare(
-          `SELECT max(c.started_at) FROM calls AS c WHERE c.project IS @key AND c.started_at >= @a AND c.started_at < @b${where}`,
-        )
-        .pluck();
-      for (const g of list) {
-        const at = one.get({ ...params, key: g.key === null ? null : reader.id(g.key) }) as
-          | number
-          | null;
-        if (at !== null) found.set(g.key, at);
-      }
-    } else {
-      // The hour's calls newest first, until every group's last one is found: the
-      // groups still active late in the hour are found after a few rows.
-      found = new Map();
-      const rows = reader
-        .prepare(
-          `SELECT ${key} AS k, c.started_at AS m FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where} ORDER BY c.started_at DESC`,
-        )
-        .iterate(params) as IterableIterator<{ k: number | null; m: number }>;
-      const wanted = new Set(list.map((g) => g.key));
-      for (const r of rows) {
-        const name = reader.value(r.k);
-        if (!wanted.has(name) || found.has(name)) continue;
-        found.set(name, r.m);
-        if (found.size === wanted.size) break;
-      }
-    }
+    const found = lastStarts(
+      reader,
+      f,
+      by,
+      hour,
+      hour + HOUR_MS,
+      list.map((g) => g.key),
+    );
     for (const g of list) g.lastAt = found.get(g.key) ?? hour;
   }
+}
+
+/** The start of the last call in [a, b) of each group `keys` names (by `by`), when it has one. */
+export function lastStarts(
+  reader: Reader,
+  f: QueryFilter,
+  by: GroupBy,
+  a: number,
+  b: number,
+  keys: (string | null)[],
+): Map<string | null, number> {
+  const params: Record<string, unknown> = { a, b };
+  let where = reader.where(f, 'calls', params);
+  let key = CALL_FIELD[by];
+  if (by === 'error_type') {
+    key = 'NULL';
+    where += ' AND c.status = @success';
+    params.success = reader.id('success');
+  }
+  const found = new Map<string | null, number>();
+  if (by === 'project' && keys.length < 50) {
+    // One project's calls of the range, through its index.
+    const one = reader
+      .prepare(
+        `SELECT max(c.started_at) FROM calls AS c WHERE c.project IS @key AND c.started_at >= @a AND c.started_at < @b${where}`,
+      )
+      .pluck();
+    for (const k of keys) {
+      const at = one.get({ ...params, key: k === null ? null : reader.id(k) }) as number | null;
+      if (at !== null) found.set(k, at);
+    }
+    return found;
+  }
+  // The range's calls newest first, until every group's last one is found: the
+  // groups still active late in the range are found after a few rows.
+  const rows = reader
+    .prepare(
+      `SELECT ${key} AS k, c.started_at AS m FROM calls AS c WHERE c.started_at >= @a AND c.started_at < @b${where} ORDER BY c.started_at DESC`,
+    )
+    .iterate(params) as IterableIterator<{ k: number | null; m: number }>;
+  const wanted = new Set(keys);
+  for (const r of rows) {
+    const name = reader.value(r.k);
+    if (!wanted.has(name) || found.has(name)) continue;
+    found.set(name, r.m);
+    if (found.size === wanted.size) break;
+  }
+  return found;
 }

@@ -142,6 +142,34 @@ export class Latency {
     }
   }
 
+  /**
+   * This latency less the calls `other` holds, bucket by bucket (an hour's rollup less
+   * its calls outside a window), the mean from the buckets' values as for any rollup;
+   * null when `other` has a call this one has not (the two did not count the same calls).
+   */
+  minus(other: Latency): Latency | null {
+    const left = new Map<number, number>();
+    this.#each((i, n) => {
+      left.set(i, n);
+    });
+    let short = false;
+    other.#each((i, n) => {
+      const rest = (left.get(i) ?? 0) - n;
+      if (rest < 0) short = true;
+      left.set(i, rest);
+    });
+    const zeros = this.zeros - other.zeros;
+    if (short || zeros < 0) return null;
+    const out = new Latency();
+    out.zeros = zeros;
+    out.count = zeros;
+    for (const i of [...left.keys()].sort((x, y) => x - y)) {
+      const n = left.get(i)!;
+      if (n > 0) out.addBucket(i, n);
+    }
+    return out;
+  }
+
   merge(other: Latency): void {
     this.zeros += other.zeros;
     this.count += other.count;

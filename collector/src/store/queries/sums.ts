@@ -1,3 +1,4 @@
+import { EdgeHours } from './edge-hours.js';
 import { CALL_FIELD, HOUR_MS, type QueryFilter, type Reader, splitWindow } from './filter.js';
 import { findLastCalls } from './last-calls.js';
 import { Latency } from './latency.js';
@@ -19,17 +20,22 @@ import {
 
 /**
  * Totals of the calls a filter matches, per group: from the hourly rollups for the
- * whole hours of a window and from the calls for the partial hours at its edges, so
- * they are exact at any boundary and stay fast however many calls there are. Grouped
- * by error type, the failed calls are read from the calls (the rollups have none).
+ * whole hours of a window, and for the partial hours at its edges from the calls or
+ * from the hour's rollups less its calls outside the window, whichever reads fewer
+ * (edge-hours.ts), so they are exact at any boundary and stay fast however many
+ * calls there are. Grouped by error type, the failed calls are read from the calls
+ * (the rollups have none).
  */
 export class Sums {
   readonly #parseRow = (row: SumRow, fromRollups: boolean): Part => this.#parse(row, fromRollups);
+  readonly #edges: EdgeHours;
 
   constructor(
     readonly r: Reader,
     readonly past: PastHours,
-  ) {}
+  ) {
+    this.#edges = new EdgeHours(r, () => (past.options.now ?? Date.now)());
+  }
 
   /** Sums per group (key and/or bucket) of the calls the filter matches. */
   groups(f: QueryFilter, opts: GroupOptions = {}): Group[] {
@@ -94,7 +100,10 @@ export class Sums {
       for (const part of this.#rollupSums(f, hours, opts, withDistinct)) add(part, true);
     }
     for (const [a, b] of edges) {
-      for (const part of this.#callSums(f, a, b, opts, false, withDistinct)) add(part, false);
+      const parts =
+        this.#edges.parts(f, a, b, opts, withDistinct) ??
+        this.#callSums(f, a, b, opts, false, withDistinct);
+      for (const part of parts) add(part, false);
     }
     if (by === 'error_type') {
       if (hours !== null) for (const part of this.#errorSums(f, hours, opts)) add(part, false);
