@@ -59,7 +59,7 @@ describe('a polled Sora job', () => {
       outcome: {
         responseModel: 'sora-2',
         responseId: 'video_123',
-        usage: { video_seconds: 8, video_size: '1280x720' },
+        usage: { video_seconds: 8, video_size: '1280x720', video_resolution: '720p' },
       },
     });
     expect(videoJobStatus({ ...VIDEO, status: 'failed', error: VIDEO_FAILURE })).toEqual({

@@ -134,6 +134,7 @@ describe('Sora video jobs, recorded when a poll of the app sees them end', () =>
       'costlens.call_type': 'video',
       'gen_ai.response.id': job.id,
       'costlens.video.seconds': 8,
+      'costlens.video.resolution': '720p',
       'costlens.video.state': 'succeeded',
     });
     expect(costOf(span.attributes)).toBeCloseTo(0.8, 12); // $0.10 per second at 720p

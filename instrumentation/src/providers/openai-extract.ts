@@ -184,8 +184,20 @@ export function videoOutcome(video: unknown): CallOutcome {
   const seconds = Number(v.seconds);
   if (v.seconds !== undefined && Number.isFinite(seconds)) usage.video_seconds = seconds;
   const size = asString(v.size);
-  if (size) usage.video_size = size;
+  if (size) Object.assign(usage, videoSize(size));
   return { responseModel: asString(v.model), responseId: asString(v.id), usage };
+}
+
+/**
+ * A Sora size (`1280x720`) and the resolution it is (`720p`, its shorter side), so
+ * the collector's video metrics can tell 720p from 1080p for Sora as for Veo.
+ */
+function videoSize(size: string): Pick<Usage, 'video_size' | 'video_resolution'> {
+  const [w, h] = size.split('x').map(Number);
+  const short = Math.min(w ?? Number.NaN, h ?? Number.NaN);
+  return Number.isInteger(short) && short > 0
+    ? { video_size: size, video_resolution: `${short}p` }
+    : { video_size: size };
 }
 
 /** Seconds and size a video request asks for; Sora's defaults are 4 seconds at 720x1280. */
@@ -194,7 +206,7 @@ export function videoRequestUsage(request: unknown): Usage {
   const seconds = Number(req.seconds ?? 4);
   return {
     video_seconds: Number.isFinite(seconds) ? seconds : 4,
-    video_size: asString(req.size) ?? '720x1280',
+    ...videoSize(asString(req.size) ?? '720x1280'),
   };
 }
 
