@@ -6,6 +6,10 @@
 // pass after pass so that a busy moment of the machine falls on all of them.
 // The peers run on the latest openai major they patch (6: both patch openai < 7
 // only); costlens on openai 6 beside them, and on openai 7 against openai 7 bare.
+// SET=ai-sdk runs instead costlens on the Vercel AI SDK (`ai` 7's generateText and
+// streamText with @ai-sdk/openai's chat model, the same fake answers) against the AI
+// SDK bare, beside costlens on openai 7 against openai 7 bare in the same passes, and
+// writes bench/results/instrumentation-ai-sdk.json.
 // Run: scripts/run node bench/instrumentation.bench.js   (after npm run build), then node bench/publish.js
 // PASSES=n sets the passes (default 7); QUICK=1 a short run; PROF=1 also writes a
 // CPU profile of each contender process to /tmp/costlens-prof/<name>.
@@ -16,14 +20,24 @@ import { median, save } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 const PEER_NAMES = ['official', 'traceloop'];
-const CONTENDERS = ['none', 'costlens', ...PEER_NAMES, 'none@7', 'costlens@7'];
+const AI_SDK_SET = process.env.SET === 'ai-sdk';
+if (process.env.SET && !AI_SDK_SET)
+  throw new TypeError(`SET=${process.env.SET}: use SET=ai-sdk or none`);
+const CONTENDERS = AI_SDK_SET
+  ? ['none@7', 'costlens@7', 'ai-sdk', 'costlens-ai-sdk']
+  : ['none', 'costlens', ...PEER_NAMES, 'none@7', 'costlens@7'];
 /** The bare SDK each contender's added time is measured against. */
-const BARE = { costlens: 'none', official: 'none', traceloop: 'none', 'costlens@7': 'none@7' };
+const BARE = AI_SDK_SET
+  ? { 'costlens@7': 'none@7', 'costlens-ai-sdk': 'ai-sdk' }
+  : { costlens: 'none', official: 'none', traceloop: 'none', 'costlens@7': 'none@7' };
 const MODES = ['nonStreaming', 'streaming'];
 const PASSES = Number(process.env.PASSES ?? 7);
+// An AI SDK stream takes milliseconds (ten times an openai one): fewer calls a process.
 const OPTIONS = process.env.QUICK
   ? { iterations: 200, rounds: 3, warmup: 300 }
-  : { iterations: 1000, rounds: 10, warmup: 3000 };
+  : AI_SDK_SET
+    ? { iterations: 500, rounds: 6, warmup: 1000 }
+    : { iterations: 1000, rounds: 10, warmup: 3000 };
 const AIM_US = 25;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,6 +77,13 @@ function nestedVersion(pkg, dep) {
   return existsSync(nested) ? JSON.parse(readFileSync(nested, 'utf8')).version : version(dep);
 }
 
+function commit() {
+  return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+    cwd: PEERS,
+  }).trim();
+}
+
 const runs = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
 for (let pass = 0; pass < PASSES; pass++) {
   // A different contender starts each pass.
@@ -87,7 +108,9 @@ const contenders = {};
 for (const name of CONTENDERS) {
   const all = runs[name];
   const first = all[0];
-  const entry = { openai: first.openai };
+  const entry = first.openai
+    ? { openai: first.openai }
+    : { ai: first.ai, aiSdkOpenai: first.aiSdkOpenai };
   for (const mode of MODES) {
     const rounds = (clock) => all.flatMap((r) => r[mode][clock]);
     entry[mode] = {
@@ -132,6 +155,29 @@ for (const [name, bare] of Object.entries(BARE)) {
     };
   }
 }
+if (AI_SDK_SET) {
+  const result = {
+    versions: {
+      openai7: contenders['none@7'].openai,
+      ai: contenders['ai-sdk'].ai,
+      aiSdkOpenai: contenders['ai-sdk'].aiSdkOpenai,
+      costlens: version('@costlens/instrumentation'),
+      api: version('@opentelemetry/api'),
+      sdkTrace: version('@opentelemetry/sdk-trace'),
+      sdkMetrics: version('@opentelemetry/sdk-metrics'),
+    },
+    costlensCommit: commit(),
+    ...OPTIONS,
+    passes: PASSES,
+    contenders,
+    addedUs: added,
+  };
+  const file = save('instrumentation-ai-sdk', result);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`wrote ${file.pathname}`);
+  process.exit(0);
+}
+
 // What costlens adds over what each peer adds (below 1: costlens is the lighter),
 // on openai 6 and, for costlens on openai 7, against the peers on their openai 6.
 const ratioToPeers = {};
@@ -174,10 +220,7 @@ const result = {
       '@opentelemetry/instrumentation',
     ),
   },
-  costlensCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    encoding: 'utf8',
-    cwd: PEERS,
-  }).trim(),
+  costlensCommit: commit(),
   ...OPTIONS,
   passes: PASSES,
   aimUs: AIM_US,

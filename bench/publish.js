@@ -239,6 +239,44 @@ if (instr) {
   );
 }
 
+// costlens on the Vercel AI SDK beside costlens on the official SDK, measured in the
+// same passes: a subsection of the instrumentation one.
+const aiSdk = read('instrumentation-ai-sdk');
+if (aiSdk) {
+  const c = aiSdk.contenders;
+  const v = aiSdk.versions;
+  const range = ([lo, hi]) => `${f(lo)}–${f(hi)}`;
+  const row = (label, bare, ours, mode) => {
+    const a = aiSdk.addedUs[ours][mode];
+    return `| ${label} | ${f(c[bare][mode].wallUs)} | ${f(c[ours][mode].wallUs)} | **${f(a.wallUs)}** (${range(a.rangeUs)}) | ${f(a.cpuUs)} |`;
+  };
+  const check = c['costlens-ai-sdk'].check;
+  const usage = (mode) =>
+    `${check[mode].inputTokens} input and ${check[mode].outputTokens} output tokens, $${check[mode].costUsd}`;
+  parts.push(
+    '### costlens on the Vercel AI SDK, beside the same call through the official SDK',
+    '',
+    `Machine: ${machineLine(aiSdk.machine)}. costlens at ${aiSdk.costlensCommit}. The same chat call`,
+    `and the same fake answers as above, made through \`ai\` ${v.ai}'s \`generateText\` / \`streamText\``,
+    `(the stream's text read to its end) with \`@ai-sdk/openai\` ${v.aiSdkOpenai}'s \`createOpenAI({ fetch }).chat('gpt-4o-mini')\`,`,
+    `bare and under costlens (the provider package handed to \`instrumentModules({ aiSdk })\`, the`,
+    "instrumentation's span processor beside the exporter's, no `@ai-sdk/otel`); beside them, in the",
+    `same interleaved passes, openai ${v.openai7} bare and under costlens. ${aiSdk.passes} processes per contender, each`,
+    `warming up with ${aiSdk.warmup.toLocaleString('en')} calls of each kind then timing ${aiSdk.rounds} rounds of ${aiSdk.iterations.toLocaleString('en')} calls (fewer than above: an AI SDK`,
+    'stream takes milliseconds). Every AI SDK call under costlens produced one span, a child of the',
+    `caller's span, with the response model, ${usage('nonStreaming')} (streaming: ${usage('streaming')}).`,
+    'The machine is shared by other work: compare the medians, not single passes.',
+    '',
+    '| | bare µs (median) | under costlens µs | added µs (range over passes) | added main-thread CPU µs |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    row(`AI SDK \`generateText\``, 'ai-sdk', 'costlens-ai-sdk', 'nonStreaming'),
+    row(`openai ${v.openai7} \`chat.completions.create\``, 'none@7', 'costlens@7', 'nonStreaming'),
+    row('AI SDK `streamText`, streamed', 'ai-sdk', 'costlens-ai-sdk', 'streaming'),
+    row(`openai ${v.openai7}, streamed`, 'none@7', 'costlens@7', 'streaming'),
+    '',
+  );
+}
+
 const queryApi = read('api');
 if (queryApi) {
   const n = (x) => Math.round(x).toLocaleString('en');

@@ -1,8 +1,8 @@
 // One contender of bench/instrumentation.bench.js, alone in its process so that no
-// other instrumentation's patches are in place: the openai 6 SDK over an in-process
-// fake `fetch` (no socket, no parsing of the request), bare or under one
-// instrumentation. Prints one JSON object: the per-round microseconds per call and
-// what was checked about the spans. Wall time is what a caller waits; main-thread
+// other instrumentation's patches are in place: the openai 6 SDK (or openai 7, or the
+// Vercel AI SDK over its OpenAI provider) over an in-process fake `fetch` (no socket,
+// no parsing of the request), bare or under one instrumentation. Prints one JSON
+// object: the per-round microseconds per call and what was checked about the spans. Wall time is what a caller waits; main-thread
 // CPU time is the same work less what other processes on the machine took from it.
 // Run by the bench: node bench/instrumentation-peers/contender.js <name> '{"iterations":...}'
 import { readFileSync } from 'node:fs';
@@ -11,17 +11,31 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 // `<name>` runs on openai 6 (the peers' latest: both patch openai < 7 only);
-// `<name>@7` on openai 7, the version the instrumentation workspace resolves.
-const NAMES = ['none', 'costlens', 'official', 'traceloop', 'none@7', 'costlens@7'];
+// `<name>@7` on openai 7, the version the instrumentation workspace resolves;
+// `ai-sdk` and `costlens-ai-sdk` on `ai` 7's generateText / streamText with
+// `@ai-sdk/openai`'s chat model, as the instrumentation workspace resolves them.
+const NAMES = [
+  'none',
+  'costlens',
+  'official',
+  'traceloop',
+  'none@7',
+  'costlens@7',
+  'ai-sdk',
+  'costlens-ai-sdk',
+];
 const contender = process.argv[2];
 if (!NAMES.includes(contender)) {
   throw new TypeError(`contender "${contender}" is unknown: use one of ${NAMES.join(', ')}`);
 }
-const [name, major = '6'] = contender.split('@');
-const requireOpenAI =
-  major === '7'
-    ? createRequire(new URL('../../instrumentation/package.json', import.meta.url))
-    : require;
+const aiSdk = contender.endsWith('ai-sdk');
+const [name, major = aiSdk ? '7' : '6'] = aiSdk
+  ? [contender === 'ai-sdk' ? 'none' : 'costlens']
+  : contender.split('@');
+const workspaceRequire = createRequire(
+  new URL('../../instrumentation/package.json', import.meta.url),
+);
+const requireOpenAI = major === '7' ? workspaceRequire : require;
 const {
   iterations = 1000,
   rounds = 15,
@@ -127,8 +141,15 @@ if (name !== 'none') {
     shutdown: async () => {},
     forceFlush: async () => {},
   };
+  // Under the AI SDK, costlens's own span processor beside the exporter's, as its
+  // docs ask of an app with its own tracer provider (it nests costlens's spans
+  // under @ai-sdk/otel's when those are made: here they are not).
+  const instrumentation = name === 'costlens' ? await costlensInstrumentation() : undefined;
   const tracerProvider = new TracerProvider({
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    spanProcessors: [
+      new SimpleSpanProcessor({ exporter }),
+      ...(aiSdk ? [instrumentation.spanProcessor()] : []),
+    ],
   });
   trace.setGlobalTracerProvider(tracerProvider);
   tracer = tracerProvider.getTracer('bench');
@@ -142,57 +163,123 @@ if (name !== 'none') {
   });
   // Content capture off everywhere (the default of costlens and the official one;
   // OpenLLMetry records prompts and completions unless told not to).
-  const instrumentation =
+  const peer =
     name === 'costlens'
-      ? new (await import('@costlens/instrumentation')).CostlensInstrumentation()
+      ? instrumentation
       : name === 'official'
         ? new (require('@opentelemetry/instrumentation-openai').OpenAIInstrumentation)()
         : new (require('@traceloop/instrumentation-openai').OpenAIInstrumentation)({
             traceContent: false,
           });
-  registerInstrumentations({ instrumentations: [instrumentation], tracerProvider, meterProvider });
+  registerInstrumentations({ instrumentations: [peer], tracerProvider, meterProvider });
   // The module hooks patch openai as it is required below; costlens is also handed
   // the module, as an app whose loader bypasses the hooks would (a no-op when hooked).
-  if (name === 'costlens') instrumentation.instrumentModules({ openai: requireOpenAI('openai') });
+  // The AI SDK's provider package is handed over as an ESM app hands it (its tests too).
+  if (name === 'costlens') {
+    instrumentation.instrumentModules(
+      aiSdk ? { aiSdk: [workspaceRequire('@ai-sdk/openai')] } : { openai: requireOpenAI('openai') },
+    );
+  }
 }
 
-const { OpenAI } = requireOpenAI('openai');
-const openaiVersion = JSON.parse(
-  readFileSync(join(dirname(requireOpenAI.resolve('openai')), 'package.json'), 'utf8'),
-).version;
-if (!openaiVersion.startsWith(`${major}.`)) {
-  throw new Error(`${contender} resolved openai ${openaiVersion}, not openai ${major}`);
+async function costlensInstrumentation() {
+  const { CostlensInstrumentation } = await import('@costlens/instrumentation');
+  return new CostlensInstrumentation();
 }
-const options = { apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1', maxRetries: 0 };
-const jsonClient = new OpenAI({ ...options, fetch: jsonFetch });
-const sseClient = new OpenAI({ ...options, fetch: sseFetch });
 
 const messages = () => [
   { role: 'system', content: 'You are terse.' },
   { role: 'user', content: 'Say hello to the world.' },
 ];
 
-async function nonStreaming() {
-  const r = await jsonClient.chat.completions.create({
-    model: 'gpt-4o-mini',
-    messages: messages(),
-    max_tokens: 50,
-  });
-  if (r.choices[0].message.content !== 'Hello, world!') throw new Error('wrong completion');
+/** The two calls over the openai SDK, and the versions they ran on. */
+function openaiCalls() {
+  const { OpenAI } = requireOpenAI('openai');
+  const openaiVersion = versionOf(requireOpenAI, 'openai');
+  if (!openaiVersion.startsWith(`${major}.`)) {
+    throw new Error(`${contender} resolved openai ${openaiVersion}, not openai ${major}`);
+  }
+  const options = { apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1', maxRetries: 0 };
+  const jsonClient = new OpenAI({ ...options, fetch: jsonFetch });
+  const sseClient = new OpenAI({ ...options, fetch: sseFetch });
+
+  async function nonStreaming() {
+    const r = await jsonClient.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: messages(),
+      max_tokens: 50,
+    });
+    if (r.choices[0].message.content !== 'Hello, world!') throw new Error('wrong completion');
+  }
+
+  async function streaming() {
+    const stream = await sseClient.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: messages(),
+      max_tokens: 50,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let n = 0;
+    for await (const _ of stream) n++;
+    if (n !== 6) throw new Error(`read ${n} chunks, expected 6`);
+  }
+  return { versions: { openai: openaiVersion }, calls: { nonStreaming, streaming } };
 }
 
-async function streaming() {
-  const stream = await sseClient.chat.completions.create({
-    model: 'gpt-4o-mini',
-    messages: messages(),
-    max_tokens: 50,
-    stream: true,
-    stream_options: { include_usage: true },
-  });
-  let n = 0;
-  for await (const _ of stream) n++;
-  if (n !== 6) throw new Error(`read ${n} chunks, expected 6`);
+/** The same two calls through the AI SDK's generateText / streamText and its OpenAI chat model. */
+function aiSdkCalls() {
+  const { generateText, streamText } = workspaceRequire('ai');
+  const { createOpenAI } = workspaceRequire('@ai-sdk/openai');
+  const versions = {
+    ai: versionOf(workspaceRequire, 'ai'),
+    aiSdkOpenai: versionOf(workspaceRequire, '@ai-sdk/openai'),
+  };
+  if (!versions.ai.startsWith('7.'))
+    throw new Error(`${contender} resolved ai ${versions.ai}, not 7`);
+  const options = { apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1' };
+  const jsonModel = createOpenAI({ ...options, fetch: jsonFetch }).chat('gpt-4o-mini');
+  const sseModel = createOpenAI({ ...options, fetch: sseFetch }).chat('gpt-4o-mini');
+  const request = {
+    instructions: 'You are terse.',
+    prompt: 'Say hello to the world.',
+    maxOutputTokens: 50,
+    maxRetries: 0,
+  };
+
+  async function nonStreaming() {
+    const r = await generateText({ model: jsonModel, ...request });
+    if (r.text !== 'Hello, world!') throw new Error(`wrong completion: ${r.text}`);
+  }
+
+  async function streaming() {
+    const r = streamText({
+      model: sseModel,
+      ...request,
+      onError: ({ error }) => {
+        throw error;
+      },
+    });
+    let text = '';
+    for await (const delta of r.textStream) text += delta;
+    if (text !== 'Hello, world!') throw new Error(`wrong streamed text: ${text}`);
+  }
+  return { versions, calls: { nonStreaming, streaming } };
 }
+
+/** The version of a package as `req` resolves it (from its entry point up to its package.json). */
+function versionOf(req, pkg) {
+  for (let dir = dirname(req.resolve(pkg)); dir !== '/'; dir = dirname(dir)) {
+    try {
+      const j = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (j.name === pkg) return j.version;
+    } catch {}
+  }
+  throw new Error(`no package.json found for ${pkg}`);
+}
+
+const { versions, calls } = aiSdk ? aiSdkCalls() : openaiCalls();
+const { nonStreaming, streaming } = calls;
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -225,7 +312,7 @@ async function check(fn) {
 
 const result = {
   name: contender,
-  openai: openaiVersion,
+  ...versions,
   nonStreaming: { wallUs: [], cpuUs: [] },
   streaming: { wallUs: [], cpuUs: [] },
 };
@@ -233,7 +320,6 @@ if (tracer) {
   result.check = { nonStreaming: await check(nonStreaming), streaming: await check(streaming) };
 }
 
-const calls = { nonStreaming, streaming };
 for (const mode of modes) for (let i = 0; i < warmup; i++) await calls[mode]();
 
 /** Runs `fn` `iterations` times: wall and main-thread CPU microseconds per call. */
