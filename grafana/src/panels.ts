@@ -2,6 +2,7 @@ import { PanelBuilder as BarGaugeBuilder } from '@grafana/grafana-foundation-sdk
 import {
   BarGaugeDisplayMode,
   BigValueGraphMode,
+  type DataSourceRef,
   LegendDisplayMode,
   LegendPlacement,
   ReduceDataOptionsBuilder,
@@ -39,29 +40,23 @@ export interface Size {
 
 const refIds = 'ABCDEFGHIJ';
 
-/** Queries over the dashboard's range, one point per step: for graphs. */
-function rangeQueries(exprs: Expr[]): DataqueryBuilder[] {
-  return exprs.map((e, i) =>
-    new DataqueryBuilder()
+/**
+ * One query per expression: `range` for graphs (one point per step), `instant` for
+ * stats, gauges and bars (one value per series at the range's end), `table` the same
+ * as rows for tables.
+ */
+function queries(exprs: Expr[], kind: 'range' | 'instant' | 'table'): DataqueryBuilder[] {
+  return exprs.map((e, i) => {
+    const q = new DataqueryBuilder()
       .datasource(prometheus)
       .refId(refIds[i]!)
       .expr(e.expr)
-      .legendFormat(e.legend ?? '__auto')
-      .range(),
-  );
-}
-
-/** One value per series at the range's end: for stats, gauges, bars and tables. */
-function instantQueries(exprs: Expr[], format = PromQueryFormat.TimeSeries): DataqueryBuilder[] {
-  return exprs.map((e, i) =>
-    new DataqueryBuilder()
-      .datasource(prometheus)
-      .refId(refIds[i]!)
-      .expr(e.expr)
-      .legendFormat(e.legend ?? '__auto')
-      .format(format)
-      .instant(),
-  );
+      .legendFormat(e.legend ?? '__auto');
+    if (kind === 'range') return q.range();
+    return q
+      .format(kind === 'table' ? PromQueryFormat.Table : PromQueryFormat.TimeSeries)
+      .instant();
+  });
 }
 
 const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
@@ -72,6 +67,42 @@ function thresholds(steps: Threshold[]): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps);
 }
 
+/** The builder calls every Prometheus panel kind shares. */
+interface PromPanelBuilder {
+  title(title: string): this;
+  description(description: string): this;
+  datasource(ref: DataSourceRef): this;
+  targets(targets: DataqueryBuilder[]): this;
+  unit(unit: string): this;
+  span(w: number): this;
+  height(h: number): this;
+}
+
+/**
+ * A panel of any kind over Prometheus: the shared fields are set around `kind`, which
+ * sets what only that kind has (the order of the calls is the order of the JSON's keys).
+ */
+function promPanel<B extends PromPanelBuilder>(
+  builder: B,
+  title: string,
+  description: string,
+  queries: DataqueryBuilder[],
+  unit: string,
+  size: Size,
+  kind: (b: B) => B,
+): B {
+  return kind(
+    builder
+      .title(title)
+      .description(description)
+      .datasource(prometheus)
+      .targets(queries)
+      .unit(unit),
+  )
+    .span(size.w)
+    .height(size.h);
+}
+
 /** A single number: the sum of the range, a ratio, a count. */
 export function stat(
   title: string,
@@ -80,18 +111,20 @@ export function stat(
   unit: string,
   size: Size = { w: 6, h: 4 },
 ): StatBuilder {
-  return new StatBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .targets(instantQueries(exprs))
-    .unit(unit)
-    .decimals(unit === 'currencyUSD' ? 2 : 0)
-    .graphMode(BigValueGraphMode.None)
-    .reduceOptions(lastValue())
-    .thresholds(thresholds([green()]))
-    .span(size.w)
-    .height(size.h);
+  return promPanel(
+    new StatBuilder(),
+    title,
+    description,
+    queries(exprs, 'instant'),
+    unit,
+    size,
+    (b) =>
+      b
+        .decimals(unit === 'currencyUSD' ? 2 : 0)
+        .graphMode(BigValueGraphMode.None)
+        .reduceOptions(lastValue())
+        .thresholds(thresholds([green()])),
+  );
 }
 
 /** Lines over time, stacked when the parts add up to a whole (spend by model). */
@@ -103,29 +136,31 @@ export function timeseries(
   opts: { stacked?: boolean; size?: Size } = {},
 ): TimeseriesBuilder {
   const size = opts.size ?? { w: 12, h: 8 };
-  return new TimeseriesBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .targets(rangeQueries(exprs))
-    .unit(unit)
-    .min(0)
-    .fillOpacity(opts.stacked ? 30 : 10)
-    .stacking(
-      new StackingConfigBuilder().mode(opts.stacked ? StackingMode.Normal : StackingMode.None),
-    )
-    .legend(
-      new VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(LegendDisplayMode.Table)
-        .placement(LegendPlacement.Right)
-        .calcs(['lastNotNull', 'max']),
-    )
-    .tooltip(
-      new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending),
-    )
-    .span(size.w)
-    .height(size.h);
+  return promPanel(
+    new TimeseriesBuilder(),
+    title,
+    description,
+    queries(exprs, 'range'),
+    unit,
+    size,
+    (b) =>
+      b
+        .min(0)
+        .fillOpacity(opts.stacked ? 30 : 10)
+        .stacking(
+          new StackingConfigBuilder().mode(opts.stacked ? StackingMode.Normal : StackingMode.None),
+        )
+        .legend(
+          new VizLegendOptionsBuilder()
+            .showLegend(true)
+            .displayMode(LegendDisplayMode.Table)
+            .placement(LegendPlacement.Right)
+            .calcs(['lastNotNull', 'max']),
+        )
+        .tooltip(
+          new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending),
+        ),
+  );
 }
 
 /** Horizontal bars, one per series, largest first: the range's total by model or project. */
@@ -136,20 +171,22 @@ export function bars(
   unit: string,
   size: Size = { w: 8, h: 8 },
 ): BarGaugeBuilder {
-  return new BarGaugeBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .targets(instantQueries(exprs))
-    .unit(unit)
-    .min(0)
-    .displayMode(BarGaugeDisplayMode.Gradient)
-    .orientation(VizOrientation.Horizontal)
-    .showUnfilled(true)
-    .reduceOptions(lastValue())
-    .thresholds(thresholds([{ value: null, color: 'blue' }]))
-    .span(size.w)
-    .height(size.h);
+  return promPanel(
+    new BarGaugeBuilder(),
+    title,
+    description,
+    queries(exprs, 'instant'),
+    unit,
+    size,
+    (b) =>
+      b
+        .min(0)
+        .displayMode(BarGaugeDisplayMode.Gradient)
+        .orientation(VizOrientation.Horizontal)
+        .showUnfilled(true)
+        .reduceOptions(lastValue())
+        .thresholds(thresholds([{ value: null, color: 'blue' }])),
+  );
 }
 
 /** A dial from 0 to 100 percent, yellow from `warn`, red from 100. */
@@ -160,22 +197,24 @@ export function percentGauge(
   warn: number,
   size: Size = { w: 6, h: 7 },
 ): GaugeBuilder {
-  return new GaugeBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .targets(instantQueries(exprs))
-    .unit('percent')
-    .min(0)
-    .max(100)
-    .decimals(1)
-    .reduceOptions(lastValue())
-    .showThresholdMarkers(true)
-    .thresholds(
-      thresholds([green(), { value: warn, color: 'yellow' }, { value: 100, color: 'red' }]),
-    )
-    .span(size.w)
-    .height(size.h);
+  return promPanel(
+    new GaugeBuilder(),
+    title,
+    description,
+    queries(exprs, 'instant'),
+    'percent',
+    size,
+    (b) =>
+      b
+        .min(0)
+        .max(100)
+        .decimals(1)
+        .reduceOptions(lastValue())
+        .showThresholdMarkers(true)
+        .thresholds(
+          thresholds([green(), { value: warn, color: 'yellow' }, { value: 100, color: 'red' }]),
+        ),
+  );
 }
 
 /**
@@ -194,17 +233,11 @@ export function promTable(
   exprs.forEach((_, i) => {
     rename[`Value #${refIds[i]}`] = columns[i]!;
   });
-  return new TableBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .targets(instantQueries(exprs, PromQueryFormat.Table))
-    .unit(unit)
-    .withTransformation({ id: 'merge', options: {} })
-    .withTransformation({
+  const tableQueries = queries(exprs, 'table');
+  return promPanel(new TableBuilder(), title, description, tableQueries, unit, size, (b) =>
+    b.withTransformation({ id: 'merge', options: {} }).withTransformation({
       id: 'organize',
       options: { excludeByName: { Time: true }, renameByName: rename },
-    })
-    .span(size.w)
-    .height(size.h);
+    }),
+  );
 }
