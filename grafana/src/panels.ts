@@ -78,29 +78,32 @@ interface PromPanelBuilder {
   height(h: number): this;
 }
 
+/** What every Prometheus panel is given, whatever its kind. */
+interface PromPanel {
+  title: string;
+  description: string;
+  exprs: Expr[];
+  unit: string;
+  size: Size;
+}
+
 /**
  * A panel of any kind over Prometheus: the shared fields are set around `kind`, which
  * sets what only that kind has (the order of the calls is the order of the JSON's keys).
  */
 function promPanel<B extends PromPanelBuilder>(
   builder: B,
-  title: string,
-  description: string,
-  queries: DataqueryBuilder[],
-  unit: string,
-  size: Size,
+  p: PromPanel,
+  query: 'range' | 'instant' | 'table',
   kind: (b: B) => B,
 ): B {
-  return kind(
-    builder
-      .title(title)
-      .description(description)
-      .datasource(prometheus)
-      .targets(queries)
-      .unit(unit),
-  )
-    .span(size.w)
-    .height(size.h);
+  const head = builder
+    .title(p.title)
+    .description(p.description)
+    .datasource(prometheus)
+    .targets(queries(p.exprs, query))
+    .unit(p.unit);
+  return kind(head).span(p.size.w).height(p.size.h);
 }
 
 /** A single number: the sum of the range, a ratio, a count. */
@@ -111,19 +114,12 @@ export function stat(
   unit: string,
   size: Size = { w: 6, h: 4 },
 ): StatBuilder {
-  return promPanel(
-    new StatBuilder(),
-    title,
-    description,
-    queries(exprs, 'instant'),
-    unit,
-    size,
-    (b) =>
-      b
-        .decimals(unit === 'currencyUSD' ? 2 : 0)
-        .graphMode(BigValueGraphMode.None)
-        .reduceOptions(lastValue())
-        .thresholds(thresholds([green()])),
+  return promPanel(new StatBuilder(), { title, description, exprs, unit, size }, 'instant', (b) =>
+    b
+      .decimals(unit === 'currencyUSD' ? 2 : 0)
+      .graphMode(BigValueGraphMode.None)
+      .reduceOptions(lastValue())
+      .thresholds(thresholds([green()])),
   );
 }
 
@@ -138,11 +134,8 @@ export function timeseries(
   const size = opts.size ?? { w: 12, h: 8 };
   return promPanel(
     new TimeseriesBuilder(),
-    title,
-    description,
-    queries(exprs, 'range'),
-    unit,
-    size,
+    { title, description, exprs, unit, size },
+    'range',
     (b) =>
       b
         .min(0)
@@ -173,11 +166,8 @@ export function bars(
 ): BarGaugeBuilder {
   return promPanel(
     new BarGaugeBuilder(),
-    title,
-    description,
-    queries(exprs, 'instant'),
-    unit,
-    size,
+    { title, description, exprs, unit, size },
+    'instant',
     (b) =>
       b
         .min(0)
@@ -199,11 +189,8 @@ export function percentGauge(
 ): GaugeBuilder {
   return promPanel(
     new GaugeBuilder(),
-    title,
-    description,
-    queries(exprs, 'instant'),
-    'percent',
-    size,
+    { title, description, exprs, unit: 'percent', size },
+    'instant',
     (b) =>
       b
         .min(0)
@@ -233,8 +220,7 @@ export function promTable(
   exprs.forEach((_, i) => {
     rename[`Value #${refIds[i]}`] = columns[i]!;
   });
-  const tableQueries = queries(exprs, 'table');
-  return promPanel(new TableBuilder(), title, description, tableQueries, unit, size, (b) =>
+  return promPanel(new TableBuilder(), { title, description, exprs, unit, size }, 'table', (b) =>
     b.withTransformation({ id: 'merge', options: {} }).withTransformation({
       id: 'organize',
       options: { excludeByName: { Time: true }, renameByName: rename },
