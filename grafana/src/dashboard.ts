@@ -1,8 +1,10 @@
+import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
 import {
   DashboardBuilder,
   DashboardCursorSync,
   DashboardLinkBuilder,
   DashboardLinkType,
+  type Panel,
   RowBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { datasourceVariables } from './datasources.js';
@@ -10,19 +12,29 @@ import { labelVariables } from './variables.js';
 
 export const TAG = 'costlens';
 
+/** A row of a dashboard and the panels under it. */
+export interface Section {
+  title: string;
+  panels: Builder<Panel>[];
+}
+
+export const section = (title: string, ...panels: Builder<Panel>[]): Section => ({
+  title,
+  panels,
+});
+
 /**
  * A dashboard with the datasource and label variables, the last 24 hours, and
- * links to the other costlens dashboards (by tag, so none names another's uid).
+ * links to the other costlens dashboards (by tag, so none names another's uid),
+ * then its sections in order. `api` adds the collector's JSON API datasource.
  */
 export function costlensDashboard(
-  uid: string,
-  title: string,
-  description: string,
-  opts: { api?: boolean } = {},
+  meta: { uid: string; title: string; description: string; api?: boolean },
+  sections: Section[],
 ): DashboardBuilder {
-  const builder = new DashboardBuilder(title)
-    .uid(uid)
-    .description(description)
+  const builder = new DashboardBuilder(meta.title)
+    .uid(meta.uid)
+    .description(meta.description)
     .tags([TAG])
     .editable()
     .time({ from: 'now-24h', to: 'now' })
@@ -30,8 +42,12 @@ export function costlensDashboard(
     .timezone('browser')
     .tooltip(DashboardCursorSync.Crosshair)
     .link(otherDashboards());
-  for (const v of [...datasourceVariables(opts.api ?? false), ...labelVariables()])
+  for (const v of [...datasourceVariables(meta.api ?? false), ...labelVariables()])
     builder.withVariable(v);
+  for (const { title, panels } of sections) {
+    builder.withRow(new RowBuilder(title));
+    for (const panel of panels) builder.withPanel(panel);
+  }
   return builder;
 }
 
@@ -43,5 +59,3 @@ function otherDashboards(): DashboardLinkBuilder {
     .includeVars(true)
     .keepTime(true);
 }
-
-export const row = (title: string) => new RowBuilder(title);

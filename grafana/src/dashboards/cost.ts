@@ -3,7 +3,7 @@ import {
   ThresholdsConfigBuilder,
   ThresholdsMode,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { costlensDashboard, row } from '../dashboard.js';
+import { costlensDashboard, section } from '../dashboard.js';
 import { bars, percentGauge, promTable, stat, timeseries } from '../panels.js';
 import { speed, total } from '../promql.js';
 import { BY_ALL } from '../variables.js';
@@ -20,183 +20,166 @@ const perCall = (labels: string) => `${total(COST, BY_ALL, labels)} / ${pricedCa
 
 export function costDashboard(): DashboardBuilder {
   return costlensDashboard(
-    'costlens-cost',
-    'costlens / Cost',
-    'What the AI calls cost: in the range, today, per hour, by model, project and provider, against the budgets.',
-  )
-    .withRow(row('Spend'))
-    .withPanel(
-      stat(
-        'Spend in range',
-        'The priced calls of the picked range (unpriced calls are counted apart, never as $0).',
-        [{ expr: total(COST, BY_ALL) }],
-        'currencyUSD',
+    {
+      uid: 'costlens-cost',
+      title: 'costlens / Cost',
+      description:
+        'What the AI calls cost: in the range, today, per hour, by model, project and provider, against the budgets.',
+    },
+    [
+      section(
+        'Spend',
+        stat(
+          'Spend in range',
+          'The priced calls of the picked range (unpriced calls are counted apart, never as $0).',
+          [{ expr: total(COST, BY_ALL) }],
+          'currencyUSD',
+        ),
+        stat(
+          'Spend today',
+          'Since midnight in the dashboard time zone, whatever range is picked.',
+          [{ expr: total(COST, BY_ALL) }],
+          'currencyUSD',
+        ).timeFrom('now/d'),
+        stat(
+          'Spend rate ($/hour)',
+          'How fast money goes now: the last few scrapes, as dollars per hour.',
+          [{ expr: speed(COST, BY_ALL, '', 3600) }],
+          'currencyUSD',
+        ),
+        stat(
+          'Cost per priced call',
+          'Spend in range over the calls that had a price.',
+          [{ expr: perCall('') }],
+          'currencyUSD',
+        ).decimals(6),
       ),
-    )
-    .withPanel(
-      stat(
-        'Spend today',
-        'Since midnight in the dashboard time zone, whatever range is picked.',
-        [{ expr: total(COST, BY_ALL) }],
-        'currencyUSD',
-      ).timeFrom('now/d'),
-    )
-    .withPanel(
-      stat(
-        'Spend rate ($/hour)',
-        'How fast money goes now: the last few scrapes, as dollars per hour.',
-        [{ expr: speed(COST, BY_ALL, '', 3600) }],
-        'currencyUSD',
+      section(
+        'Spend per hour',
+        timeseries(
+          'By model',
+          'Dollars per hour, by the model that answered.',
+          [{ expr: speed(COST, BY_ALL, 'model', 3600), legend: '{{model}}' }],
+          'currencyUSD',
+          { stacked: true },
+        ),
+        timeseries(
+          'By project',
+          'Dollars per hour, by the project the calls were charged to.',
+          [{ expr: speed(COST, BY_ALL, 'project', 3600), legend: '{{project}}' }],
+          'currencyUSD',
+          { stacked: true },
+        ),
       ),
-    )
-    .withPanel(
-      stat(
-        'Cost per priced call',
-        'Spend in range over the calls that had a price.',
-        [{ expr: perCall('') }],
-        'currencyUSD',
-      ).decimals(6),
-    )
-    .withRow(row('Spend per hour'))
-    .withPanel(
-      timeseries(
-        'By model',
-        'Dollars per hour, by the model that answered.',
-        [{ expr: speed(COST, BY_ALL, 'model', 3600), legend: '{{model}}' }],
-        'currencyUSD',
-        { stacked: true },
+      section(
+        'Where the money went',
+        bars(
+          'Spend by model',
+          'Spend in range by model.',
+          [{ expr: total(COST, BY_ALL, 'model'), legend: '{{model}}' }],
+          'currencyUSD',
+        ),
+        bars(
+          'Spend by project',
+          'Spend in range by project.',
+          [{ expr: total(COST, BY_ALL, 'project'), legend: '{{project}}' }],
+          'currencyUSD',
+        ),
+        bars(
+          'Spend by provider',
+          'Spend in range by provider.',
+          [{ expr: total(COST, BY_ALL, 'provider'), legend: '{{provider}}' }],
+          'currencyUSD',
+        ),
+        promTable(
+          'Cost per call by model',
+          'Spend, priced calls and the average cost of one call in range, by model.',
+          [
+            { expr: total(COST, BY_ALL, 'provider, model') },
+            { expr: pricedCalls('provider, model') },
+            { expr: perCall('provider, model') },
+          ],
+          ['Spend', 'Priced calls', 'Per call'],
+          'currencyUSD',
+          { w: 24, h: 8 },
+        )
+          .overrideByName('Priced calls', [{ id: 'unit', value: 'short' }])
+          .overrideByName('Per call', [{ id: 'decimals', value: 6 }]),
+        bars(
+          'Month to date by project',
+          'Since 00:00 UTC on the 1st, whatever range is picked: the recording rule project:costlens_cost_usd:month_to_date (prometheus/rules/).',
+          [
+            {
+              expr: 'sum by (project) (project:costlens_cost_usd:month_to_date{project=~"$project"})',
+              legend: '{{project}}',
+            },
+          ],
+          'currencyUSD',
+          { w: 24, h: 6 },
+        ),
       ),
-    )
-    .withPanel(
-      timeseries(
-        'By project',
-        'Dollars per hour, by the project the calls were charged to.',
-        [{ expr: speed(COST, BY_ALL, 'project', 3600), legend: '{{project}}' }],
-        'currencyUSD',
-        { stacked: true },
-      ),
-    )
-    .withRow(row('Where the money went'))
-    .withPanel(
-      bars(
-        'Spend by model',
-        'Spend in range by model.',
-        [{ expr: total(COST, BY_ALL, 'model'), legend: '{{model}}' }],
-        'currencyUSD',
-      ),
-    )
-    .withPanel(
-      bars(
-        'Spend by project',
-        'Spend in range by project.',
-        [{ expr: total(COST, BY_ALL, 'project'), legend: '{{project}}' }],
-        'currencyUSD',
-      ),
-    )
-    .withPanel(
-      bars(
-        'Spend by provider',
-        'Spend in range by provider.',
-        [{ expr: total(COST, BY_ALL, 'provider'), legend: '{{provider}}' }],
-        'currencyUSD',
-      ),
-    )
-    .withPanel(
-      promTable(
-        'Cost per call by model',
-        'Spend, priced calls and the average cost of one call in range, by model.',
-        [
-          { expr: total(COST, BY_ALL, 'provider, model') },
-          { expr: pricedCalls('provider, model') },
-          { expr: perCall('provider, model') },
-        ],
-        ['Spend', 'Priced calls', 'Per call'],
-        'currencyUSD',
-        { w: 24, h: 8 },
-      )
-        .overrideByName('Priced calls', [{ id: 'unit', value: 'short' }])
-        .overrideByName('Per call', [{ id: 'decimals', value: 6 }]),
-    )
-    .withPanel(
-      bars(
-        'Month to date by project',
-        'Since 00:00 UTC on the 1st, whatever range is picked: the recording rule project:costlens_cost_usd:month_to_date (prometheus/rules/).',
-        [
-          {
-            expr: 'sum by (project) (project:costlens_cost_usd:month_to_date{project=~"$project"})',
-            legend: '{{project}}',
-          },
-        ],
-        'currencyUSD',
-        { w: 24, h: 6 },
-      ),
-    )
-    .withRow(row('Budgets'))
-    .withPanel(
-      percentGauge(
-        'Budget used',
-        "Each budget's spend in its current period, as a share of its limit (budgets in the collector's config).",
-        [
-          {
-            expr: '100 * costlens_budget_spent_usd / costlens_budget_limit_usd',
-            legend: '{{budget}}',
-          },
-        ],
-        80,
-        { w: 8, h: 7 },
-      ),
-    )
-    .withPanel(
-      percentGauge(
-        'Forecast at period end',
-        'Where each budget is heading at the present burn rate, as a share of its limit: above 100 it runs out before the period ends.',
-        [
-          {
-            expr: '100 * costlens_budget_forecast_usd / costlens_budget_limit_usd',
-            legend: '{{budget}}',
-          },
-        ],
-        90,
-        { w: 8, h: 7 },
-      ),
-    )
-    .withPanel(
-      promTable(
+      section(
         'Budgets',
-        'Spent, forecast and limit of each budget, in dollars.',
-        [
-          { expr: 'costlens_budget_spent_usd' },
-          { expr: 'costlens_budget_forecast_usd' },
-          { expr: 'costlens_budget_limit_usd' },
-        ],
-        ['Spent', 'Forecast', 'Limit'],
-        'currencyUSD',
-        { w: 8, h: 7 },
+        percentGauge(
+          'Budget used',
+          "Each budget's spend in its current period, as a share of its limit (budgets in the collector's config).",
+          [
+            {
+              expr: '100 * costlens_budget_spent_usd / costlens_budget_limit_usd',
+              legend: '{{budget}}',
+            },
+          ],
+          80,
+          { w: 8, h: 7 },
+        ),
+        percentGauge(
+          'Forecast at period end',
+          'Where each budget is heading at the present burn rate, as a share of its limit: above 100 it runs out before the period ends.',
+          [
+            {
+              expr: '100 * costlens_budget_forecast_usd / costlens_budget_limit_usd',
+              legend: '{{budget}}',
+            },
+          ],
+          90,
+          { w: 8, h: 7 },
+        ),
+        promTable(
+          'Budgets',
+          'Spent, forecast and limit of each budget, in dollars.',
+          [
+            { expr: 'costlens_budget_spent_usd' },
+            { expr: 'costlens_budget_forecast_usd' },
+            { expr: 'costlens_budget_limit_usd' },
+          ],
+          ['Spent', 'Forecast', 'Limit'],
+          'currencyUSD',
+          { w: 8, h: 7 },
+        ),
       ),
-    )
-    .withRow(row('Unpriced calls'))
-    .withPanel(
-      stat(
+      section(
         'Unpriced calls',
-        'Calls whose model has no known price: their cost is unknown, not zero. Add the model to a price file (see the collector docs) and recompute.',
-        [{ expr: `${total(UNPRICED, BY_ALL)} or vector(0)` }],
-        'short',
-        { w: 6, h: 7 },
-      ).thresholds(
-        // Any unpriced call is worth a look.
-        new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
-          { value: null, color: 'green' },
-          { value: 1, color: 'orange' },
-        ]),
+        stat(
+          'Unpriced calls',
+          'Calls whose model has no known price: their cost is unknown, not zero. Add the model to a price file (see the collector docs) and recompute.',
+          [{ expr: `${total(UNPRICED, BY_ALL)} or vector(0)` }],
+          'short',
+          { w: 6, h: 7 },
+        ).thresholds(
+          // Any unpriced call is worth a look.
+          new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+            { value: null, color: 'green' },
+            { value: 1, color: 'orange' },
+          ]),
+        ),
+        bars(
+          'Unpriced calls by model',
+          'The models to price.',
+          [{ expr: total(UNPRICED, BY_ALL, 'provider, model'), legend: '{{provider}} {{model}}' }],
+          'short',
+          { w: 18, h: 7 },
+        ),
       ),
-    )
-    .withPanel(
-      bars(
-        'Unpriced calls by model',
-        'The models to price.',
-        [{ expr: total(UNPRICED, BY_ALL, 'provider, model'), legend: '{{provider}} {{model}}' }],
-        'short',
-        { w: 18, h: 7 },
-      ),
-    );
+    ],
+  );
 }

@@ -1,5 +1,5 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { costlensDashboard, row } from '../dashboard.js';
+import { costlensDashboard, section } from '../dashboard.js';
 import { bars, stat, timeseries } from '../panels.js';
 import { speed, total } from '../promql.js';
 import { BY_ALL } from '../variables.js';
@@ -24,141 +24,132 @@ function cacheShare(window: 'range' | 'rate'): string {
 
 export function usageDashboard(): DashboardBuilder {
   return costlensDashboard(
-    'costlens-usage',
-    'costlens / Usage and trends',
-    'How much is asked of the models: calls, tokens by kind, the cache, images, video, and the models used most.',
-  )
-    .withRow(row('In range'))
-    .withPanel(
-      stat(
-        'Calls',
-        'Calls stored in range, failed ones included.',
-        [{ expr: total(CALLS, BY_ALL) }],
-        'short',
-        { w: 5, h: 4 },
-      ),
-    )
-    .withPanel(
-      stat(
-        'Tokens',
-        'Input (cached included) plus output tokens.',
-        [{ expr: total(TOKENS, IN_OUT) }],
-        'short',
-        { w: 5, h: 4 },
-      ),
-    )
-    .withPanel(
-      stat(
-        'Cache share of input',
-        'Input tokens read from the prompt cache, over all input tokens.',
-        [{ expr: cacheShare('range') }],
-        'percentunit',
-        { w: 5, h: 4 },
-      ).decimals(1),
-    )
-    .withPanel(
-      stat('Images', 'Images generated in range.', [{ expr: total(IMAGES, BY_ALL) }], 'short', {
-        w: 4,
-        h: 4,
-      }),
-    )
-    .withPanel(
-      stat('Video', 'Seconds of video generated in range.', [{ expr: total(VIDEO, BY_ALL) }], 's', {
-        w: 5,
-        h: 4,
-      }),
-    )
-    .withRow(row('Trends'))
-    .withPanel(
-      timeseries(
-        'Calls per minute',
-        'By call type (text, embedding, image, video, audio) and outcome.',
-        [
+    {
+      uid: 'costlens-usage',
+      title: 'costlens / Usage and trends',
+      description:
+        'How much is asked of the models: calls, tokens by kind, the cache, images, video, and the models used most.',
+    },
+    [
+      section(
+        'In range',
+        stat(
+          'Calls',
+          'Calls stored in range, failed ones included.',
+          [{ expr: total(CALLS, BY_ALL) }],
+          'short',
+          { w: 5, h: 4 },
+        ),
+        stat(
+          'Tokens',
+          'Input (cached included) plus output tokens.',
+          [{ expr: total(TOKENS, IN_OUT) }],
+          'short',
+          { w: 5, h: 4 },
+        ),
+        stat(
+          'Cache share of input',
+          'Input tokens read from the prompt cache, over all input tokens.',
+          [{ expr: cacheShare('range') }],
+          'percentunit',
+          { w: 5, h: 4 },
+        ).decimals(1),
+        stat('Images', 'Images generated in range.', [{ expr: total(IMAGES, BY_ALL) }], 'short', {
+          w: 4,
+          h: 4,
+        }),
+        stat(
+          'Video',
+          'Seconds of video generated in range.',
+          [{ expr: total(VIDEO, BY_ALL) }],
+          's',
           {
-            expr: speed(CALLS, BY_ALL, 'call_type, status', 60),
-            legend: '{{call_type}} {{status}}',
+            w: 5,
+            h: 4,
           },
-        ],
-        'short',
-        { stacked: true },
+        ),
       ),
-    )
-    .withPanel(
-      timeseries(
-        'Tokens per minute by kind',
-        'input counts cached tokens too; cache_read and cache_write say how many of them were cache reads and writes.',
-        [{ expr: speed(TOKENS, BY_ALL, 'token_type', 60), legend: '{{token_type}}' }],
-        'short',
+      section(
+        'Trends',
+        timeseries(
+          'Calls per minute',
+          'By call type (text, embedding, image, video, audio) and outcome.',
+          [
+            {
+              expr: speed(CALLS, BY_ALL, 'call_type, status', 60),
+              legend: '{{call_type}} {{status}}',
+            },
+          ],
+          'short',
+          { stacked: true },
+        ),
+        timeseries(
+          'Tokens per minute by kind',
+          'input counts cached tokens too; cache_read and cache_write say how many of them were cache reads and writes.',
+          [{ expr: speed(TOKENS, BY_ALL, 'token_type', 60), legend: '{{token_type}}' }],
+          'short',
+        ),
+        timeseries(
+          'Cache share of input',
+          'Input tokens read from the prompt cache, over all input tokens.',
+          [{ expr: cacheShare('rate'), legend: 'cache reads / input' }],
+          'percentunit',
+        ).max(1),
+        bars(
+          'Tokens by kind',
+          'Tokens in range by kind.',
+          [{ expr: total(TOKENS, BY_ALL, 'token_type'), legend: '{{token_type}}' }],
+          'short',
+          { w: 12, h: 8 },
+        ),
       ),
-    )
-    .withPanel(
-      timeseries(
-        'Cache share of input',
-        'Input tokens read from the prompt cache, over all input tokens.',
-        [{ expr: cacheShare('rate'), legend: 'cache reads / input' }],
-        'percentunit',
-      ).max(1),
-    )
-    .withPanel(
-      bars(
-        'Tokens by kind',
-        'Tokens in range by kind.',
-        [{ expr: total(TOKENS, BY_ALL, 'token_type'), legend: '{{token_type}}' }],
-        'short',
-        { w: 12, h: 8 },
+      section(
+        'Images and video',
+        bars(
+          'Images by resolution',
+          'Images generated in range, by resolution.',
+          [{ expr: total(IMAGES, BY_ALL, 'resolution'), legend: '{{resolution}}' }],
+          'short',
+        ),
+        bars(
+          'Video seconds by resolution and audio',
+          'Seconds of video generated in range, by resolution and whether it has sound.',
+          [
+            {
+              expr: total(VIDEO, BY_ALL, 'resolution, audio'),
+              legend: '{{resolution}} audio={{audio}}',
+            },
+          ],
+          's',
+        ),
+        timeseries(
+          'Images and video per hour',
+          'Images, and seconds of video, generated per hour.',
+          [
+            { expr: speed(IMAGES, BY_ALL, 'resolution', 3600), legend: 'images {{resolution}}' },
+            { expr: speed(VIDEO, BY_ALL, 'resolution', 3600), legend: 'video s {{resolution}}' },
+          ],
+          'short',
+          { size: { w: 8, h: 8 } },
+        ),
       ),
-    )
-    .withRow(row('Images and video'))
-    .withPanel(
-      bars(
-        'Images by resolution',
-        'Images generated in range, by resolution.',
-        [{ expr: total(IMAGES, BY_ALL, 'resolution'), legend: '{{resolution}}' }],
-        'short',
+      section(
+        'Top models',
+        bars(
+          'Top models by calls',
+          'The ten models called most in range.',
+          [{ expr: `topk(10, ${total(CALLS, BY_ALL, 'model')})`, legend: '{{model}}' }],
+          'short',
+          { w: 12, h: 8 },
+        ),
+        bars(
+          'Top models by tokens',
+          'The ten models that read and wrote most tokens in range.',
+          [{ expr: `topk(10, ${total(TOKENS, IN_OUT, 'model')})`, legend: '{{model}}' }],
+          'short',
+          { w: 12, h: 8 },
+        ),
       ),
-    )
-    .withPanel(
-      bars(
-        'Video seconds by resolution and audio',
-        'Seconds of video generated in range, by resolution and whether it has sound.',
-        [
-          {
-            expr: total(VIDEO, BY_ALL, 'resolution, audio'),
-            legend: '{{resolution}} audio={{audio}}',
-          },
-        ],
-        's',
-      ),
-    )
-    .withPanel(
-      timeseries(
-        'Images and video per hour',
-        'Images, and seconds of video, generated per hour.',
-        [
-          { expr: speed(IMAGES, BY_ALL, 'resolution', 3600), legend: 'images {{resolution}}' },
-          { expr: speed(VIDEO, BY_ALL, 'resolution', 3600), legend: 'video s {{resolution}}' },
-        ],
-        'short',
-        { size: { w: 8, h: 8 } },
-      ),
-    )
-    .withRow(row('Top models'))
-    .withPanel(
-      bars(
-        'Top models by calls',
-        'The ten models called most in range.',
-        [{ expr: `topk(10, ${total(CALLS, BY_ALL, 'model')})`, legend: '{{model}}' }],
-        'short',
-        { w: 12, h: 8 },
-      ),
-    )
-    .withPanel(
-      bars(
-        'Top models by tokens',
-        'The ten models that read and wrote most tokens in range.',
-        [{ expr: `topk(10, ${total(TOKENS, IN_OUT, 'model')})`, legend: '{{model}}' }],
-        'short',
-        { w: 12, h: 8 },
-      ),
-    );
+    ],
+  );
 }
