@@ -1,34 +1,13 @@
-import { type BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
+import { InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { pusdToUsd } from '@costlens/pricing';
 import { describe, expect, it } from 'vitest';
-import { bedrockTestbed, checkedReset, type FakeBedrock, REGION, split } from './fake-bedrock.js';
-import { onlySpan, type Telemetry, useTestbed } from './harness.js';
+import { expectOnlySpan, perM, useBedrock } from './bedrock-testbed.js';
+import { onlySpan } from './harness.js';
 
 // InvokeModel through the real client: each model family's own JSON body, the
 // token counts Bedrock puts in headers, and the prices of each family.
 
-let server: FakeBedrock;
-let t: Telemetry;
-let client: BedrockRuntimeClient;
-
-useTestbed(
-  bedrockTestbed,
-  (bed) => {
-    ({ server, t, client } = bed);
-  },
-  checkedReset,
-);
-
-const base = (model: string, operation = 'chat', callType = 'text') => ({
-  'gen_ai.operation.name': operation,
-  'gen_ai.provider.name': 'aws.bedrock',
-  'costlens.call_type': callType,
-  'gen_ai.request.model': model,
-  'gen_ai.request.stream': false,
-  'server.address': '127.0.0.1',
-  'server.port': server.port,
-  'cloud.region': REGION,
-});
+const bed = useBedrock();
 
 /** Bedrock's token count headers, as InvokeModel answers carry them for every family. */
 const countHeaders = (input: number, output: number) => ({
@@ -38,7 +17,7 @@ const countHeaders = (input: number, output: number) => ({
 });
 
 const invoke = (modelId: string, body: unknown) =>
-  client.send(
+  bed.client.send(
     new InvokeModelCommand({
       modelId,
       body: JSON.stringify(body),
@@ -46,12 +25,9 @@ const invoke = (modelId: string, body: unknown) =>
     }),
   );
 
-/** USD per 1M tokens to the pUSD a token the catalogue counts in. */
-const perM = (usd: number) => usd * 1_000_000;
-
 describe('InvokeModel, one model family at a time', () => {
   it("Anthropic's Messages body: cache reads and writes, the msg_bdrk id, priced at the global profile", async () => {
-    server.reply({
+    bed.server.reply({
       json: {
         id: 'msg_bdrk_01Xq8nJ3kVb2sPz7LmT4wR9c',
         type: 'message',
@@ -78,25 +54,27 @@ describe('InvokeModel, one model family at a time', () => {
       messages: [{ role: 'user', content: 'Hi' }],
     });
     expect(JSON.parse(out.body.transformToString()).id).toBe('msg_bdrk_01Xq8nJ3kVb2sPz7LmT4wR9c');
-    expect(server.calls()).toEqual([{ modelId: model, action: 'invoke' }]);
-    const span = onlySpan(t);
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      ...base(model),
-      'gen_ai.response.id': 'msg_bdrk_01Xq8nJ3kVb2sPz7LmT4wR9c',
-      'gen_ai.response.finish_reasons': ['end_turn'],
-      'gen_ai.usage.input_tokens': 4320,
-      'gen_ai.usage.output_tokens': 80,
-      'gen_ai.usage.cache_read.input_tokens': 4000,
-      'gen_ai.usage.cache_creation.input_tokens': 300,
-      'costlens.retry.count': 0,
-    });
+    expect(bed.server.calls()).toEqual([{ modelId: model, action: 'invoke' }]);
     // global.anthropic.claude-haiku-4-5: input 1, output 5, cache read 0.1, cache write 1.25 ($/1M).
-    expect(cost).toBe(pusdToUsd(20 * perM(1) + 80 * perM(5) + 4000 * perM(0.1) + 300 * perM(1.25)));
+    const cost = 20 * perM(1) + 80 * perM(5) + 4000 * perM(0.1) + 300 * perM(1.25);
+    expectOnlySpan(
+      bed,
+      model,
+      {},
+      {
+        'gen_ai.response.id': 'msg_bdrk_01Xq8nJ3kVb2sPz7LmT4wR9c',
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        'gen_ai.usage.input_tokens': 4320,
+        'gen_ai.usage.output_tokens': 80,
+        'gen_ai.usage.cache_read.input_tokens': 4000,
+        'gen_ai.usage.cache_creation.input_tokens': 300,
+      },
+      pusdToUsd(cost),
+    );
   });
 
   it('Amazon Nova: usage with the cache read count, priced at Nova Pro', async () => {
-    server.reply({
+    bed.server.reply({
       json: {
         output: { message: { role: 'assistant', content: [{ text: 'Hello!' }] } },
         stopReason: 'end_turn',
@@ -115,20 +93,22 @@ describe('InvokeModel, one model family at a time', () => {
       messages: [{ role: 'user', content: [{ text: 'Hi' }] }],
       inferenceConfig: { maxTokens: 300 },
     });
-    const { rest, cost } = split(onlySpan(t));
-    expect(rest).toEqual({
-      ...base('amazon.nova-pro-v1:0'),
-      'gen_ai.response.finish_reasons': ['end_turn'],
-      'gen_ai.usage.input_tokens': 2150,
-      'gen_ai.usage.output_tokens': 60,
-      'gen_ai.usage.cache_read.input_tokens': 2000,
-      'costlens.retry.count': 0,
-    });
-    expect(cost).toBe(pusdToUsd(150 * perM(0.8) + 60 * perM(3.2) + 2000 * perM(0.2)));
+    expectOnlySpan(
+      bed,
+      'amazon.nova-pro-v1:0',
+      {},
+      {
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        'gen_ai.usage.input_tokens': 2150,
+        'gen_ai.usage.output_tokens': 60,
+        'gen_ai.usage.cache_read.input_tokens': 2000,
+      },
+      pusdToUsd(150 * perM(0.8) + 60 * perM(3.2) + 2000 * perM(0.2)),
+    );
   });
 
   it("Meta Llama: prompt_token_count and generation_token_count, priced at the US profile's rate", async () => {
-    server.reply({
+    bed.server.reply({
       json: {
         generation: 'Hello! How can I help?',
         prompt_token_count: 31,
@@ -139,20 +119,22 @@ describe('InvokeModel, one model family at a time', () => {
     });
     const model = 'us.meta.llama3-2-90b-instruct-v1:0';
     await invoke(model, { prompt: '<|begin_of_text|>Hi', max_gen_len: 128 });
-    const { rest, cost } = split(onlySpan(t));
-    expect(rest).toEqual({
-      ...base(model),
-      'gen_ai.response.finish_reasons': ['stop'],
-      'gen_ai.usage.input_tokens': 31,
-      'gen_ai.usage.output_tokens': 9,
-      'costlens.retry.count': 0,
-    });
-    // us.meta.llama3-2-90b-instruct: $2 in and out; in-region it is $0.72.
-    expect(cost).toBe(pusdToUsd(40 * perM(2)));
+    expectOnlySpan(
+      bed,
+      model,
+      {},
+      {
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 31,
+        'gen_ai.usage.output_tokens': 9,
+      },
+      // us.meta.llama3-2-90b-instruct: $2 in and out; in-region it is $0.72.
+      pusdToUsd(40 * perM(2)),
+    );
   });
 
   it("Mistral's text completion carries no usage in its body: the counts come from Bedrock's headers", async () => {
-    server.reply({
+    bed.server.reply({
       json: { outputs: [{ text: ' Bonjour !', stop_reason: 'stop' }] },
       headers: countHeaders(14, 5),
     });
@@ -160,19 +142,21 @@ describe('InvokeModel, one model family at a time', () => {
       prompt: '<s>[INST] Hi [/INST]',
       max_tokens: 64,
     });
-    const { rest, cost } = split(onlySpan(t));
-    expect(rest).toEqual({
-      ...base('mistral.mistral-7b-instruct-v0:2'),
-      'gen_ai.response.finish_reasons': ['stop'],
-      'gen_ai.usage.input_tokens': 14,
-      'gen_ai.usage.output_tokens': 5,
-      'costlens.retry.count': 0,
-    });
-    expect(cost).toBe(pusdToUsd(14 * perM(0.15) + 5 * perM(0.2)));
+    expectOnlySpan(
+      bed,
+      'mistral.mistral-7b-instruct-v0:2',
+      {},
+      {
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 14,
+        'gen_ai.usage.output_tokens': 5,
+      },
+      pusdToUsd(14 * perM(0.15) + 5 * perM(0.2)),
+    );
   });
 
   it("Mistral Large's chat format (choices), counts from the headers too", async () => {
-    server.reply({
+    bed.server.reply({
       json: {
         id: 'cmpl-5f3d9a2c1b7e4e0f8a6d',
         object: 'chat.completion',
@@ -186,53 +170,59 @@ describe('InvokeModel, one model family at a time', () => {
       messages: [{ role: 'user', content: 'Hi' }],
       max_tokens: 64,
     });
-    const { rest, cost } = split(onlySpan(t));
-    expect(rest).toEqual({
-      ...base('mistral.mistral-large-2407-v1:0'),
-      'gen_ai.response.id': 'cmpl-5f3d9a2c1b7e4e0f8a6d',
-      'gen_ai.response.finish_reasons': ['stop'],
-      'gen_ai.usage.input_tokens': 18,
-      'gen_ai.usage.output_tokens': 3,
-      'costlens.retry.count': 0,
-    });
-    expect(cost).toBe(pusdToUsd(18 * perM(3) + 3 * perM(9)));
+    expectOnlySpan(
+      bed,
+      'mistral.mistral-large-2407-v1:0',
+      {},
+      {
+        'gen_ai.response.id': 'cmpl-5f3d9a2c1b7e4e0f8a6d',
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': 18,
+        'gen_ai.usage.output_tokens': 3,
+      },
+      pusdToUsd(18 * perM(3) + 3 * perM(9)),
+    );
   });
 
   it('Titan embeddings: an embeddings call with its input token count', async () => {
-    server.reply({
+    bed.server.reply({
       json: { embedding: [0.0123, -0.0456, 0.0789], inputTextTokenCount: 7 },
       headers: { 'x-amzn-bedrock-input-token-count': '7' },
     });
     await invoke('amazon.titan-embed-text-v2:0', { inputText: 'Hello world' });
-    const span = onlySpan(t);
-    expect(span.name).toBe('embeddings amazon.titan-embed-text-v2:0');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      ...base('amazon.titan-embed-text-v2:0', 'embeddings', 'embedding'),
-      'gen_ai.usage.input_tokens': 7,
-      'costlens.retry.count': 0,
-    });
-    expect(cost).toBe(pusdToUsd(7 * perM(0.02)));
+    expect(onlySpan(bed.t).name).toBe('embeddings amazon.titan-embed-text-v2:0');
+    const embeddings = { operation: 'embeddings', callType: 'embedding' };
+    expectOnlySpan(
+      bed,
+      'amazon.titan-embed-text-v2:0',
+      embeddings,
+      {
+        'gen_ai.usage.input_tokens': 7,
+      },
+      pusdToUsd(7 * perM(0.02)),
+    );
   });
 
   it('a body nobody reports usage for (no counts, no headers) is unpriced, never $0', async () => {
-    server.reply({ json: { outputs: [{ text: 'Hi', stop_reason: 'stop' }] } });
+    bed.server.reply({ json: { outputs: [{ text: 'Hi', stop_reason: 'stop' }] } });
     await invoke('mistral.mistral-7b-instruct-v0:2', { prompt: 'Hi' });
-    const { rest, cost } = split(onlySpan(t));
-    expect(cost).toBeUndefined();
-    expect(rest).toEqual({
-      ...base('mistral.mistral-7b-instruct-v0:2'),
-      'gen_ai.response.finish_reasons': ['stop'],
-      'costlens.retry.count': 0,
-      'costlens.cost.unpriced': true,
-      'costlens.cost.unpriced_reason': 'the response reported no usage',
-    });
+    expectOnlySpan(
+      bed,
+      'mistral.mistral-7b-instruct-v0:2',
+      {},
+      {
+        'gen_ai.response.finish_reasons': ['stop'],
+        'costlens.cost.unpriced': true,
+        'costlens.cost.unpriced_reason': 'the response reported no usage',
+      },
+      undefined,
+    );
   });
 
   it('captures the prompt of a messages body and the completion when content capture is on', async () => {
-    t.instrumentation.setConfig({ captureMessageContent: true });
+    bed.t.instrumentation.setConfig({ captureMessageContent: true });
     try {
-      server.reply({
+      bed.server.reply({
         json: {
           generation: 'Bonjour',
           prompt_token_count: 3,
@@ -241,11 +231,11 @@ describe('InvokeModel, one model family at a time', () => {
         },
       });
       await invoke('meta.llama3-1-8b-instruct-v1:0', { prompt: 'Say hello in French' });
-      const a = onlySpan(t).attributes;
+      const a = onlySpan(bed.t).attributes;
       expect(a['costlens.prompt']).toBe('Say hello in French');
       expect(a['costlens.completion']).toBe('Bonjour');
     } finally {
-      t.instrumentation.setConfig({});
+      bed.t.instrumentation.setConfig({});
     }
   });
 });

@@ -1,6 +1,5 @@
 import {
   BedrockRuntime,
-  type BedrockRuntimeClient,
   ConverseCommand,
   type ConverseCommandOutput,
   CountTokensCommand,
@@ -12,34 +11,14 @@ import { breakdownToUsd, pusdToUsd } from '@costlens/pricing';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import {
-  ACCESS_KEY_ID,
-  bedrockTestbed,
-  checkedReset,
-  converseAnswer,
-  type FakeBedrock,
-  REGION,
-  SECRET_ACCESS_KEY,
-  split,
-} from './fake-bedrock.js';
-import { onlySpan, type Telemetry, useTestbed } from './harness.js';
+import { spanBase, USER, useBedrock } from './bedrock-testbed.js';
+import { ACCESS_KEY_ID, converseAnswer, SECRET_ACCESS_KEY, split } from './fake-bedrock.js';
+import { onlySpan } from './harness.js';
 
 // Converse and InvokeModel through the real @aws-sdk/client-bedrock-runtime,
 // over HTTP/2 to a local server speaking Bedrock's wire format.
 
-let server: FakeBedrock;
-let t: Telemetry;
-let client: BedrockRuntimeClient;
-
-useTestbed(
-  bedrockTestbed,
-  (bed) => {
-    ({ server, t, client } = bed);
-  },
-  checkedReset,
-);
-
-const USER = [{ role: 'user' as const, content: [{ text: 'Hi' }] }];
+const bed = useBedrock();
 
 /** Bedrock's prices from the catalogue, USD per 1M tokens as pUSD per token. */
 const PRICES = {
@@ -55,17 +34,6 @@ const PRICES = {
   llama31_8b: { input: 220_000, output: 220_000 },
   mistralLarge2407: { input: 3_000_000, output: 9_000_000 },
 };
-
-const base = (model: string, stream = false) => ({
-  'gen_ai.operation.name': 'chat',
-  'gen_ai.provider.name': 'aws.bedrock',
-  'costlens.call_type': 'text',
-  'gen_ai.request.model': model,
-  'gen_ai.request.stream': stream,
-  'server.address': '127.0.0.1',
-  'server.port': server.port,
-  'cloud.region': REGION,
-});
 
 /** The priced parts of a call, summed as the catalogue sums them. */
 function expectCost(
@@ -89,7 +57,7 @@ function expectCost(
 
 describe('Converse', () => {
   it('Anthropic through a US inference profile: cache reads and 5-minute + 1-hour writes, priced at the profile', async () => {
-    server.reply({
+    bed.server.reply({
       json: converseAnswer({
         usage: {
           inputTokens: 100,
@@ -104,21 +72,21 @@ describe('Converse', () => {
         },
       }),
     });
-    const out = await client.send(
+    const out = await bed.client.send(
       new ConverseCommand({ modelId: 'us.anthropic.claude-sonnet-4-6', messages: USER }),
     );
     expect(out.output?.message?.content).toEqual([{ text: 'Hello!' }]);
-    expect(server.calls()).toEqual([
+    expect(bed.server.calls()).toEqual([
       { modelId: 'us.anthropic.claude-sonnet-4-6', action: 'converse' },
     ]);
 
-    const span = onlySpan(t);
+    const span = onlySpan(bed.t);
     expect(span.name).toBe('chat us.anthropic.claude-sonnet-4-6');
     expect(span.kind).toBe(SpanKind.CLIENT);
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     const { rest, ttft } = split(span);
     expect(rest).toEqual({
-      ...base('us.anthropic.claude-sonnet-4-6'),
+      ...spanBase(bed, 'us.anthropic.claude-sonnet-4-6'),
       'gen_ai.response.finish_reasons': ['end_turn'],
       // Bedrock's inputTokens leave the cache out: 100 + 2000 read + 1500 written.
       'gen_ai.usage.input_tokens': 3600,
@@ -141,17 +109,17 @@ describe('Converse', () => {
   it("the aggregated BedrockRuntime class's converse() goes through send: Meta Llama in another region", async () => {
     const eu = new BedrockRuntime({
       region: 'eu-west-1',
-      endpoint: server.url,
+      endpoint: bed.server.url,
       credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
     });
-    server.reply({
+    bed.server.reply({
       json: converseAnswer({ usage: { inputTokens: 40, outputTokens: 10, totalTokens: 50 } }),
     });
     const out = await eu.converse({ modelId: 'meta.llama3-1-8b-instruct-v1:0', messages: USER });
     expect(out.usage?.totalTokens).toBe(50);
-    const span = onlySpan(t);
+    const span = onlySpan(bed.t);
     expect(split(span).rest).toEqual({
-      ...base('meta.llama3-1-8b-instruct-v1:0'),
+      ...spanBase(bed, 'meta.llama3-1-8b-instruct-v1:0'),
       'cloud.region': 'eu-west-1',
       'gen_ai.response.finish_reasons': ['end_turn'],
       'gen_ai.usage.input_tokens': 40,
@@ -165,7 +133,7 @@ describe('Converse', () => {
   });
 
   it('the callback form of send is observed too and the callback gets the answer', async () => {
-    server.reply({
+    bed.server.reply({
       json: converseAnswer({
         stop: 'max_tokens',
         usage: {
@@ -177,16 +145,16 @@ describe('Converse', () => {
       }),
     });
     const out = await new Promise<ConverseCommandOutput>((resolve, reject) => {
-      const returned = client.send(
+      const returned = bed.client.send(
         new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }),
         (err: unknown, data?: ConverseCommandOutput) => (err ? reject(err) : resolve(data!)),
       );
       expect(returned).toBeUndefined();
     });
     expect(out.stopReason).toBe('max_tokens');
-    const span = onlySpan(t);
+    const span = onlySpan(bed.t);
     expect(split(span).rest).toEqual({
-      ...base('amazon.nova-pro-v1:0'),
+      ...spanBase(bed, 'amazon.nova-pro-v1:0'),
       'gen_ai.response.finish_reasons': ['max_tokens'],
       'gen_ai.usage.input_tokens': 1300,
       'gen_ai.usage.output_tokens': 20,
@@ -204,10 +172,10 @@ describe('Converse', () => {
   it('an inference profile ARN is recorded and priced as the profile id it names', async () => {
     const arn =
       'arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6';
-    server.reply({ json: converseAnswer() });
-    await client.send(new ConverseCommand({ modelId: arn, messages: USER }));
-    expect(server.calls()).toEqual([{ modelId: arn, action: 'converse' }]);
-    const span = onlySpan(t);
+    bed.server.reply({ json: converseAnswer() });
+    await bed.client.send(new ConverseCommand({ modelId: arn, messages: USER }));
+    expect(bed.server.calls()).toEqual([{ modelId: arn, action: 'converse' }]);
+    const span = onlySpan(bed.t);
     expect(span.name).toBe('chat us.anthropic.claude-sonnet-4-6');
     expect(span.attributes['gen_ai.request.model']).toBe('us.anthropic.claude-sonnet-4-6');
     const p = PRICES.usSonnet46;
@@ -215,41 +183,41 @@ describe('Converse', () => {
   });
 
   it('records prompt (system first) and completion only when content capture is on', async () => {
-    t.instrumentation.setConfig({ captureMessageContent: true });
+    bed.t.instrumentation.setConfig({ captureMessageContent: true });
     try {
-      server.reply({ json: converseAnswer({ text: 'Bonjour' }) });
-      await client.send(
+      bed.server.reply({ json: converseAnswer({ text: 'Bonjour' }) });
+      await bed.client.send(
         new ConverseCommand({
           modelId: 'amazon.nova-pro-v1:0',
           system: [{ text: 'Answer in French.' }],
           messages: USER,
         }),
       );
-      const a = onlySpan(t).attributes;
+      const a = onlySpan(bed.t).attributes;
       expect(JSON.parse(String(a['costlens.prompt']))).toEqual([
         { role: 'system', content: 'Answer in French.' },
         { role: 'user', content: [{ text: 'Hi' }] },
       ]);
       expect(a['costlens.completion']).toBe('Bonjour');
     } finally {
-      t.instrumentation.setConfig({});
+      bed.t.instrumentation.setConfig({});
     }
-    t.reset();
-    server.reply({ json: converseAnswer({ text: 'Bonjour' }) });
-    await client.send(new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }));
-    expect(Object.keys(onlySpan(t).attributes).filter((k) => /prompt|completion/.test(k))).toEqual(
-      [],
-    );
+    bed.t.reset();
+    bed.server.reply({ json: converseAnswer({ text: 'Bonjour' }) });
+    await bed.client.send(new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }));
+    expect(
+      Object.keys(onlySpan(bed.t).attributes).filter((k) => /prompt|completion/.test(k)),
+    ).toEqual([]);
   });
 
   it('metrics: tokens, duration, cost and calls carry provider aws.bedrock and the model', async () => {
     // A model no other test calls: the metrics are cumulative over the file.
     const model = 'us.meta.llama3-3-70b-instruct-v1:0';
-    server.reply({
+    bed.server.reply({
       json: converseAnswer({ usage: { inputTokens: 1000, outputTokens: 500, totalTokens: 1500 } }),
     });
-    await client.send(new ConverseCommand({ modelId: model, messages: USER }));
-    const metrics = (await t.metrics()).at(-1)!.scopeMetrics.flatMap((s) => s.metrics);
+    await bed.client.send(new ConverseCommand({ modelId: model, messages: USER }));
+    const metrics = (await bed.t.metrics()).at(-1)!.scopeMetrics.flatMap((s) => s.metrics);
     const points = (name: string) =>
       metrics
         .filter((m) => m.descriptor.name === name)
@@ -275,17 +243,17 @@ describe('Converse', () => {
 
 describe('failures and retries', () => {
   it("a throttled call the SDK retries twice: one span, costlens.retry.count 2, the last attempt's usage", async () => {
-    server.reply(
+    bed.server.reply(
       { error: 'ThrottlingException', status: 429, message: 'Too many requests, please wait.' },
       { error: 'ThrottlingException', status: 429, message: 'Too many requests, please wait.' },
       { json: converseAnswer() },
     );
-    const out = await client.send(
+    const out = await bed.client.send(
       new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }),
     );
     expect(out.$metadata.attempts).toBe(3);
-    expect(server.requests).toHaveLength(3);
-    const span = onlySpan(t);
+    expect(bed.server.requests).toHaveLength(3);
+    const span = onlySpan(bed.t);
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes['costlens.retry.count']).toBe(2);
     expect(span.attributes['gen_ai.usage.input_tokens']).toBe(12);
@@ -297,19 +265,19 @@ describe('failures and retries', () => {
       status: 429,
       message: 'Too many requests, please wait.',
     };
-    server.reply(throttled, throttled, throttled);
-    const err = await client
+    bed.server.reply(throttled, throttled, throttled);
+    const err = await bed.client
       .send(new ConverseCommand({ modelId: 'us.anthropic.claude-sonnet-4-6', messages: USER }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ThrottlingException);
-    const span = onlySpan(t);
+    const span = onlySpan(bed.t);
     expect(span.status).toEqual({
       code: SpanStatusCode.ERROR,
       message: 'Too many requests, please wait.',
     });
     const { rest, cost } = split(span);
     expect(rest).toEqual({
-      ...base('us.anthropic.claude-sonnet-4-6'),
+      ...spanBase(bed, 'us.anthropic.claude-sonnet-4-6'),
       'error.type': 'ThrottlingException',
       'costlens.retry.count': 2,
     });
@@ -317,24 +285,24 @@ describe('failures and retries', () => {
   });
 
   it('a ValidationException is not retried; the calls metric counts it with its error.type', async () => {
-    server.reply({
+    bed.server.reply({
       error: 'ValidationException',
       status: 400,
       message: 'The provided model identifier is invalid.',
     });
-    const err = await client
+    const err = await bed.client
       .send(
         new InvokeModelCommand({ modelId: 'meta.llama9', body: JSON.stringify({ prompt: 'Hi' }) }),
       )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationException);
-    const span = onlySpan(t);
+    const span = onlySpan(bed.t);
     expect(split(span).rest).toEqual({
-      ...base('meta.llama9'),
+      ...spanBase(bed, 'meta.llama9'),
       'error.type': 'ValidationException',
       'costlens.retry.count': 0,
     });
-    const metrics = (await t.metrics()).at(-1)!.scopeMetrics.flatMap((s) => s.metrics);
+    const metrics = (await bed.t.metrics()).at(-1)!.scopeMetrics.flatMap((s) => s.metrics);
     const calls = metrics
       .filter((m) => m.descriptor.name === 'costlens.client.calls')
       .flatMap((m) => m.dataPoints as DataPoint<number>[])
@@ -348,23 +316,23 @@ describe('failures and retries', () => {
     const bedrock = await import('@aws-sdk/client-bedrock-runtime');
     const proto = bedrock.BedrockRuntimeClient.prototype;
     expect(Object.hasOwn(proto, 'send')).toBe(true);
-    t.instrumentation.disable();
+    bed.t.instrumentation.disable();
     try {
       expect(Object.hasOwn(proto, 'send')).toBe(false);
-      server.reply({ json: converseAnswer() });
-      const out = await client.send(
+      bed.server.reply({ json: converseAnswer() });
+      const out = await bed.client.send(
         new ConverseCommand({ modelId: 'amazon.nova-pro-v1:0', messages: USER }),
       );
       expect(out.usage?.inputTokens).toBe(12);
-      expect(t.spans()).toEqual([]);
+      expect(bed.t.spans()).toEqual([]);
     } finally {
-      t.instrumentation.enable();
-      t.instrumentation.instrumentModules({ bedrock });
+      bed.t.instrumentation.enable();
+      bed.t.instrumentation.instrumentModules({ bedrock });
     }
   });
 
   it('commands that are not model calls (CountTokens) are left alone', async () => {
-    await client
+    await bed.client
       .send(
         new CountTokensCommand({
           modelId: 'anthropic.claude-3-haiku-20240307-v1:0',
@@ -372,7 +340,7 @@ describe('failures and retries', () => {
         }),
       )
       .catch(() => undefined);
-    expect(server.requests).toHaveLength(1);
-    expect(t.spans()).toEqual([]);
+    expect(bed.server.requests).toHaveLength(1);
+    expect(bed.t.spans()).toEqual([]);
   });
 });
