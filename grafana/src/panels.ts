@@ -38,6 +38,9 @@ export interface Size {
   h: number;
 }
 
+/** A panel's queries: one expression alone, or several each with its legend. */
+export type Exprs = string | Expr[];
+
 const refIds = 'ABCDEFGHIJ';
 
 /**
@@ -45,8 +48,9 @@ const refIds = 'ABCDEFGHIJ';
  * stats, gauges and bars (one value per series at the range's end), `table` the same
  * as rows for tables.
  */
-function queries(exprs: Expr[], kind: 'range' | 'instant' | 'table'): DataqueryBuilder[] {
-  return exprs.map((e, i) => {
+function queries(exprs: Exprs, kind: 'range' | 'instant' | 'table'): DataqueryBuilder[] {
+  const list = typeof exprs === 'string' ? [{ expr: exprs }] : exprs;
+  return list.map((e, i) => {
     const q = new DataqueryBuilder()
       .datasource(prometheus)
       .refId(refIds[i]!)
@@ -82,7 +86,7 @@ interface PromPanelBuilder {
 interface PromPanel {
   title: string;
   description: string;
-  exprs: Expr[];
+  exprs: Exprs;
   unit: string;
   size: Size;
 }
@@ -110,7 +114,7 @@ function promPanel<B extends PromPanelBuilder>(
 export function stat(
   title: string,
   description: string,
-  exprs: Expr[],
+  exprs: Exprs,
   unit: string,
   size: Size = { w: 6, h: 4 },
 ): StatBuilder {
@@ -127,7 +131,7 @@ export function stat(
 export function timeseries(
   title: string,
   description: string,
-  exprs: Expr[],
+  exprs: Exprs,
   unit: string,
   opts: { stacked?: boolean; size?: Size } = {},
 ): TimeseriesBuilder {
@@ -160,7 +164,7 @@ export function timeseries(
 export function bars(
   title: string,
   description: string,
-  exprs: Expr[],
+  exprs: Exprs,
   unit: string,
   size: Size = { w: 8, h: 8 },
 ): BarGaugeBuilder {
@@ -183,7 +187,7 @@ export function bars(
 export function percentGauge(
   title: string,
   description: string,
-  exprs: Expr[],
+  exprs: Exprs,
   warn: number,
   size: Size = { w: 6, h: 7 },
 ): GaugeBuilder {

@@ -2,6 +2,8 @@
 // and speeds a rate over $__rate_interval, never a counter's raw value: a raw
 // counter ignores the time picker and drops to zero when the collector restarts.
 
+import type { Expr } from './panels.js';
+
 const by = (labels: string) => (labels === '' ? '' : ` by (${labels})`);
 
 /** What `metric` added up to over the dashboard's range, summed by `labels`. */
@@ -25,3 +27,22 @@ export function quantile(
   const le = labels === '' ? 'le' : `le, ${labels}`;
   return `histogram_quantile(${q}, sum by (${le}) (rate(${histogram}_bucket{${filter}}[${window}])))`;
 }
+
+/** A legend naming each series by `labels`: 'provider, model' as '{{provider}} {{model}}'. */
+const legendOf = (labels: string) =>
+  labels
+    .split(', ')
+    .map((l) => `{{${l}}}`)
+    .join(' ');
+
+/** `total` by `labels`, each series named by them. */
+export const totalBy = (metric: string, filter: string, labels: string): Expr => ({
+  expr: total(metric, filter, labels),
+  legend: legendOf(labels),
+});
+
+/** `speed` by `labels`, each series named by them. */
+export const speedBy = (metric: string, filter: string, labels: string, per: number): Expr => ({
+  expr: speed(metric, filter, labels, per),
+  legend: legendOf(labels),
+});

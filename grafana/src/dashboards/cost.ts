@@ -5,7 +5,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { costlensDashboard, section } from '../dashboard.js';
 import { bars, percentGauge, promTable, stat, timeseries } from '../panels.js';
-import { speed, total } from '../promql.js';
+import { speed, speedBy, total, totalBy } from '../promql.js';
 import { BY_ALL } from '../variables.js';
 
 const COST = 'costlens_cost_usd_total';
@@ -32,25 +32,25 @@ export function costDashboard(): DashboardBuilder {
         stat(
           'Spend in range',
           'The priced calls of the picked range (unpriced calls are counted apart, never as $0).',
-          [{ expr: total(COST, BY_ALL) }],
+          total(COST, BY_ALL),
           'currencyUSD',
         ),
         stat(
           'Spend today',
           'Since midnight in the dashboard time zone, whatever range is picked.',
-          [{ expr: total(COST, BY_ALL) }],
+          total(COST, BY_ALL),
           'currencyUSD',
         ).timeFrom('now/d'),
         stat(
           'Spend rate ($/hour)',
           'How fast money goes now: the last few scrapes, as dollars per hour.',
-          [{ expr: speed(COST, BY_ALL, '', 3600) }],
+          speed(COST, BY_ALL, '', 3600),
           'currencyUSD',
         ),
         stat(
           'Cost per priced call',
           'Spend in range over the calls that had a price.',
-          [{ expr: perCall('') }],
+          perCall(''),
           'currencyUSD',
         ).decimals(6),
       ),
@@ -59,14 +59,14 @@ export function costDashboard(): DashboardBuilder {
         timeseries(
           'By model',
           'Dollars per hour, by the model that answered.',
-          [{ expr: speed(COST, BY_ALL, 'model', 3600), legend: '{{model}}' }],
+          [speedBy(COST, BY_ALL, 'model', 3600)],
           'currencyUSD',
           { stacked: true },
         ),
         timeseries(
           'By project',
           'Dollars per hour, by the project the calls were charged to.',
-          [{ expr: speed(COST, BY_ALL, 'project', 3600), legend: '{{project}}' }],
+          [speedBy(COST, BY_ALL, 'project', 3600)],
           'currencyUSD',
           { stacked: true },
         ),
@@ -76,19 +76,19 @@ export function costDashboard(): DashboardBuilder {
         bars(
           'Spend by model',
           'Spend in range by model.',
-          [{ expr: total(COST, BY_ALL, 'model'), legend: '{{model}}' }],
+          [totalBy(COST, BY_ALL, 'model')],
           'currencyUSD',
         ),
         bars(
           'Spend by project',
           'Spend in range by project.',
-          [{ expr: total(COST, BY_ALL, 'project'), legend: '{{project}}' }],
+          [totalBy(COST, BY_ALL, 'project')],
           'currencyUSD',
         ),
         bars(
           'Spend by provider',
           'Spend in range by provider.',
-          [{ expr: total(COST, BY_ALL, 'provider'), legend: '{{provider}}' }],
+          [totalBy(COST, BY_ALL, 'provider')],
           'currencyUSD',
         ),
         promTable(
@@ -162,7 +162,7 @@ export function costDashboard(): DashboardBuilder {
         stat(
           'Unpriced calls',
           'Calls whose model has no known price: their cost is unknown, not zero. Add the model to a price file (see the collector docs) and recompute.',
-          [{ expr: `${total(UNPRICED, BY_ALL)} or vector(0)` }],
+          `${total(UNPRICED, BY_ALL)} or vector(0)`,
           'short',
           { w: 6, h: 7 },
         ).thresholds(
@@ -175,7 +175,7 @@ export function costDashboard(): DashboardBuilder {
         bars(
           'Unpriced calls by model',
           'The models to price.',
-          [{ expr: total(UNPRICED, BY_ALL, 'provider, model'), legend: '{{provider}} {{model}}' }],
+          [totalBy(UNPRICED, BY_ALL, 'provider, model')],
           'short',
           { w: 18, h: 7 },
         ),

@@ -4,7 +4,7 @@ import { costlensDashboard, section } from '../dashboard.js';
 import { api, variable } from '../datasources.js';
 import { InfinityQueryBuilder } from '../infinity.js';
 import { bars, promTable, stat, timeseries } from '../panels.js';
-import { quantile, speed, total } from '../promql.js';
+import { quantile, speed, speedBy, total, totalBy } from '../promql.js';
 import { BY_ALL, BY_MODEL } from '../variables.js';
 
 const CALLS = 'costlens_calls_total';
@@ -54,25 +54,25 @@ export function failuresDashboard(): DashboardBuilder {
         stat(
           'Error rate',
           'Failed calls over all calls in range.',
-          [{ expr: `${total(CALLS, FAILED)} / ${total(CALLS, BY_ALL)}` }],
+          `${total(CALLS, FAILED)} / ${total(CALLS, BY_ALL)}`,
           'percentunit',
         ).decimals(2),
         stat(
           'Failed calls',
           'Failed calls in range.',
-          [{ expr: `${total(CALLS, FAILED)} or vector(0)` }],
+          `${total(CALLS, FAILED)} or vector(0)`,
           'short',
         ),
         stat(
           'Retries',
           'Retries the SDKs made in range, before a call succeeded or gave up.',
-          [{ expr: `${total(RETRIES, BY_ALL)} or vector(0)` }],
+          `${total(RETRIES, BY_ALL)} or vector(0)`,
           'short',
         ),
         stat(
           'p95 latency',
           `95% of the calls in range took less. ${NO_PROJECT}`,
-          [{ expr: quantile(0.95, DURATION, BY_MODEL, '', '$__range') }],
+          quantile(0.95, DURATION, BY_MODEL, '', '$__range'),
           's',
         ).decimals(2),
         timeseries(
@@ -89,7 +89,7 @@ export function failuresDashboard(): DashboardBuilder {
         timeseries(
           'Failures per minute by error type',
           'Failed calls per minute, by the error the SDK raised.',
-          [{ expr: speed(CALLS, FAILED, 'error_type', 60), legend: '{{error_type}}' }],
+          [speedBy(CALLS, FAILED, 'error_type', 60)],
           'short',
           { stacked: true },
         ),
@@ -173,7 +173,7 @@ export function failuresDashboard(): DashboardBuilder {
         bars(
           'Retries by model',
           'Retries in range.',
-          [{ expr: total(RETRIES, BY_ALL, 'model'), legend: '{{model}}' }],
+          [totalBy(RETRIES, BY_ALL, 'model')],
           'short',
           { w: 12, h: 8 },
         ),

@@ -1,7 +1,7 @@
 import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { costlensDashboard, section } from '../dashboard.js';
 import { bars, stat, timeseries } from '../panels.js';
-import { speed, total } from '../promql.js';
+import { speed, speedBy, total, totalBy } from '../promql.js';
 import { BY_ALL } from '../variables.js';
 
 const CALLS = 'costlens_calls_total';
@@ -36,21 +36,21 @@ export function usageDashboard(): DashboardBuilder {
         stat(
           'Calls',
           'Calls stored in range, failed ones included.',
-          [{ expr: total(CALLS, BY_ALL) }],
+          total(CALLS, BY_ALL),
           'short',
           { w: 5, h: 4 },
         ),
         stat(
           'Tokens',
           'Input (cached included) plus output tokens.',
-          [{ expr: total(TOKENS, IN_OUT) }],
+          total(TOKENS, IN_OUT),
           'short',
           { w: 5, h: 4 },
         ),
         stat(
           'Cache share of input',
           'Input tokens read from the prompt cache, over all input tokens.',
-          [{ expr: cacheShare('range') }],
+          cacheShare('range'),
           'percentunit',
           { w: 5, h: 4 },
         ).decimals(1),
@@ -58,35 +58,24 @@ export function usageDashboard(): DashboardBuilder {
           w: 4,
           h: 4,
         }),
-        stat(
-          'Video',
-          'Seconds of video generated in range.',
-          [{ expr: total(VIDEO, BY_ALL) }],
-          's',
-          {
-            w: 5,
-            h: 4,
-          },
-        ),
+        stat('Video', 'Seconds of video generated in range.', total(VIDEO, BY_ALL), 's', {
+          w: 5,
+          h: 4,
+        }),
       ),
       section(
         'Trends',
         timeseries(
           'Calls per minute',
           'By call type (text, embedding, image, video, audio) and outcome.',
-          [
-            {
-              expr: speed(CALLS, BY_ALL, 'call_type, status', 60),
-              legend: '{{call_type}} {{status}}',
-            },
-          ],
+          [speedBy(CALLS, BY_ALL, 'call_type, status', 60)],
           'short',
           { stacked: true },
         ),
         timeseries(
           'Tokens per minute by kind',
           'input counts cached tokens too; cache_read and cache_write say how many of them were cache reads and writes.',
-          [{ expr: speed(TOKENS, BY_ALL, 'token_type', 60), legend: '{{token_type}}' }],
+          [speedBy(TOKENS, BY_ALL, 'token_type', 60)],
           'short',
         ),
         timeseries(
@@ -98,7 +87,7 @@ export function usageDashboard(): DashboardBuilder {
         bars(
           'Tokens by kind',
           'Tokens in range by kind.',
-          [{ expr: total(TOKENS, BY_ALL, 'token_type'), legend: '{{token_type}}' }],
+          [totalBy(TOKENS, BY_ALL, 'token_type')],
           'short',
           { w: 12, h: 8 },
         ),
@@ -108,7 +97,7 @@ export function usageDashboard(): DashboardBuilder {
         bars(
           'Images by resolution',
           'Images generated in range, by resolution.',
-          [{ expr: total(IMAGES, BY_ALL, 'resolution'), legend: '{{resolution}}' }],
+          [totalBy(IMAGES, BY_ALL, 'resolution')],
           'short',
         ),
         bars(
