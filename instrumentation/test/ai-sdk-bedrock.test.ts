@@ -2,6 +2,7 @@ import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
 import { pusdToUsd } from '@costlens/pricing';
 import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCall } from './ai-sdk-expect.js';
 import { type AiSdkBed, aiSdkTestbed, split } from './fake-ai-sdk.js';
 import { converseAnswer, converseStreamFrames } from './fake-bedrock.js';
 import {
@@ -64,24 +65,19 @@ describe('@ai-sdk/amazon-bedrock', () => {
     expect(r.text).toBe('Hello!');
     const span = onlySpan(bed.t);
     expect(span.name).toBe('chat amazon.nova-pro-v1:0');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'aws.bedrock',
-      'costlens.call_type': 'text',
-      'gen_ai.request.model': 'amazon.nova-pro-v1:0',
-      'server.address': '127.0.0.1',
-      'server.port': server.port,
-      'gen_ai.response.model': 'amazon.nova-pro-v1:0',
-      'gen_ai.response.finish_reasons': ['end_turn'],
-      'gen_ai.usage.input_tokens': 600,
-      'gen_ai.usage.output_tokens': 20,
-      'gen_ai.usage.cache_read.input_tokens': 500,
-      'costlens.retry.count': 0,
+    expectCall(span, {
+      provider: 'aws.bedrock',
+      model: 'amazon.nova-pro-v1:0',
+      port: server.port,
+      attributes: {
+        'gen_ai.response.model': 'amazon.nova-pro-v1:0',
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        'gen_ai.usage.input_tokens': 600,
+        'gen_ai.usage.output_tokens': 20,
+        'gen_ai.usage.cache_read.input_tokens': 500,
+      },
+      cost: pusdToUsd(100 * NOVA_PRO.input + 500 * NOVA_PRO.cacheRead + 20 * NOVA_PRO.output),
     });
-    expect(cost).toBe(
-      pusdToUsd(100 * NOVA_PRO.input + 500 * NOVA_PRO.cacheRead + 20 * NOVA_PRO.output),
-    );
     // Signed as AWS wants it, by the AI SDK itself.
     expect(String(server.requests[0]!.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 /);
   });

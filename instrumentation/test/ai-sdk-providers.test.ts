@@ -2,6 +2,7 @@ import { createGateway } from '@ai-sdk/gateway';
 import { pusdToUsd, usdToPusd } from '@costlens/pricing';
 import { generateImage, generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCall } from './ai-sdk-expect.js';
 import { type AiSdkBed, aiSdkTestbed, split, startFakeGateway } from './fake-ai-sdk.js';
 import { message, SONNET_46, streamEvents } from './fake-anthropic.js';
 import { GEMINI_TEXT } from './fake-google.js';
@@ -16,7 +17,8 @@ useTestbed(aiSdkTestbed, (b) => {
   bed = b;
 });
 
-const local = (port: number) => ({ 'server.address': '127.0.0.1', 'server.port': port });
+/** Claude Sonnet 4.6 through Anthropic's API at this local port. */
+const anthropic = (port: number) => ({ provider: 'anthropic', model: 'claude-sonnet-4-6', port });
 
 describe('@ai-sdk/anthropic', () => {
   it('generateText: cache reads, 5-minute and 1-hour cache writes and thinking tokens, each at its price', async () => {
@@ -37,34 +39,28 @@ describe('@ai-sdk/anthropic', () => {
     expect(r.text).toBe('Hello!');
     const span = onlySpan(bed.t);
     expect(span.name).toBe('chat claude-sonnet-4-6');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
-      'gen_ai.request.model': 'claude-sonnet-4-6',
-      ...local(bed.an.port),
-      'gen_ai.response.model': 'claude-sonnet-4-6',
-      'gen_ai.response.id': 'msg_01XFDUDYJgAACzvnptvVoYEL',
-      'gen_ai.response.finish_reasons': ['end_turn'],
-      // The AI SDK adds Anthropic's cache tokens back into the input, as the conventions count it.
-      'gen_ai.usage.input_tokens': 8100,
-      'gen_ai.usage.output_tokens': 200,
-      'gen_ai.usage.cache_read.input_tokens': 5000,
-      'gen_ai.usage.cache_creation.input_tokens': 3000,
-      'costlens.usage.cache_write_1h.input_tokens': 1000,
-      'gen_ai.usage.reasoning.output_tokens': 50,
-      'costlens.retry.count': 0,
-    });
-    expect(cost).toBe(
-      pusdToUsd(
+    expectCall(span, {
+      ...anthropic(bed.an.port),
+      attributes: {
+        'gen_ai.response.model': 'claude-sonnet-4-6',
+        'gen_ai.response.id': 'msg_01XFDUDYJgAACzvnptvVoYEL',
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        // The AI SDK adds Anthropic's cache tokens back into the input, as the conventions count it.
+        'gen_ai.usage.input_tokens': 8100,
+        'gen_ai.usage.output_tokens': 200,
+        'gen_ai.usage.cache_read.input_tokens': 5000,
+        'gen_ai.usage.cache_creation.input_tokens': 3000,
+        'costlens.usage.cache_write_1h.input_tokens': 1000,
+        'gen_ai.usage.reasoning.output_tokens': 50,
+      },
+      cost: pusdToUsd(
         100 * SONNET_46.input +
           5000 * SONNET_46.cacheRead +
           2000 * SONNET_46.write5m +
           1000 * SONNET_46.write1h +
           200 * SONNET_46.output,
       ),
-    );
+    });
   });
 
   it('streamText: usage from message_start and message_delta', async () => {
@@ -79,26 +75,20 @@ describe('@ai-sdk/anthropic', () => {
     const s = streamText({ model: bed.anthropic('claude-sonnet-4-6'), prompt: 'Hi' });
     expect(await s.text).toBe('Hello');
     const [span] = await waitForSpans(bed.t, 1);
-    const { rest, cost, ttft } = split(span!);
-    expect(rest).toEqual({
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
-      'gen_ai.request.model': 'claude-sonnet-4-6',
-      'gen_ai.request.stream': true,
-      ...local(bed.an.port),
-      'gen_ai.response.model': 'claude-sonnet-4-6',
-      'gen_ai.response.id': 'msg_01StreamedAbCdEfGhIjKlMn',
-      'gen_ai.response.finish_reasons': ['end_turn'],
-      'gen_ai.usage.input_tokens': 125,
-      'gen_ai.usage.output_tokens': 15,
-      'gen_ai.usage.cache_read.input_tokens': 100,
-      'costlens.retry.count': 0,
+    const ttft = expectCall(span!, {
+      ...anthropic(bed.an.port),
+      stream: true,
+      attributes: {
+        'gen_ai.response.model': 'claude-sonnet-4-6',
+        'gen_ai.response.id': 'msg_01StreamedAbCdEfGhIjKlMn',
+        'gen_ai.response.finish_reasons': ['end_turn'],
+        'gen_ai.usage.input_tokens': 125,
+        'gen_ai.usage.output_tokens': 15,
+        'gen_ai.usage.cache_read.input_tokens': 100,
+      },
+      cost: pusdToUsd(25 * SONNET_46.input + 100 * SONNET_46.cacheRead + 15 * SONNET_46.output),
     });
     expect(ttft).toBeGreaterThan(0);
-    expect(cost).toBe(
-      pusdToUsd(25 * SONNET_46.input + 100 * SONNET_46.cacheRead + 15 * SONNET_46.output),
-    );
   });
 });
 
@@ -111,23 +101,22 @@ describe('@ai-sdk/google (Gemini API)', () => {
     expect(r.text).toBe(GEMINI_TEXT.candidates[0]!.content.parts[0]!.text);
     const span = onlySpan(bed.t);
     expect(span.name).toBe('generate_content gemini-2.5-flash');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      'gen_ai.operation.name': 'generate_content',
-      'gen_ai.provider.name': 'gcp.gemini',
-      'costlens.call_type': 'text',
-      'gen_ai.request.model': 'gemini-2.5-flash',
-      ...local(bed.gg.port),
-      'gen_ai.response.id': GEMINI_TEXT.responseId,
-      'gen_ai.response.finish_reasons': ['STOP'],
-      'gen_ai.usage.input_tokens': 1200,
-      'gen_ai.usage.output_tokens': 350,
-      'gen_ai.usage.cache_read.input_tokens': 1000,
-      'gen_ai.usage.reasoning.output_tokens': 200,
-      'costlens.retry.count': 0,
+    expectCall(span, {
+      provider: 'gcp.gemini',
+      model: 'gemini-2.5-flash',
+      port: bed.gg.port,
+      operation: 'generate_content',
+      attributes: {
+        'gen_ai.response.id': GEMINI_TEXT.responseId,
+        'gen_ai.response.finish_reasons': ['STOP'],
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 350,
+        'gen_ai.usage.cache_read.input_tokens': 1000,
+        'gen_ai.usage.reasoning.output_tokens': 200,
+      },
+      // gemini-2.5-flash: $0.30 / 1M input, $0.03 / 1M cached, $2.50 / 1M output (thinking included)
+      cost: expect.closeTo(0.000965, 12),
     });
-    // gemini-2.5-flash: $0.30 / 1M input, $0.03 / 1M cached, $2.50 / 1M output (thinking included)
-    expect(cost).toBeCloseTo(0.000965, 12);
   });
 
   it('streamText: usage from the last chunk', async () => {
@@ -158,25 +147,25 @@ describe('@ai-sdk/google images', () => {
     expect(bed.gg.requests.at(-1)!.path).toMatch(/gemini-3-pro-image-preview:generateContent$/);
     const span = onlySpan(bed.t);
     expect(span.name).toBe('image_generation gemini-3-pro-image-preview');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({
-      'gen_ai.operation.name': 'image_generation',
-      'gen_ai.provider.name': 'gcp.gemini',
-      'costlens.call_type': 'image',
-      'gen_ai.request.model': 'gemini-3-pro-image-preview',
-      ...local(bed.gg.port),
-      'gen_ai.response.model': 'gemini-3-pro-image-preview',
-      'gen_ai.usage.input_tokens': 12,
-      // 20 text tokens and 180 thinking tokens; the image's own tokens are the image's price.
-      'gen_ai.usage.output_tokens': 200,
-      'gen_ai.usage.reasoning.output_tokens': 180,
-      'costlens.image.count': 1,
-      'costlens.image.resolution': '2K',
-      'costlens.aspect_ratio': '16:9',
-      'costlens.retry.count': 0,
+    expectCall(span, {
+      provider: 'gcp.gemini',
+      model: 'gemini-3-pro-image-preview',
+      port: bed.gg.port,
+      operation: 'image_generation',
+      callType: 'image',
+      attributes: {
+        'gen_ai.response.model': 'gemini-3-pro-image-preview',
+        'gen_ai.usage.input_tokens': 12,
+        // 20 text tokens and 180 thinking tokens; the image's own tokens are the image's price.
+        'gen_ai.usage.output_tokens': 200,
+        'gen_ai.usage.reasoning.output_tokens': 180,
+        'costlens.image.count': 1,
+        'costlens.image.resolution': '2K',
+        'costlens.aspect_ratio': '16:9',
+      },
+      // As through @google/genai: the 2K image at $0.134, 12 input tokens at $2/M, 200 output at $12/M.
+      cost: pusdToUsd(usdToPusd(0.1344) + 12 * 2_000_000 + 200 * 12_000_000),
     });
-    // As through @google/genai: the 2K image at $0.134, 12 input tokens at $2/M, 200 output at $12/M.
-    expect(cost).toBe(pusdToUsd(usdToPusd(0.1344) + 12 * 2_000_000 + 200 * 12_000_000));
   });
 });
 
@@ -193,17 +182,12 @@ describe('the AI Gateway: `provider/model` strings', () => {
     await gateway.close();
   });
 
-  const expected = {
-    'gen_ai.operation.name': 'chat',
-    'gen_ai.provider.name': 'anthropic',
-    'costlens.call_type': 'text',
-    'gen_ai.request.model': 'claude-sonnet-4-6',
+  const usage = {
     'gen_ai.response.finish_reasons': ['end_turn'],
     'gen_ai.usage.input_tokens': 1500,
     'gen_ai.usage.output_tokens': 80,
     'gen_ai.usage.cache_read.input_tokens': 1000,
     'gen_ai.usage.cache_creation.input_tokens': 200,
-    'costlens.retry.count': 0,
   };
   const sonnetCost = pusdToUsd(
     300 * SONNET_46.input +
@@ -217,9 +201,7 @@ describe('the AI Gateway: `provider/model` strings', () => {
     expect(r.text).toBe('Hi there');
     const span = onlySpan(bed.t);
     expect(span.name).toBe('chat claude-sonnet-4-6');
-    const { rest, cost } = split(span);
-    expect(rest).toEqual({ ...expected, ...local(gateway.port) });
-    expect(cost).toBe(sonnetCost);
+    expectCall(span, { ...anthropic(gateway.port), attributes: usage, cost: sonnetCost });
     expect(gateway.requests[0]!.headers['ai-language-model-id']).toBe(
       'anthropic/claude-sonnet-4-6',
     );
@@ -229,14 +211,15 @@ describe('the AI Gateway: `provider/model` strings', () => {
     const s = streamText({ model: 'anthropic/claude-sonnet-4-6', prompt: 'Hi' });
     expect(await s.text).toBe('Hi there');
     const [span] = await waitForSpans(bed.t, 1);
-    const { rest, cost } = split(span!);
-    expect(rest).toEqual({
-      ...expected,
-      ...local(gateway.port),
-      'gen_ai.request.stream': true,
-      'gen_ai.response.model': 'claude-sonnet-4-6',
-      'gen_ai.response.id': 'gen_01',
+    expectCall(span!, {
+      ...anthropic(gateway.port),
+      stream: true,
+      attributes: {
+        ...usage,
+        'gen_ai.response.model': 'claude-sonnet-4-6',
+        'gen_ai.response.id': 'gen_01',
+      },
+      cost: sonnetCost,
     });
-    expect(cost).toBe(sonnetCost);
   });
 });
