@@ -1,6 +1,7 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { AppParts } from '../service/app.js';
 import { HttpError } from '../service/body.js';
+import { deleteBefore } from '../store/delete-before.js';
 import { DIMENSIONS, type GroupBy, Queries, type SortBy } from '../store/queries.js';
 import { type Access, ApiKeys, requireAdmin } from './access.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -33,7 +34,6 @@ const SORTS: readonly SortBy[] = ['time', 'cost', 'latency'];
 const ORDERS = ['desc', 'asc'] as const;
 const MAX_PAGE_SIZE = 500;
 /** Raw calls removed per transaction by DELETE /calls: ingest waits for no more than one. */
-const DELETE_CHUNK = 5_000;
 
 type Handler = (req: Request, res: Response, access: Access) => unknown;
 
@@ -148,24 +148,10 @@ export function apiRouter(parts: AppParts, now: () => number = Date.now): Router
       if (!params.before)
         throw badRequest('before is required: the time before which calls are deleted');
       const before = parseTime('before', params.before);
-      let deletedCalls = 0;
-      for (;;) {
-        const n = parts.store.pruneCalls(before, DELETE_CHUNK);
-        deletedCalls += n;
-        if (n < DELETE_CHUNK) break;
-        // Between chunks exports go on being stored.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      let deletedRollupRows = 0;
-      for (;;) {
-        const n = queries.deleteRollupsBefore(before);
-        if (n === null) break;
-        deletedRollupRows += n;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      const deleted = await deleteBefore(parts.store, queries, before);
       // Budgets remember sums of stored calls: they read again after a delete.
       parts.budgets.invalidate();
-      res.json({ deleted_calls: deletedCalls, deleted_rollup_rows: deletedRollupRows });
+      res.json({ deleted_calls: deleted.calls, deleted_rollup_rows: deleted.rollupRows });
     }),
   );
 

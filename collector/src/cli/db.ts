@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
+import { deleteBefore } from '../store/delete-before.js';
 import { countBefore, databaseInfo, fileSizes } from '../store/info.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
 import { Queries } from '../store/queries.js';
 import { Store } from '../store/store.js';
 import { parse } from './args.js';
-import { configOf, openReadOnly, stoppable, timeFlag, turn } from './database.js';
+import { configOf, openReadOnly, stoppable, timeFlag } from './database.js';
 import { bytes } from './export.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { Progress } from './progress.js';
@@ -151,9 +152,6 @@ async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
-/** Calls deleted per transaction, as DELETE /api/v1/calls: a running collector's writes wait no longer. */
-const CHUNK = 5_000;
-
 export async function dbClear(args: string[], io: Io): Promise<number> {
   const v = parse('db clear', args, {
     before: { type: 'string' },
@@ -191,32 +189,22 @@ export async function dbClear(args: string[], io: Io): Promise<number> {
     }
     const queries = new Queries(store.db);
     const progress = new Progress(io.stderr, { verb: 'deleted', unit: 'calls', quiet: v.quiet });
-    let calls = 0;
-    let rollupRows = 0;
-    const stopped = await stoppable(async (stop) => {
-      for (;;) {
-        const deleted = store.pruneCalls(before, CHUNK);
-        calls += deleted;
-        progress.update(calls, Math.max(planned.calls, calls));
-        if (deleted < CHUNK) break;
-        await turn();
-        if (stop()) return true;
-      }
-      const rollupProgress = new Progress(io.stderr, {
-        verb: 'deleted',
-        unit: 'rollup rows',
-        quiet: v.quiet,
-      });
-      for (;;) {
-        const deleted = queries.deleteRollupsBefore(before);
-        if (deleted === null) break;
-        rollupRows += deleted;
-        rollupProgress.update(rollupRows, Math.max(planned.rollup_rows, rollupRows));
-        await turn();
-        if (stop()) return true;
-      }
-      return false;
-    });
+    // The rollups' line starts with their first hour, so its time left is theirs alone.
+    let rollupProgress: Progress | undefined;
+    const { calls, rollupRows, stopped } = await stoppable((stop) =>
+      deleteBefore(store, queries, before, {
+        onCalls: (done) => progress.update(done, Math.max(planned.calls, done)),
+        onRollupRows: (done) => {
+          rollupProgress ??= new Progress(io.stderr, {
+            verb: 'deleted',
+            unit: 'rollup rows',
+            quiet: v.quiet,
+          });
+          rollupProgress.update(done, Math.max(planned.rollup_rows, done));
+        },
+        stop,
+      }),
+    );
     progress.done();
     const done = `deleted ${n(calls)} calls and ${n(rollupRows)} rollup rows before ${at}`;
     if (stopped) {
