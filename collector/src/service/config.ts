@@ -194,7 +194,6 @@ export function loadConfig(opts: {
   }
   // Where each setting's value came from, for the message that refuses it.
   const from = new Map<string, string>();
-  const keySources: string[] = [];
   for (const [name, key] of Object.entries(ENV)) {
     const v = opts.env?.[name];
     if (v === undefined || v === '') continue;
@@ -209,7 +208,7 @@ export function loadConfig(opts: {
     if (v === undefined || v === '') continue;
     const list = v.split(',').map((k) => k.trim());
     raw.keys = { ...(isObj(raw.keys) ? raw.keys : {}), [kind]: list };
-    keySources.push(name);
+    from.set(`keys.${kind}`, name);
   }
   for (const [k, v] of Object.entries(opts.flags ?? {})) {
     if (v === undefined) continue;
@@ -255,15 +254,13 @@ export function loadConfig(opts: {
         maxOf('content.max_chars'),
       );
   }
-  const keyWhere = (kind: string) =>
-    keySources.find((n) => n === `COSTLENS_${kind.toUpperCase()}_KEYS`) ?? `${at('keys')}.${kind}`;
   if (raw.keys !== undefined) {
     if (!isObj(raw.keys))
       throw new ConfigError(`${at('keys')} must have ingest, read and/or admin lists`);
     known(raw.keys, ['ingest', 'read', 'admin'], at('keys'));
     for (const kind of ['ingest', 'read', 'admin'] as const) {
       if (raw.keys[kind] !== undefined)
-        c.keys[kind] = keys(raw.keys[kind], keyWhere(kind), KEY_SCOPES[kind]);
+        c.keys[kind] = keys(raw.keys[kind], at(`keys.${kind}`), KEY_SCOPES[kind]);
     }
   }
   if (raw.retention !== undefined) {
