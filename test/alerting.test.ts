@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +10,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type RunningCollector, startCollector } from './collector-harness.js';
-import { freePort } from './collector-process.js';
-import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js';
+import {
+  type RunningAlertmanager,
+  type RunningPrometheus,
+  startAlertmanager,
+  startPrometheus,
+} from './prometheus-harness.js';
 import { finishedSpans } from './spans.js';
 
 // alertmanager/alertmanager.yml as amtool sees it, then the whole path: a real
@@ -20,7 +24,6 @@ import { finishedSpans } from './spans.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const AM_CONFIG = join(ROOT, 'alertmanager/alertmanager.yml');
-const AM_BIN = '/usr/bin/prometheus-alertmanager';
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `costlens-${name}-`));
 
 function amtool(args: string[]): { status: number; out: string } {
@@ -107,52 +110,6 @@ async function startReceiver(): Promise<{ url: string; hooks: Hook[]; server: Se
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hooks, server };
 }
 
-/** Debian's Alertmanager on a free loopback port, clustering off, temp storage. */
-async function startAlertmanager(config: string): Promise<{ url: string; child: ChildProcess }> {
-  const dir = temp('am');
-  const port = await freePort();
-  writeFileSync(join(dir, 'alertmanager.yml'), config);
-  let output = '';
-  const child = spawn(
-    AM_BIN,
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));
-  const exited = new Promise<never>((_, reject) => {
-    child.on('error', (e) =>
-      reject(
-        new Error(
-          `alertmanager could not start (apt-get install prometheus-alertmanager): ${e.message}`,
-        ),
-      ),
-    );
-    child.on('exit', (code) => reject(new Error(`alertmanager exited ${code}: ${output}`)));
-  });
-  exited.catch(() => {});
-  const url = `http://127.0.0.1:${port}`;
-  const ready = (async () => {
-    for (let i = 0; i < 150; i++) {
-      if (
-        await fetch(`${url}/-/ready`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`alertmanager was not ready in 15 s: ${output}`);
-  })();
-  await Promise.race([ready, exited]);
-  return { url, child };
-}
-
 /** `n` calls to gpt-4o of 1M input and 100k output tokens ($3.50 each); `failed` more that failed. */
 function calls(tracer: Tracer, n: number, failed = 0) {
   for (let i = 0; i < n + failed; i++) {
@@ -173,15 +130,11 @@ function calls(tracer: Tracer, n: number, failed = 0) {
 
 let collector: RunningCollector | undefined;
 let prometheus: RunningPrometheus | undefined;
-let alertmanager: ChildProcess | undefined;
+let alertmanager: RunningAlertmanager | undefined;
 let receiver: Server | undefined;
 afterAll(async () => {
   await prometheus?.close();
-  if (alertmanager && alertmanager.exitCode === null) {
-    const gone = new Promise((r) => alertmanager!.once('exit', r));
-    alertmanager.kill('SIGKILL');
-    await gone;
-  }
+  await alertmanager?.close();
   await new Promise((r) => (receiver ? receiver.close(r) : r(undefined)));
   await collector?.close();
 });
@@ -213,7 +166,7 @@ describe('a budget spent, from the collector to a webhook', () => {
     amConfig = swap(amConfig, 'http://alert-receiver:9000', hook.url);
     amConfig = swap(amConfig, 'group_wait: 30s', 'group_wait: 1s');
     const am = await startAlertmanager(amConfig);
-    alertmanager = am.child;
+    alertmanager = am;
 
     // The real prometheus.yml: loopback targets, the read key in a temp file,
     // the real rule files by absolute path, scrapes and rules every second.

@@ -131,3 +131,68 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
     },
   };
 }
+
+export interface RunningAlertmanager {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's Alertmanager with `config`, clustering off, temp storage, on `address`
+ * (host:port) or a free loopback port. Fails, never skips, when it cannot start.
+ */
+export async function startAlertmanager(
+  config: string,
+  address?: string,
+): Promise<RunningAlertmanager> {
+  const dir = mkdtempSync(join(tmpdir(), 'costlens-am-'));
+  const listen = address ?? `127.0.0.1:${await freePort()}`;
+  writeFileSync(join(dir, 'alertmanager.yml'), config);
+  let output = '';
+  const child = spawn(
+    '/usr/bin/prometheus-alertmanager',
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=${listen}`,
+      '--cluster.listen-address=',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr!.on('data', (d) => {
+    output = (output + d).slice(-20_000);
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.on('error', (e) =>
+      reject(
+        new Error(
+          `alertmanager could not start (apt-get install prometheus-alertmanager): ${e.message}`,
+        ),
+      ),
+    );
+    child.on('exit', (code) => reject(new Error(`alertmanager exited ${code}: ${output}`)));
+  });
+  exited.catch(() => {});
+  const url = `http://${listen}`;
+  const ready = (async () => {
+    for (let i = 0; i < 150; i++) {
+      const ok = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`alertmanager was not ready in 15 s: ${output}`);
+  })();
+  await Promise.race([ready, exited]);
+  return {
+    url,
+    async close() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    },
+  };
+}

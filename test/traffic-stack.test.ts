@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,12 @@ import {
   services,
 } from './compose-files.js';
 import { apiQueries, committedDashboards, promQueries, substitute } from './grafana-queries.js';
-import { type RunningPrometheus, startPrometheus } from './prometheus-harness.js';
+import {
+  type RunningAlertmanager,
+  type RunningPrometheus,
+  startAlertmanager,
+  startPrometheus,
+} from './prometheus-harness.js';
 
 // `docker compose up` without Docker: every service of docker-compose.yml as a process on
 // loopback, started with the command, environment and files the compose file gives it.
@@ -32,11 +36,12 @@ vi.setConfig({ testTimeout: 120_000 });
 const temp = () => mkdtempSync(join(tmpdir(), 'costlens-stack-'));
 const procs: Proc[] = [];
 let prometheus: RunningPrometheus | undefined;
-let alertmanager: ChildProcess | undefined;
+let alertmanager: RunningAlertmanager | undefined;
 
 afterAll(async () => {
   await prometheus?.close();
-  for (const p of [...procs, ...(alertmanager ? [{ child: alertmanager }] : [])]) {
+  await alertmanager?.close();
+  for (const p of procs) {
     if (p.child.exitCode !== null) continue;
     const gone = new Promise((resolve) => p.child.once('exit', resolve));
     p.child.kill('SIGKILL');
@@ -60,36 +65,6 @@ const environment = (service: string, map: Map<string, string>) =>
   Object.fromEntries(
     Object.entries(filled(env(service))).map(([k, v]) => [k, local(String(v), map)]),
   );
-
-async function startAlertmanager(config: string, address: string): Promise<void> {
-  const dir = temp();
-  writeFileSync(join(dir, 'alertmanager.yml'), config);
-  let out = '';
-  alertmanager = spawn(
-    '/usr/bin/prometheus-alertmanager',
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=${address}`,
-      '--cluster.listen-address=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  alertmanager.stderr!.on('data', (d) => (out = (out + d).slice(-10_000)));
-  alertmanager.once('error', (e) => {
-    out += `\ncould not start (apt-get install prometheus-alertmanager): ${e.message}`;
-  });
-  for (let i = 0; i < 150; i++) {
-    const ok = await fetch(`http://${address}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (alertmanager.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`alertmanager did not start: ${out}`);
-}
 
 describe('docker-compose.yml as processes', () => {
   it('the demo is scraped with the read key, the rules evaluate, an alert reaches the alert receiver, every panel has data', async ({
@@ -138,7 +113,7 @@ describe('docker-compose.yml as processes', () => {
     procs.push(collector);
 
     const amConfig = local(readFileSync(join(ROOT, 'alertmanager/alertmanager.yml'), 'utf8'), map);
-    await startAlertmanager(
+    alertmanager = await startAlertmanager(
       amConfig.replace(/group_wait: \w+/, 'group_wait: 1s'),
       map.get('alertmanager:9093')!,
     );
