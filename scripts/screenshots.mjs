@@ -55,6 +55,24 @@ const demo = spawn(
 );
 const exited = new Promise((done) => demo.on('exit', (code, signal) => done(code ?? signal)));
 
+/** Stops the demo (it finishes its calls in flight) and deletes its database. */
+async function stop() {
+  demo.kill('SIGINT');
+  let timer;
+  const end = await Promise.race([
+    exited,
+    new Promise((r) => {
+      timer = setTimeout(r, 30_000, 'timeout');
+    }),
+  ]);
+  clearTimeout(timer);
+  if (end === 'timeout') demo.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => stop().then(() => process.exit(130)));
+}
+
 try {
   const url = await listening(demo, 60_000);
   console.log(`demo collector at ${url}; waiting ${seconds} s for its calls`);
@@ -63,10 +81,7 @@ try {
   console.log(`${summary.calls ?? '?'} calls stored`);
   await shoot(url);
 } finally {
-  demo.kill('SIGINT');
-  const end = await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000, 'timeout'))]);
-  if (end === 'timeout') demo.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }
 
 /** The demo's collector URL, from its first line ("costlens collector listening on http://..."). */
