@@ -6,7 +6,7 @@ import { BATCH, type Collector, freePort, params, startCollector } from './fake-
 // The courier register puts under each OTLP/HTTP exporter: it takes a batch at once
 // and sends it as the exporter would have (the same requests, retries and timeout),
 // counting what it could not deliver. That nothing of it holds an app that is done
-// is timed end to end (test/instrumentation-register.test.ts).
+// is timed end to end (test/register-shutdown.test.ts).
 
 describe('Courier', () => {
   let collector: Collector | undefined;
