@@ -27,8 +27,9 @@ const LIMIT = 2000;
 const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
 /**
- * One metric series: its attributes (with the token type for the token
- * histogram) and the calls and cost counted for it, which the metrics report
+ * One metric series: the attributes of the conventions' histograms (with the
+ * token type for the token histogram), those of our counters (the same and the
+ * call type), and the calls and cost counted for it, which the metrics report
  * at collection time rather than recording on every call.
  */
 export class Series {
@@ -37,10 +38,19 @@ export class Series {
   costPusd = 0;
   readonly input: Attributes;
   readonly output: Attributes;
+  /** The counters' attributes: the call type too, which the histograms leave out (it follows from the operation). */
+  readonly counted: Attributes;
 
-  constructor(readonly attributes: Attributes) {
+  constructor(
+    readonly attributes: Attributes,
+    callType: string | undefined,
+  ) {
     this.input = sorted({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
     this.output = sorted({ ...attributes, [S.ATTR_GEN_AI_TOKEN_TYPE]: 'output' });
+    this.counted =
+      callType === undefined
+        ? attributes
+        : sorted({ ...attributes, [S.ATTR_COSTLENS_CALL_TYPE]: callType });
   }
 }
 
@@ -114,9 +124,12 @@ export class BaseSet {
     if (s === undefined) {
       if (!this.kept || !this.sets.hasRoom()) return this.sets.overflow();
       const a: Attributes = { ...this.attributes };
+      // Each attribute of a histogram's set is hashed on every recording: the
+      // call type, which follows from the operation, is left to the counters.
+      delete a[S.ATTR_COSTLENS_CALL_TYPE];
       if (responseModel) a[S.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
       if (errorType !== undefined) a[S.ATTR_ERROR_TYPE] = errorType;
-      s = new Series(sorted(a));
+      s = new Series(sorted(a), this.facts.callType);
       this.series.set(key, s);
       this.sets.add(s);
     }
@@ -184,7 +197,7 @@ export class AttributeSets {
   /** Where calls' counts go once the limit is reached. */
   overflow(): Series {
     if (this.overflowSeries === undefined) {
-      this.overflowSeries = new Series(OVERFLOW_ATTRIBUTES);
+      this.overflowSeries = new Series(OVERFLOW_ATTRIBUTES, undefined);
       this.all.push(this.overflowSeries);
     }
     return this.overflowSeries;

@@ -296,12 +296,9 @@ export class Call {
       const model = i === 0 ? answered : requested;
       if (!model || (i === 1 && model === answered && result)) continue;
       try {
-        result = this.tracker.catalogue().price({
-          ...u,
-          model,
-          provider: this.request.provider,
-          at: this.startedAtMs,
-        });
+        result = this.tracker
+          .catalogue()
+          .priceUsage(u, model, this.request.provider, this.startedAtMs);
       } catch (err) {
         reason = errorMessage(err);
         continue;

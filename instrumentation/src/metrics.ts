@@ -40,8 +40,7 @@ export class CallMetrics {
       })
       .addCallback((result: ObservableResult) => {
         // The counter is in USD: the amount leaves the program here.
-        for (const s of all)
-          if (s.costPusd > 0) result.observe(pusdToUsd(s.costPusd), s.attributes);
+        for (const s of all) if (s.costPusd > 0) result.observe(pusdToUsd(s.costPusd), s.counted);
       });
     meter
       .createObservableCounter(METRIC_COSTLENS_CLIENT_CALLS, {
@@ -49,7 +48,7 @@ export class CallMetrics {
         unit: '{call}',
       })
       .addCallback((result: ObservableResult) => {
-        for (const s of all) if (s.calls > 0) result.observe(s.calls, s.attributes);
+        for (const s of all) if (s.calls > 0) result.observe(s.calls, s.counted);
       });
   }
 

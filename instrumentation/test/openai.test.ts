@@ -204,6 +204,13 @@ describe('metrics', () => {
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'gpt-4o-mini',
     });
+    // The histograms carry the conventions' attributes; the call type is on our counters only.
+    expect(input.attributes).not.toHaveProperty('costlens.call_type');
+    expect(
+      byName('gen_ai.client.operation.duration').dataPoints.every(
+        (p) => !('costlens.call_type' in p.attributes),
+      ),
+    ).toBe(true);
     // The conventions' buckets, as pricing keeps them for the collector too.
     const boundaries = (p: DataPoint<unknown>) =>
       (p.value as { buckets: { boundaries: number[] } }).buckets.boundaries;
@@ -213,6 +220,11 @@ describe('metrics', () => {
     expect(boundaries(duration.dataPoints[0]!)).toEqual(OPERATION_DURATION_BUCKETS);
     const cost = byName('costlens.client.cost');
     expect(cost.dataPoints.reduce((s, p) => s + Number(p.value), 0)).toBeGreaterThan(0);
+    // Metrics are cumulative over the file: every series of a chat call has it.
+    const counted = [...cost.dataPoints, ...byName('costlens.client.calls').dataPoints];
+    const chats = counted.filter((p) => p.attributes['gen_ai.operation.name'] === 'chat');
+    expect(chats.length).toBeGreaterThan(0);
+    for (const p of chats) expect(p.attributes['costlens.call_type']).toBe('text');
   });
 });
 

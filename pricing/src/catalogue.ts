@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { checkUsage, compute, scale, total } from './calculate.js';
 import { candidateNames, normalizeProvider, providerChain } from './model-id.js';
 import { pricesAt, RateCache } from './rates.js';
-import type { CatalogueData, ModelEntry, PriceRequest, PriceResult, Usage } from './types.js';
+import type {
+  CatalogueData,
+  ModelEntry,
+  PricedResult,
+  PriceRequest,
+  PriceResult,
+  Usage,
+} from './types.js';
 
 /** Where the bundled catalogue lives, from src/ and from dist/ alike. */
 export const BUNDLED_CATALOGUE_PATH = new URL('../data/catalogue.json', import.meta.url);
@@ -100,42 +107,50 @@ export class Catalogue {
 
   /** Prices one call. Throws RangeError for usage no call can have; an unknown price is a result, not an error. */
   price(req: PriceRequest): PriceResult {
-    if (typeof req?.model !== 'string' || req.model.trim() === '') {
+    return this.priceUsage(req, req?.model, req?.provider, toTime(req?.at));
+  }
+
+  /**
+   * `price({ ...usage, model, provider, at })` without that object being built:
+   * for callers that price every call as it ends. `at` is in epoch ms.
+   */
+  priceUsage(usage: Usage, model: string, provider: string | undefined, at: number): PriceResult {
+    if (typeof model !== 'string' || model.trim() === '') {
       throw new TypeError('price() needs a model name');
     }
-    checkUsage(req);
-    const at = toTime(req.at);
-    const match = this.find(req.model, req.provider);
-    if (!match) return this.#unpriced(null, this.#unknownReason(req));
+    checkUsage(usage);
+    const match = this.find(model, provider);
+    if (!match) return this.#unpriced(null, this.#unknownReason(model, provider));
     const { entry } = match;
-    const model = { provider: entry.provider, id: entry.id };
+    const priced = { provider: entry.provider, id: entry.id };
     if (entry.prices.length === 0) {
       return this.#unpriced(
-        model,
+        priced,
         `${entry.provider} ${entry.id} has no price: ${entry.reference ?? 'none is known'}`,
       );
     }
     const prices = pricesAt(entry, at);
     if (!prices) {
       return this.#unpriced(
-        model,
+        priced,
         `${entry.id} has no price in force on ${new Date(at).toISOString()}`,
       );
     }
-    const result = compute(this.#rates.get(prices), req as Usage);
-    if (!result.ok) return this.#unpriced(model, `${entry.provider} ${entry.id}: ${result.reason}`);
+    const result = compute(this.#rates.get(prices), usage);
+    if (!result.ok)
+      return this.#unpriced(priced, `${entry.provider} ${entry.id}: ${result.reason}`);
     const pusd =
       entry.multiplier === undefined ? result.pusd : scale(result.pusd, entry.multiplier);
-    const totalPusd = total(pusd);
-    return {
+    const out: PricedResult = {
       unpriced: false,
-      cost_pusd: totalPusd,
+      cost_pusd: total(pusd),
       breakdown_pusd: pusd,
       source: entry.source === 'override' ? 'override' : this.version,
-      model,
-      ...(result.tierAbove === undefined ? {} : { tier_above: result.tierAbove }),
+      model: priced,
       reason: null,
     };
+    if (result.tierAbove !== undefined) out.tier_above = result.tierAbove;
+    return out;
   }
 
   /** Models, sorted by provider then id, optionally filtered. */
@@ -153,16 +168,16 @@ export class Catalogue {
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.id.localeCompare(b.id));
   }
 
-  #unknownReason(req: PriceRequest): string {
-    const tried = candidateNames(req.model).join(', ');
-    if (req.provider) {
-      const p = normalizeProvider(req.provider);
+  #unknownReason(model: string, provider: string | undefined): string {
+    const tried = candidateNames(model).join(', ');
+    if (provider) {
+      const p = normalizeProvider(provider);
       if (!this.providers.includes(p)) {
-        return `unknown model "${req.model}": no provider in catalogue ${this.version} lists it (tried ${tried}; provider "${req.provider}" is not in the catalogue)`;
+        return `unknown model "${model}": no provider in catalogue ${this.version} lists it (tried ${tried}; provider "${provider}" is not in the catalogue)`;
       }
-      return `unknown model "${req.model}" for provider ${p} in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
+      return `unknown model "${model}" for provider ${p} in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
     }
-    return `unknown model "${req.model}" in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
+    return `unknown model "${model}" in catalogue ${this.version} (tried ${tried}); add it with a price override file`;
   }
 
   #unpriced(model: { provider: string; id: string } | null, reason: string): PriceResult {

@@ -15,12 +15,18 @@ const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' ? (v as Ob
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
 
-function compact(u: Usage): Usage {
-  const out: Usage = {};
-  for (const [k, v] of Object.entries(u)) {
-    if (v !== undefined) (out as Obj)[k] = v;
-  }
-  return out;
+/**
+ * Sets a count that was reported (or, with `positive`, reported above zero). The
+ * extractors run on every call: a Usage built by assignment, in a fixed order,
+ * keeps one shape, where one copied from a literal's defined entries did not.
+ */
+function put(
+  out: Usage,
+  key: keyof Usage & (typeof USAGE_COUNTS)[number],
+  v: number | undefined,
+  positive = false,
+): void {
+  if (v !== undefined && (!positive || v > 0)) out[key] = v;
 }
 
 /** Anthropic Messages `usage` (also `message_start.message.usage` merged with `message_delta.usage`). */
@@ -33,13 +39,12 @@ export function fromAnthropicUsage(usage: unknown): Usage {
   const write1h = num(detail.ephemeral_1h_input_tokens) ?? 0;
   // Without the split, every cache write was a 5-minute one (the default TTL).
   const write5m = num(detail.ephemeral_5m_input_tokens) ?? Math.max(created - write1h, 0);
-  return compact({
-    input_tokens: uncached + read + write5m + write1h,
-    output_tokens: num(u.output_tokens),
-    cache_read_tokens: read || undefined,
-    cache_write_tokens: write5m || undefined,
-    cache_write_1h_tokens: write1h || undefined,
-  });
+  const out: Usage = { input_tokens: uncached + read + write5m + write1h };
+  put(out, 'output_tokens', num(u.output_tokens));
+  put(out, 'cache_read_tokens', read, true);
+  put(out, 'cache_write_tokens', write5m, true);
+  put(out, 'cache_write_1h_tokens', write1h, true);
+  return out;
 }
 
 /** OpenAI `usage` from Chat Completions, the Responses API, embeddings or images. */
@@ -47,13 +52,13 @@ export function fromOpenAIUsage(usage: unknown): Usage {
   const u = obj(usage);
   const inDetail = obj(u.prompt_tokens_details ?? u.input_tokens_details);
   const outDetail = obj(u.completion_tokens_details ?? u.output_tokens_details);
-  return compact({
-    input_tokens: num(u.prompt_tokens ?? u.input_tokens),
-    output_tokens: num(u.completion_tokens ?? u.output_tokens),
-    // DeepSeek's API reports its cache hits beside the details, not in them.
-    cache_read_tokens: num(inDetail.cached_tokens ?? u.prompt_cache_hit_tokens) || undefined,
-    reasoning_tokens: num(outDetail.reasoning_tokens) || undefined,
-  });
+  const out: Usage = {};
+  put(out, 'input_tokens', num(u.prompt_tokens ?? u.input_tokens));
+  put(out, 'output_tokens', num(u.completion_tokens ?? u.output_tokens));
+  // DeepSeek's API reports its cache hits beside the details, not in them.
+  put(out, 'cache_read_tokens', num(inDetail.cached_tokens ?? u.prompt_cache_hit_tokens), true);
+  put(out, 'reasoning_tokens', num(outDetail.reasoning_tokens), true);
+  return out;
 }
 
 /** Gemini / Vertex AI `usageMetadata`. */
@@ -71,13 +76,13 @@ export function fromGeminiUsage(usageMetadata: unknown): Usage {
   // Gemini bills thoughts as output but reports them apart from candidates.
   const output =
     candidates === undefined && thoughts === 0 ? undefined : (candidates ?? 0) + thoughts;
-  return compact({
-    input_tokens: prompt === undefined ? undefined : prompt + toolPrompt,
-    output_tokens: output === undefined ? undefined : output - imageOut,
-    cache_read_tokens: num(u.cachedContentTokenCount) || undefined,
-    reasoning_tokens: thoughts || undefined,
-    output_image_tokens: imageOut || undefined,
-  });
+  const out: Usage = {};
+  put(out, 'input_tokens', prompt === undefined ? undefined : prompt + toolPrompt);
+  put(out, 'output_tokens', output === undefined ? undefined : output - imageOut);
+  put(out, 'cache_read_tokens', num(u.cachedContentTokenCount), true);
+  put(out, 'reasoning_tokens', thoughts, true);
+  put(out, 'output_image_tokens', imageOut, true);
+  return out;
 }
 
 /** Whether a provider's reported input token count already includes cache tokens. */

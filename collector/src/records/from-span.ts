@@ -241,12 +241,7 @@ function costOf(
   }
   let r: ReturnType<Catalogue['price']>;
   try {
-    r = call.catalogue.price({
-      ...usage,
-      model: call.model,
-      ...(call.provider ? { provider: call.provider } : {}),
-      at: call.at,
-    });
+    r = call.catalogue.priceUsage(usage, call.model, call.provider || undefined, call.at);
   } catch (err) {
     return unpriced((err as Error).message);
   }
