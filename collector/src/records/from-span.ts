@@ -206,20 +206,22 @@ function costOf(
     limits: CallLimits;
   },
 ): Cost {
+  // First, before any cost the span gives: the instrumentation writes 0 for such a
+  // call, and `costlens recompute` judges it by this same rule, so the two agree.
+  if (isUnbilledFailure(call.failed, usage)) {
+    return {
+      cost_pusd: 0,
+      cost_breakdown_pusd: null,
+      pricing_source: 'not billed',
+      unpriced_reason: null,
+    };
+  }
   const given = amount(a, call.limits.cost_usd_per_call, 'costlens.cost.usd');
   if (given !== null) {
     return {
       cost_pusd: usdToPusd(given),
       cost_breakdown_pusd: breakdownOf(str(a, 'costlens.cost.breakdown')),
       pricing_source: str(a, 'costlens.pricing.source') ?? 'instrumentation',
-      unpriced_reason: null,
-    };
-  }
-  if (isUnbilledFailure(call.failed, usage)) {
-    return {
-      cost_pusd: 0,
-      cost_breakdown_pusd: null,
-      pricing_source: 'not billed',
       unpriced_reason: null,
     };
   }
