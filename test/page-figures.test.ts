@@ -120,6 +120,55 @@ describe.skipIf(!canRunBrowser)('the usage page: figures', () => {
       );
   });
 
+  it('one of a thing reads in the singular: 1 call, 1 image, 1 token in', async () => {
+    const own = await startCollector();
+    later(() => own.close());
+    const min = 60_000;
+    await send(own, [
+      {
+        ago: 10 * min,
+        model: 'gpt-image-1',
+        operation: 'image_generation',
+        project: 'solo',
+        attrs: {
+          'costlens.image.count': 1,
+          'costlens.image.resolution': '1024x1024',
+          'costlens.cost.usd': 0.04,
+        },
+      },
+      {
+        ago: 20 * min,
+        model: 'text-embedding-3-small',
+        operation: 'embeddings',
+        project: 'lone',
+        attrs: { 'gen_ai.usage.input_tokens': 1, 'costlens.cost.usd': 0.00000002 },
+      },
+    ]);
+    const w = await watchedPage(bed.ctx);
+    const { page } = w;
+    const usage = () => page.textContent('#calls-body tr.call-row td:nth-child(5)');
+    await page.goto(`${own.url}/?project=solo`);
+    await loaded(page);
+    expect({
+      images: await page.textContent('[data-card=image_calls] .card-sub'),
+      model: await page.textContent('#models .bar-meta'),
+      trend: await page.textContent('#trend-readout'),
+      count: await page.textContent('#calls-count'),
+      usage: await usage(),
+    }).toEqual({
+      images: '1 image',
+      model: '1 call · 100%',
+      trend: '1 call',
+      count: '1 call',
+      usage: '1 image · 1024x1024',
+    });
+    await page.goto(`${own.url}/?project=lone`);
+    await loaded(page);
+    expect(await usage()).toBe('1 token in');
+    expect(w.errors).toEqual([]);
+    await page.close();
+  });
+
   it('screenshots of a busy week (desktop 1280x800, phone 390x844, light and dark) and the first render time', async () => {
     const budget = (name: string, period: 'day' | 'week' | 'month', limit: number, scope = {}) => ({
       name,

@@ -6,7 +6,7 @@ import { createCards } from './cards.js';
 import { timeChart } from './charts.js';
 import { $, setText, show } from './dom.js';
 import { filterBar } from './filters.js';
-import { clockNow, int, ms, usd, usdShort, whenShort } from './format.js';
+import { clockNow, counted, int, ms, usd, usdShort, whenShort } from './format.js';
 import { renderGuide } from './guide.js';
 import { askForKey, hideKeyForm } from './keyform.js';
 import { projectTable } from './projects.js';
@@ -45,7 +45,7 @@ const costChart = timeChart($('cost-chart'), {
 const trendChart = timeChart($('trend-chart'), {
   empty: 'No calls in this range.',
   readout: $('trend-readout'),
-  total: ([calls]) => `${int(sum(calls ?? []))} calls`,
+  total: ([calls]) => counted(sum(calls ?? []), 'call'),
   series: [
     { label: 'Calls', color: '--c2', kind: 'bars', scale: 'calls', fmt: int, axisFmt: int },
     { label: 'p95 latency', color: '--c3', kind: 'line', scale: 'ms', fmt: ms, axisFmt: ms },

@@ -1,5 +1,5 @@
 import { h, reconcile, setText } from './dom.js';
-import { int, pct, usd } from './format.js';
+import { counted, int, pct, usd } from './format.js';
 
 // The model split: one row per model, its bar as long as its share of the cost.
 
@@ -50,7 +50,7 @@ export function barList(root, { empty, onPick }) {
         setText(r.cost, usd(i.cost_usd));
         r.cost.classList.toggle('unpriced', i.cost_usd === null);
         const share = total > 0 ? (i.cost_usd ?? 0) / total : calls > 0 ? i.calls / calls : 0;
-        setText(r.meta, `${int(i.calls)} calls · ${pct(share)}`);
+        setText(r.meta, `${counted(i.calls, 'call')} · ${pct(share)}`);
         setText(r.failed, i.failed_calls > 0 ? ` · ${int(i.failed_calls)} failed` : '');
         r.fill.style.width = `${Math.max(share * 100, share > 0 ? 1 : 0)}%`;
         return r.el;

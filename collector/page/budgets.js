@@ -1,5 +1,5 @@
 import { h, reconcile, setText, show } from './dom.js';
-import { clockShort, day, int, usd } from './format.js';
+import { clockShort, counted, day, int, usd } from './format.js';
 
 // Budgets: what each spent against its limit this period, and how long is left.
 
@@ -66,7 +66,7 @@ export function budgetList(section, root) {
               ? 'limit reached'
               : b.days_left < 1
                 ? `limit in ${int(Math.max(1, Math.round(b.days_left * 24)))} h`
-                : `limit in ${int(Math.floor(b.days_left))} ${Math.floor(b.days_left) === 1 ? 'day' : 'days'}`;
+                : `limit in ${counted(Math.floor(b.days_left), 'day')}`;
         const forecast =
           b.forecast_usd === null || b.forecast_usd === undefined
             ? ''

@@ -1,5 +1,5 @@
 import { h, reconcile, setText } from './dom.js';
-import { int, ms, seconds, usd, when, whenFull } from './format.js';
+import { counted, int, ms, seconds, usd, when, whenFull } from './format.js';
 
 // The paged call table. Rows are kept by call id and updated in place, so a
 // refresh never closes the row that is open or moves the one under the cursor.
@@ -20,14 +20,14 @@ const modelOf = (c) => c.model ?? c.response_model ?? c.request_model ?? '–';
 function usage(c) {
   if (c.call_type === 'image' || c.image_count !== null) {
     const what = c.image_resolution ?? c.image_size;
-    return `${int(c.image_count)} image${c.image_count === 1 ? '' : 's'}${what ? ` · ${what}` : ''}`;
+    return `${counted(c.image_count, 'image')}${what ? ` · ${what}` : ''}`;
   }
   if (c.call_type === 'video' || c.video_seconds !== null) {
     const parts = [seconds(c.video_seconds), c.video_resolution, c.video_audio ? 'audio' : null];
     return parts.filter(Boolean).join(' · ');
   }
   if (c.input_tokens === null && c.output_tokens === null) return '–';
-  if (c.output_tokens === null) return `${int(c.input_tokens)} tokens in`;
+  if (c.output_tokens === null) return `${counted(c.input_tokens, 'token')} in`;
   return `${int(c.input_tokens)} in · ${int(c.output_tokens)} out`;
 }
 
@@ -255,7 +255,7 @@ export function callTable(parts, opts) {
     }
     const from = total === 0 ? 0 : (state.page - 1) * state.pageSize + 1;
     const to = Math.min(state.page * state.pageSize, total);
-    setText(parts.count, `${int(total)} ${total === 1 ? 'call' : 'calls'}`);
+    setText(parts.count, counted(total, 'call'));
     setText(parts.info, total === 0 ? '' : `${int(from)}–${int(to)} of ${int(total)}`);
     parts.prev.disabled = state.page <= 1;
     parts.next.disabled = to >= total;

@@ -1,5 +1,5 @@
 import { h, setText } from './dom.js';
-import { int, ms, pct, seconds, usd } from './format.js';
+import { counted, int, ms, pct, seconds, usd } from './format.js';
 
 // The six summary cards, built once and then only their text changes.
 
@@ -59,7 +59,7 @@ export function createCards(root) {
         'image_calls',
         int(s.image_calls),
         s.image_calls,
-        s.images ? `${int(s.images)} images` : '',
+        s.images ? counted(s.images, 'image') : '',
       );
       set(
         'video_calls',

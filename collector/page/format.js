@@ -41,6 +41,9 @@ export function usdShort(v) {
 
 export const int = (n) => (n === null || n === undefined ? '–' : whole.format(n));
 
+/** A count and its noun, singular for exactly one: '1 call', '2 calls', '1,204 calls'. */
+export const counted = (n, one, many = `${one}s`) => `${int(n)} ${n === 1 ? one : many}`;
+
 export const pct = (fraction) =>
   fraction === null || fraction === undefined ? '–' : `${oneDecimal.format(fraction * 100)}%`;
 
