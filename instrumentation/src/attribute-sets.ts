@@ -67,8 +67,8 @@ function sorted(a: Attributes): Attributes {
 
 /** A call's attributes known at start: shared by its span and its metric series. */
 export class BaseSet {
-  /** The span's start attributes, by `gen_ai.request.stream`: unset, false, true. */
-  private readonly starts: (Attributes | undefined)[] = [undefined, undefined, undefined];
+  /** The span's start attributes, for a call that is not streamed and one that is. */
+  private readonly starts: (Attributes | undefined)[] = [undefined, undefined];
   /** Series by response model and error type (see seriesFor). */
   private readonly series = new Map<string, Series>();
 
@@ -101,13 +101,17 @@ export class BaseSet {
     );
   }
 
-  /** What the span starts with, before the per-call attributes (user, account, prompt). */
+  /**
+   * What the span starts with, before the per-call attributes (user, account,
+   * prompt). `gen_ai.request.stream` is set only on a stream: absent is not
+   * streamed, and every attribute is paid for on every call.
+   */
   start(stream: boolean | undefined): Attributes {
-    const i = stream === undefined ? 0 : stream ? 2 : 1;
+    const i = stream === true ? 1 : 0;
     let a = this.starts[i];
     if (a === undefined) {
       const own: Attributes = { ...this.attributes };
-      if (stream !== undefined) own[S.ATTR_GEN_AI_REQUEST_STREAM] = stream;
+      if (stream === true) own[S.ATTR_GEN_AI_REQUEST_STREAM] = true;
       a = Object.freeze(own);
       this.starts[i] = a;
     }

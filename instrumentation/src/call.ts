@@ -264,7 +264,8 @@ export class Call {
     put(span, S.ATTR_COSTLENS_VIDEO_AUDIO, u.video_audio);
     put(span, S.ATTR_COSTLENS_ASPECT_RATIO, o.aspectRatio ?? this.request.aspectRatio);
     put(span, S.ATTR_COSTLENS_OUTPUT_PATH, o.outputPath);
-    span.setAttribute(S.ATTR_COSTLENS_RETRY_COUNT, this.attempts - 1);
+    // Absent is none: most calls are not retried, and every attribute is paid for on every call.
+    if (this.attempts > 1) span.setAttribute(S.ATTR_COSTLENS_RETRY_COUNT, this.attempts - 1);
     if (this.extra) span.setAttributes(this.extra);
     const cfg = this.tracker.config;
     if (cfg.captureMessageContent && o.completion !== undefined) {

@@ -34,7 +34,6 @@ export function expectCall(span: ReadableSpan, call: ExpectedCall): unknown {
     'server.address': '127.0.0.1',
     'server.port': call.port,
     ...call.attributes,
-    'costlens.retry.count': 0,
   });
   if ('cost' in call) expect(cost).toEqual(call.cost);
   return ttft;

@@ -38,7 +38,6 @@ const base = () => ({
   'server.address': '127.0.0.1',
   'server.port': bed.oa.port,
   'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
-  'costlens.retry.count': 0,
 });
 
 describe('ai 6 with @ai-sdk/openai 3', () => {

@@ -38,8 +38,9 @@ describe('AttributeSets', () => {
     expect(a.spanName).toBe('chat gpt-4o-mini');
     expect(a.start(true)).toBe(a.start(true));
     expect(a.start(true)['gen_ai.request.stream']).toBe(true);
-    expect(a.start(false)['gen_ai.request.stream']).toBe(false);
-    expect('gen_ai.request.stream' in a.start(undefined)).toBe(false);
+    // Absent is not streamed: a call that is not a stream pays for no attribute saying so.
+    expect(a.start(false)).toBe(a.start(undefined));
+    expect('gen_ai.request.stream' in a.start(false)).toBe(false);
   });
 
   it('keys a series by response model and error type, with the token type for the token histogram', () => {
@@ -54,6 +55,9 @@ describe('AttributeSets', () => {
     );
     expect(ok.input).toEqual({ ...ok.attributes, 'gen_ai.token.type': 'input' });
     expect(ok.output).toEqual({ ...ok.attributes, 'gen_ai.token.type': 'output' });
+    // The histograms' sets leave the call type to the counters' set.
+    expect(ok.attributes).not.toHaveProperty('costlens.call_type');
+    expect(ok.counted).toEqual({ ...ok.attributes, 'costlens.call_type': 'text' });
   });
 
   it('past 2000 series, calls count in one overflow series, as the SDK’s own limit does', () => {

@@ -37,7 +37,6 @@ describe('generateContent', () => {
       'gen_ai.usage.output_tokens': 350,
       'gen_ai.usage.cache_read.input_tokens': 1000,
       'gen_ai.usage.reasoning.output_tokens': 200,
-      'costlens.retry.count': 0,
       // gemini-2.5-flash: 200 input at $0.30/M, 1000 cached at $0.03/M, 350 output at $2.50/M.
       ...priced(0.000965),
     });
@@ -69,7 +68,6 @@ describe('generateContent', () => {
       'gen_ai.response.finish_reasons': ['STOP'],
       'gen_ai.usage.input_tokens': 1000,
       'gen_ai.usage.output_tokens': 500,
-      'costlens.retry.count': 0,
       // Vertex AI gemini-2.5-flash: $0.30/M input, $2.50/M output.
       ...priced(0.00155),
     });
@@ -152,7 +150,6 @@ describe('embedContent', () => {
       'costlens.call_type': 'embedding',
       'gen_ai.request.model': 'gemini-embedding-001',
       ...at(bed),
-      'costlens.retry.count': 0,
       // Billed, but by a count the API does not report: unpriced, never $0.
       'costlens.cost.unpriced': true,
       'costlens.cost.unpriced_reason': 'the response reported no usage',
@@ -173,7 +170,6 @@ describe('embedContent', () => {
       'gen_ai.request.model': 'text-embedding-005',
       ...at(bed),
       'gen_ai.usage.input_tokens': 14,
-      'costlens.retry.count': 0,
       // $0.10 per million tokens.
       ...priced(0.0000014),
     });

@@ -47,7 +47,6 @@ describe('generateContentStream', () => {
       'gen_ai.usage.output_tokens': 143,
       'gen_ai.usage.reasoning.output_tokens': 23,
       'gen_ai.response.time_to_first_chunk': ttft,
-      'costlens.retry.count': 0,
       // 8 input at $0.30/M, 143 output (23 of them thinking) at $2.50/M.
       ...priced(0.0003599),
     });

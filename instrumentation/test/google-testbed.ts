@@ -36,6 +36,6 @@ export const textCall = (
   'gen_ai.provider.name': provider,
   'costlens.call_type': 'text',
   'gen_ai.request.model': model,
-  'gen_ai.request.stream': stream,
+  ...(stream ? { 'gen_ai.request.stream': true } : {}),
   ...at(bed),
 });
