@@ -20,6 +20,44 @@ import { search, usePageTestbed, week } from './page-testbed.js';
 // place, and it fits a phone.
 
 const bed = usePageTestbed();
+
+interface Label {
+  text: string;
+  left: number;
+  right: number;
+  /** The canvas's width, in the same device pixels. */
+  canvas: number;
+}
+
+/**
+ * Runs in the page before its scripts: records where each text drawn on a canvas
+ * lies (a chart's axis labels), afresh each time the chart clears its canvas.
+ */
+function recordLabels() {
+  const drawn = new WeakMap<HTMLCanvasElement, Label[]>();
+  const proto = CanvasRenderingContext2D.prototype;
+  const { fillText, clearRect } = proto;
+  proto.clearRect = function (x, y, w, h) {
+    if (w >= this.canvas.width && h >= this.canvas.height) drawn.set(this.canvas, []);
+    clearRect.call(this, x, y, w, h);
+  };
+  proto.fillText = function (text, x, y, maxWidth) {
+    const t = this.getTransform();
+    const at = t.a * x + t.c * y + t.e;
+    const width = this.measureText(text).width * t.a;
+    const align = this.textAlign;
+    const left =
+      align === 'center' ? at - width / 2 : align === 'right' || align === 'end' ? at - width : at;
+    const list = drawn.get(this.canvas) ?? [];
+    list.push({ text: String(text), left, right: left + width, canvas: this.canvas.width });
+    drawn.set(this.canvas, list);
+    fillText.call(this, text, x, y, maxWidth);
+  };
+  (globalThis as unknown as { __labels: (s: string) => Label[] }).__labels = (sel) => {
+    const canvas = document.querySelector(`${sel} canvas`) as HTMLCanvasElement | null;
+    return canvas ? (drawn.get(canvas) ?? []) : [];
+  };
+}
 const { api, open, later } = bed;
 
 describe.skipIf(!canRunBrowser)('the usage page: drawing', () => {
@@ -120,6 +158,42 @@ describe.skipIf(!canRunBrowser)('the usage page: drawing', () => {
     expect(search(page)).toEqual({ status: 'error', call: id });
     expect(w.errors).toEqual([]);
   });
+
+  it('the charts keep every axis label inside their canvas, at 1280 and 390 px, in each range and the project view', async () => {
+    const w = await watchedPage(bed.ctx);
+    const { page } = w;
+    await page.addInitScript(recordLabels);
+    const today = new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      day: 'numeric',
+      timeZone: 'UTC',
+    }).format(new Date());
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [path, chart] of [
+        ['/', '#cost-chart'],
+        ['/?range=24h', '#cost-chart'],
+        ['/?range=30d', '#cost-chart'],
+        ['/?project=shop', '#trend-chart'],
+      ] as const) {
+        await page.goto(`${bed.c.url}${path}`);
+        await loaded(page);
+        await page.waitForTimeout(200);
+        const labels = await page.evaluate(
+          (sel) => (globalThis as unknown as { __labels: (s: string) => Label[] }).__labels(sel),
+          chart,
+        );
+        expect(labels.length, `${path} at ${width} px`).toBeGreaterThan(3);
+        const out = labels.filter((l) => l.left < 0 || l.right > l.canvas);
+        expect(out, `${path} at ${width} px`).toEqual([]);
+        // The 7-day view's last day, today, is labelled: it was the one cut off.
+        // (At 390 px the axis labels every other day.)
+        if (path === '/' && width === 1280) expect(labels.map((l) => l.text)).toContain(today);
+      }
+    }
+    expect(w.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('fits a 390 px phone: no sideways scroll, also with a row open and in a project', async () => {
     const w = await watchedPage(bed.ctx);

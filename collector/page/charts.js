@@ -22,6 +22,30 @@ const daily = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   day: 'numeric',
 });
+const dateTick = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const hourTick = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
+
+/**
+ * The time axis's labels: the date for steps of a day and at midnight, else the
+ * hour. uPlot centres a label on its tick, so one near an edge of the canvas
+ * would be cut in half: such a label is left out (its tick stays).
+ */
+function timeLabels(u, splits, _axis, _space, incr) {
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.font = u.axes[0].font[0];
+  const labels = splits.map((v) => {
+    if (v === null || v === undefined) return null;
+    const at = new Date(v * 1000);
+    const midnight = at.getHours() === 0 && at.getMinutes() === 0;
+    const text = incr >= 86_400 || midnight ? dateTick.format(at) : hourTick.format(at);
+    const x = u.valToPos(v, 'x', true);
+    const half = ctx.measureText(text).width / 2;
+    return x - half < 0 || x + half > ctx.canvas.width ? null : text;
+  });
+  ctx.restore();
+  return labels;
+}
 
 /**
  * spec: { series: [{ label, color (a CSS variable), kind: 'bars' | 'line', scale,
@@ -71,7 +95,9 @@ export function timeChart(root, spec) {
       legend: { show: false },
       hooks: { setCursor: [(u) => readout(u.cursor.idx)] },
       scales: {
-        x: { time: true },
+        // Half a bucket of room at each end: the first and last bars are whole,
+        // and the last bucket's label is not on the canvas's edge.
+        x: { time: true, range: (_u, min, max) => [min - step / 2, max + step / 2] },
         // Amounts and counts start at 0, so a bar's height reads as its size.
         ...Object.fromEntries(
           scales.map((k) => [k, { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] }]),
@@ -95,7 +121,13 @@ export function timeChart(root, spec) {
         })),
       ],
       axes: [
-        { stroke: axis, grid: { show: false }, ticks: { stroke: grid } },
+        {
+          stroke: axis,
+          grid: { show: false },
+          ticks: { stroke: grid },
+          space: 56,
+          values: timeLabels,
+        },
         ...scales.map((scale, i) => {
           const s = spec.series.find((x) => x.scale === scale);
           return {
