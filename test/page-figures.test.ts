@@ -10,6 +10,7 @@ import {
   busyWeek,
   canRunBrowser,
   loaded,
+  morning,
   screenshot,
   send,
   watchedPage,
@@ -118,6 +119,43 @@ describe.skipIf(!canRunBrowser)('the usage page: figures', () => {
       .toBe(
         'This view cannot be shown: from (2026-12-01T00:00:00.000Z) must be before to (2026-11-01T00:00:00.000Z).',
       );
+  });
+
+  it("a call stored between the page's reads (live ingest): the Calls card and the call table still agree", async () => {
+    const own = await startCollector();
+    later(() => own.close());
+    await send(own, morning());
+    const w = await watchedPage(bed.ctx);
+    const { page } = w;
+    // Hold the call list until the summary is answered, then store one more call
+    // in the window (it started a minute ago, before the view's end) and let it go.
+    let summaryDone: () => void;
+    const summarized = new Promise<void>((done) => {
+      summaryDone = done;
+    });
+    page.on('requestfinished', (r) => {
+      if (new URL(r.url()).pathname === '/api/v1/summary') summaryDone();
+    });
+    let late = 0;
+    await page.route(
+      (u) => u.pathname === '/api/v1/calls',
+      async (route) => {
+        await summarized;
+        if (late++ === 0) await send(own, [{ ago: 60_000, model: 'gpt-4o-mini', project: 'shop' }]);
+        await route.continue();
+      },
+    );
+    await page.goto(`${own.url}/`);
+    await loaded(page);
+    expect(late).toBe(1);
+    const card = await page.$eval('[data-card=calls]', (e) => (e as HTMLElement).dataset.value);
+    expect(card).toBe('58');
+    expect({
+      count: await page.textContent('#calls-count'),
+      info: await page.textContent('#page-info'),
+    }).toEqual({ count: `${card} calls`, info: `1–20 of ${card}` });
+    expect(w.errors).toEqual([]);
+    await page.close();
   });
 
   it('one of a thing reads in the singular: 1 call, 1 image, 1 token in', async () => {

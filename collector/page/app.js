@@ -304,7 +304,13 @@ function draw(r, errors, range) {
     if (r.models) models.render(r.models.rows);
     if (r.projects) projects.render(r.projects.projects);
   }
-  if (r.calls) calls.render(r.calls, { ...state, pageSize: PAGE_SIZE });
+  if (r.calls) {
+    // The summary and the call list are two reads of the same window: a call stored
+    // between them (live ingest) would make the table count one more than the Calls
+    // card. The table counts the summary's calls, so the two always agree.
+    const page = r.summary ? { ...r.calls, total: r.summary.calls } : r.calls;
+    calls.render(page, { ...state, pageSize: PAGE_SIZE });
+  }
   finishFirst();
 }
 
