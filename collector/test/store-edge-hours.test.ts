@@ -142,6 +142,12 @@ const WINDOWS: [string, number, number][] = [
   ['the current hour from its start', H0, NOW],
   ['the second half of the time since the hour began', H0 + Math.floor((NOW - H0) / 2), NOW],
   ['to a time after now', FIRST + 30 * MIN, NOW + 20 * MIN],
+  [
+    'under two hours across the start of one',
+    FIRST + 2 * HOUR + 40 * MIN,
+    FIRST + 3 * HOUR + 50 * MIN,
+  ],
+  ['from before the current hour to now, no whole hour', H0 - 20 * MIN, NOW],
 ];
 
 const FILTERS: Omit<QueryFilter, 'from' | 'to'>[] = [
@@ -289,5 +295,28 @@ describe('an hour whose oldest calls were deleted', () => {
         JSON.stringify(fields),
       );
     }
+  });
+});
+
+describe('a window from the oldest stored call, as the call list cuts it', () => {
+  it('reads the hour from its rollups, however long the hour ran before that call', () => {
+    const hour = H0 - 10 * HOUR;
+    const now = hour + 56 * MIN;
+    // Calls only in the hour's last minutes, as on a database a collector began late in the hour.
+    const calls = makeCalls(300).map((c, i) => {
+      const started = hour + 45 * MIN + i * 2000;
+      return { ...c, started_at: started, finished_at: started + Math.round(c.duration_ms) };
+    });
+    const store = new Store(join(mkdtempSync(join(tmpdir(), 'costlens-edge-')), 'costlens.db'));
+    stores.push(store);
+    insertRecords(store, calls);
+    const queries = new Queries(store.db, { now: () => now });
+    const f = { from: hour + 45 * MIN, to: now };
+    expectTotals(queries.summary(f).totals, calls, 'from the oldest call');
+    // Not what costlens does: this only tells which source was read.
+    const rows = store.db
+      .prepare('UPDATE rollups_hourly SET input_tokens = input_tokens + 1 WHERE hour = ?')
+      .run(hour).changes;
+    expect(queries.summary(f).totals.input_tokens).toBe(expectedTotals(calls).input_tokens + rows);
   });
 });

@@ -60,9 +60,14 @@ export class EdgeHours {
   parts(f: QueryFilter, a: number, b: number, opts: GroupOptions, withDistinct: boolean) {
     const h = Math.floor(a / HOUR_MS) * HOUR_MS;
     const e = h + HOUR_MS;
-    // Calls after now are rare (a client's clock ahead): read, but not counted on.
-    const outside = a - h + Math.max(0, Math.min(e, this.now()) - b);
-    if (outside >= b - a) return null;
+    // Time stands in for calls. None are stored before the oldest one, so the hour
+    // before it counts for nothing: a window cut to the oldest call (the call list's,
+    // on a new database) reads the rollups, not every call since. Calls after now are
+    // rare (a client's clock ahead): read, but not counted on.
+    const oldest = (this.r.oldest.get() as number | null) ?? b;
+    const start = Math.max(a, oldest);
+    const outside = Math.max(0, a - Math.max(h, oldest)) + Math.max(0, Math.min(e, this.now()) - b);
+    if (outside >= b - start) return null;
     return this.r.db.transaction(() =>
       this.#wholeHour(h) ? this.#read(f, h, [a, b], opts, withDistinct) : null,
     )();

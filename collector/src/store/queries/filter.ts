@@ -48,14 +48,27 @@ export const CALL_FIELD: Record<GroupBy, string> = {
   error_type: 'c.error_type',
 };
 
-/** The whole hours of [from, to), and the partial hours at its edges. */
+/** The whole hours of [from, to), and the partial hours at its edges (each inside one hour). */
 export function splitWindow(
   from: number,
   to: number,
 ): { hours: [number, number] | null; edges: [number, number][] } {
   const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const h1 = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (h0 >= h1) return { hours: null, edges: from < to ? [[from, to]] : [] };
+  if (h0 >= h1) {
+    if (from >= to) return { hours: null, edges: [] };
+    // No whole hour, but maybe the start of one: a part on each side of it.
+    return {
+      hours: null,
+      edges:
+        from < h0 && h0 < to
+          ? [
+              [from, h0],
+              [h0, to],
+            ]
+          : [[from, to]],
+    };
+  }
   const edges: [number, number][] = [];
   if (from < h0) edges.push([from, h0]);
   if (h1 < to) edges.push([h1, to]);
@@ -74,11 +87,14 @@ export class Reader {
   readonly #valueOf: Database.Statement;
   /** The start of the oldest stored call (null when there is none). */
   readonly oldest: Database.Statement;
+  /** The start of the newest stored call (null when there is none). */
+  readonly newest: Database.Statement;
 
   constructor(readonly db: Database.Database) {
     this.#idOf = db.prepare('SELECT id FROM strings WHERE value = ?').pluck();
     this.#valueOf = db.prepare('SELECT value FROM strings WHERE id = ?').pluck();
     this.oldest = db.prepare('SELECT min(started_at) FROM calls').pluck();
+    this.newest = db.prepare('SELECT max(started_at) FROM calls').pluck();
   }
 
   prepare(sql: string): Database.Statement {
