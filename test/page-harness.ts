@@ -29,7 +29,9 @@ const FLAGS = [
 ];
 
 /** A headless Chromium with a fresh profile, English and UTC so the numbers read the same everywhere. */
-export async function launchBrowser(): Promise<BrowserContext> {
+export async function launchBrowser(
+  options: { deviceScaleFactor?: number } = {},
+): Promise<BrowserContext> {
   try {
     return await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'costlens-ud-')), {
       executablePath: CHROMIUM,
@@ -38,6 +40,7 @@ export async function launchBrowser(): Promise<BrowserContext> {
       viewport: { width: 1280, height: 800 },
       locale: 'en-US',
       timezoneId: 'UTC',
+      ...options,
     });
   } catch (err) {
     throw new Error(

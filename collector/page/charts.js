@@ -39,9 +39,10 @@ function timeLabels(u, splits, _axis, _space, incr) {
     const at = new Date(v * 1000);
     const midnight = at.getHours() === 0 && at.getMinutes() === 0;
     const text = incr >= 86_400 || midnight ? dateTick.format(at) : hourTick.format(at);
+    // In canvas pixels; the canvas itself may not be sized yet when labels are made.
     const x = u.valToPos(v, 'x', true);
     const half = ctx.measureText(text).width / 2;
-    return x - half < 0 || x + half > ctx.canvas.width ? null : text;
+    return x - half < 0 || x + half > u.width * devicePixelRatio ? null : text;
   });
   ctx.restore();
   return labels;
