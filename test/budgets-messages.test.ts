@@ -43,6 +43,7 @@ describe('budgets: messages to webhooks', () => {
     expect(hook.hits[0]).toEqual({
       status: 200,
       body: {
+        id: expect.stringMatching(/^[0-9a-f]{32}$/),
         budget: 'alpha-daily',
         period: 'day',
         period_start: '2026-12-02T00:00:00.000Z',
@@ -95,6 +96,7 @@ describe('budgets: messages to webhooks', () => {
     await settle();
     expect(hook.hits).toHaveLength(1);
     expect(hook.hits[0]!.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
       budget: 'fc',
       period: 'day',
       period_start: '2026-12-02T00:00:00.000Z',
@@ -125,6 +127,7 @@ describe('budgets: messages to webhooks', () => {
     expect(JSON.stringify(hook.hits[0]!.body)).not.toContain('secret');
     expect(Object.keys(hook.hits[0]!.body).sort()).toEqual(
       [
+        'id',
         'budget',
         'period',
         'period_start',

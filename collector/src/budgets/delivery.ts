@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttemptResult, BudgetMessageRow } from '../store/budget-queries.js';
-import type { BudgetMessage } from './message.js';
+import { type BudgetMessage, messageId } from './message.js';
 
 /** How messages are delivered; the defaults are in DEFAULT_DELIVERY. */
 export interface DeliveryOptions {
@@ -135,10 +135,12 @@ export class Delivery {
     if (urls === undefined) {
       errors.push(`budget ${row.budget} is no longer configured`);
     } else {
-      const body = JSON.stringify(env.message);
+      // From the row's key, not the payload: a message stored before ids were sent gets one too.
+      const id = messageId(row.budget, row.period_start, row.kind);
+      const body = JSON.stringify({ ...env.message, id });
       const pending = urls.filter((u) => !done.has(receiverId(u)));
       const outcomes = await Promise.all(
-        pending.map((u) => post(u, body, this.#options.attemptTimeoutMs)),
+        pending.map((u) => post(u, body, id, this.#options.attemptTimeoutMs)),
       );
       pending.forEach((u, i) => {
         const o = outcomes[i]!;
@@ -167,17 +169,28 @@ export class Delivery {
 }
 
 /**
- * POSTs one message. Retried: no answer in time, no connection, 408, 429 and
- * 5xx. Any other answer but 2xx is the receiver refusing this message for good
- * (a wrong URL, a redirect): retrying would only repeat it. Errors name the
- * receiver by its host, never by its whole URL.
+ * POSTs one message, its id in the Idempotency-Key header: delivery is at least
+ * once (a stop between the receiver's 2xx and the row's record sends it again), so
+ * the receiver tells a repeat by it. Retried: no answer in time, no connection,
+ * 408, 429 and 5xx. Any other answer but 2xx is the receiver refusing this message
+ * for good (a wrong URL, a redirect): retrying would only repeat it. Errors name
+ * the receiver by its host, never by its whole URL.
  */
-export async function post(url: string, body: string, timeoutMs: number): Promise<Outcome> {
+export async function post(
+  url: string,
+  body: string,
+  id: string,
+  timeoutMs: number,
+): Promise<Outcome> {
   const host = new URL(url).host;
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'costlens' },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'costlens',
+        'idempotency-key': id,
+      },
       body,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { BudgetConfig } from './config.js';
 import type { Period } from './period.js';
 
 /** The JSON body POSTed to each `notify` URL (docs: collector/docs/api.md, "Budgets"). */
 export interface BudgetMessage {
+  /** The crossing's id (messageId), also sent as the Idempotency-Key header. */
+  id: string;
   budget: string;
   period: BudgetConfig['period'];
   period_start: string;
@@ -19,6 +22,17 @@ export interface BudgetMessage {
 }
 
 export const thresholdKind = (fraction: number) => `threshold:${fraction}`;
+
+/**
+ * The id of a crossing: a hash of the message's key (budget, period start in epoch
+ * ms, kind), so every POST of it, retried or after a restart, carries the same id,
+ * and a receiver that saw it can drop it again.
+ */
+export const messageId = (budget: string, periodStart: number, kind: string) =>
+  createHash('sha256')
+    .update(JSON.stringify([budget, periodStart, kind]))
+    .digest('hex')
+    .slice(0, 32);
 export const FORECAST_KIND = 'forecast';
 
 const dollars = (usd: number) =>
@@ -43,6 +57,7 @@ export function budgetMessage(m: MessageFacts): BudgetMessage {
       ? `Budget ${b.name} is on course to pass its limit of ${dollars(b.limit_usd)} ${tail}`
       : `Budget ${b.name} has used ${percent(m.fraction)} of ${dollars(b.limit_usd)} ${tail}`;
   return {
+    id: messageId(b.name, m.period.start, m.kind),
     budget: b.name,
     period: b.period,
     period_start: new Date(m.period.start).toISOString(),
