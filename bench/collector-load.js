@@ -1,7 +1,7 @@
 // Load for the collector benchmarks: real protobuf export requests from the
 // official serializer, a `costlens start` process, and concurrent senders.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -56,20 +56,59 @@ export const freePort = () =>
     });
   });
 
-export const rssMB = (pid) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
+export const rssMB = (pid) => residentMB(pid).rss;
 
-/** `costlens start` on a free port; PROF=1 writes its CPU profile to /tmp/prof4. */
-export async function startCollectorProcess(db) {
+/**
+ * A process's resident memory in MB: all of it, the anonymous part (heaps, caches:
+ * what can grow) and the file-backed part (mostly the node binary's own pages,
+ * about 64 MB, which does not).
+ */
+export function residentMB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kB = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rss: kB('VmRSS') / 1024, anon: kB('RssAnon') / 1024, file: kB('RssFile') / 1024 };
+}
+
+// Preloaded into the collector when a bench asks for its memory figures: on SIGUSR2
+// it writes process.memoryUsage() as it stands (no GC forced) to the file named in
+// COSTLENS_BENCH_MEMORY. The main thread's heap only; the writer thread's is apart.
+const MEMORY_PROBE = `data:text/javascript,${encodeURIComponent(
+  "import{writeFileSync}from'node:fs';const f=process.env.COSTLENS_BENCH_MEMORY;if(f)process.on('SIGUSR2',()=>writeFileSync(f,JSON.stringify(process.memoryUsage())));",
+)}`;
+
+/** The collector's process.memoryUsage() (see MEMORY_PROBE), in MB; null when it does not answer. */
+export async function heapMB(collector) {
+  const file = collector.memoryFile;
+  if (file === undefined) return null;
+  rmSync(file, { force: true });
+  collector.child.kill('SIGUSR2');
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    try {
+      const m = JSON.parse(readFileSync(file, 'utf8'));
+      return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v / 1024 / 1024]));
+    } catch {} // not written (whole) yet
+  }
+  return null;
+}
+
+/**
+ * `costlens start` on a free port; PROF=1 writes its CPU profile to /tmp/prof4.
+ * With `memoryFile`, heapMB() can ask it for its heap figures.
+ */
+export async function startCollectorProcess(db, { memoryFile } = {}) {
   const port = await freePort();
   const profile = process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof4'] : [];
+  const probe = memoryFile === undefined ? [] : [`--import=${MEMORY_PROBE}`];
   const child = spawn(
     process.execPath,
-    [...profile, BIN, 'start', '--port', String(port), '--db', db],
+    [...profile, ...probe, BIN, 'start', '--port', String(port), '--db', db],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env:
+        memoryFile === undefined
+          ? process.env
+          : { ...process.env, COSTLENS_BENCH_MEMORY: memoryFile },
     },
   );
   await new Promise((resolve) =>
@@ -78,6 +117,7 @@ export async function startCollectorProcess(db) {
   return {
     child,
     port,
+    memoryFile,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.on('exit', r));

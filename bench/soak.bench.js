@@ -2,13 +2,14 @@
 // rate (fresh ids, so every span is stored) and, beside them, the query API and
 // /metrics as a dashboard would read them. Every 30 s it notes the collector's
 // resident memory and the latency of both, so a leak or a slowdown shows as a
-// trend, not as one number. Flat memory and stable latency are the result wanted.
+// trend, not as one number, split into what V8's heap holds and the rest (native:
+// SQLite's page caches, the allocator's). Flat memory and stable latency are the result wanted.
 // Run: scripts/run node bench/soak.bench.js   (after npm run build; SOAK_SECONDS=60
 // for a short try), then node bench/publish.js
 import { mkdtempSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBatches, rssMB, startCollectorProcess } from './collector-load.js';
+import { heapMB, makeBatches, residentMB, startCollectorProcess } from './collector-load.js';
 import { median, save } from './lib.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -26,11 +27,13 @@ const QUERIES = [
   '/metrics',
 ];
 
-const db = join(mkdtempSync(join(tmpdir(), 'costlens-soak-')), 'c.db');
-const collector = await startCollectorProcess(db);
+const dir = mkdtempSync(join(tmpdir(), 'costlens-soak-'));
+const db = join(dir, 'c.db');
+const collector = await startCollectorProcess(db, { memoryFile: join(dir, 'memory.json') });
 const pid = collector.child.pid;
 const base = `http://127.0.0.1:${collector.port}`;
-const startRss = rssMB(pid);
+const startMemory = residentMB(pid);
+const startHeap = await heapMB(collector);
 const start = performance.now();
 const end = start + SECONDS * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -91,9 +94,19 @@ async function report() {
     await sleep(start + t * 1000 - performance.now());
     const w = window;
     window = fresh();
+    const resident = residentMB(pid);
+    const heap = await heapMB(collector);
     const row = {
       atS: t,
-      rssMB: rssMB(pid),
+      rssMB: resident.rss,
+      // Where the resident memory is: anonymous (heaps, SQLite's page caches) or file
+      // pages (the node binary); of the anonymous part, the main thread's JS heap as
+      // V8 holds it (heapTotal), of which in use (heapUsed), and outside it (external).
+      anonMB: resident.anon,
+      fileMB: resident.file,
+      heapTotalMB: heap?.heapTotal ?? null,
+      heapUsedMB: heap?.heapUsed ?? null,
+      externalMB: heap?.external ?? null,
       spans: w.spans,
       errors: w.errors,
       ingestP50Ms: median(w.ingestMs),
@@ -135,15 +148,21 @@ const result = {
   spans: spansTotal,
   queriesSent: queriesTotal,
   errors: windows.reduce((a, w) => a + w.errors, 0),
-  startRssMB: startRss,
+  startRssMB: startMemory.rss,
+  startAnonMB: startMemory.anon,
+  startHeapTotalMB: startHeap?.heapTotal ?? null,
   windows,
   firstMinute: {
     rssMB: mean(firstMin.map((w) => w.rssMB)),
+    anonMB: mean(firstMin.map((w) => w.anonMB)),
+    heapTotalMB: mean(firstMin.map((w) => w.heapTotalMB)),
     ingestP50Ms: mean(firstMin.map((w) => w.ingestP50Ms)),
     queryP50Ms: mean(firstMin.map((w) => w.queryP50Ms)),
   },
   lastMinute: {
     rssMB: mean(lastMin.map((w) => w.rssMB)),
+    anonMB: mean(lastMin.map((w) => w.anonMB)),
+    heapTotalMB: mean(lastMin.map((w) => w.heapTotalMB)),
     ingestP50Ms: mean(lastMin.map((w) => w.ingestP50Ms)),
     queryP50Ms: mean(lastMin.map((w) => w.queryP50Ms)),
   },
