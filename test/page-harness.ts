@@ -30,7 +30,7 @@ const FLAGS = [
 
 /** A headless Chromium with a fresh profile, English and UTC so the numbers read the same everywhere. */
 export async function launchBrowser(
-  options: { deviceScaleFactor?: number } = {},
+  options: { deviceScaleFactor?: number; timezoneId?: string } = {},
 ): Promise<BrowserContext> {
   try {
     return await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'costlens-ud-')), {

@@ -209,6 +209,35 @@ describe.skipIf(!canRunBrowser)('the usage page: drawing', () => {
     }
   }, 120_000);
 
+  it("names the 7-day view's bars by their UTC day (the API's daily buckets) whatever the reader's time zone", async () => {
+    const utcDay = new Intl.DateTimeFormat('en-US', {
+      month: 'short',
+      day: 'numeric',
+      timeZone: 'UTC',
+    });
+    // The view's eight buckets, today's first. One of the two zones is always on
+    // another date than UTC (12 h behind before noon UTC, 14 h ahead after 10:00).
+    const days = Array.from({ length: 8 }, (_, i) => utcDay.format(Date.now() - i * 86_400_000));
+    for (const timezoneId of ['Etc/GMT+12', 'Pacific/Kiritimati']) {
+      const ctx = await launchBrowser({ timezoneId });
+      later(() => ctx.close());
+      const w = await watchedPage(ctx);
+      const { page } = w;
+      await page.addInitScript(recordLabels);
+      await page.goto(`${bed.c.url}/`);
+      await loaded(page);
+      await page.waitForTimeout(200);
+      const labels = await page.evaluate(() =>
+        (globalThis as unknown as { __labels: (s: string) => Label[] }).__labels('#cost-chart'),
+      );
+      const dates = labels.filter((l) => l.align === 'center').map((l) => l.text);
+      expect(dates, timezoneId).toContain(days[0]);
+      for (const d of dates) expect(days, `${timezoneId}: ${d}`).toContain(d);
+      expect(await page.locator('#caption').textContent()).toContain('daily (UTC days)');
+      expect(w.errors).toEqual([]);
+    }
+  }, 120_000);
+
   it('fits a 390 px phone: no sideways scroll, also with a row open and in a project', async () => {
     const w = await watchedPage(bed.ctx);
     const { page } = w;

@@ -275,7 +275,7 @@ function draw(r, errors, range) {
     return;
   }
 
-  const bucket = range.granularity === 'hour' ? 'hourly' : 'daily';
+  const bucket = range.granularity === 'hour' ? 'hourly' : 'daily (UTC days)';
   setText($('caption'), `${whenShort(range.from)} – ${whenShort(range.to)} · ${bucket}`);
 
   if (r.summary) cards.render(r.summary);

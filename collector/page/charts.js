@@ -17,12 +17,20 @@ const hourly = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit',
   minute: '2-digit',
 });
+// Daily buckets are UTC days (the API's): they are named and placed as UTC dates,
+// or a reader west of Greenwich would see each day's bar under the day before.
 const daily = new Intl.DateTimeFormat(undefined, {
   weekday: 'short',
   month: 'short',
   day: 'numeric',
+  timeZone: 'UTC',
 });
 const dateTick = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const utcDateTick = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
 const hourTick = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
 
 /**
@@ -38,7 +46,12 @@ function timeLabels(u, splits, _axis, _space, incr) {
     if (v === null || v === undefined) return null;
     const at = new Date(v * 1000);
     const midnight = at.getHours() === 0 && at.getMinutes() === 0;
-    const text = incr >= 86_400 || midnight ? dateTick.format(at) : hourTick.format(at);
+    const text =
+      incr >= 86_400
+        ? utcDateTick.format(at)
+        : midnight
+          ? dateTick.format(at)
+          : hourTick.format(at);
     // In canvas pixels; the canvas itself may not be sized yet when labels are made.
     const x = u.valToPos(v, 'x', true);
     const half = ctx.measureText(text).width / 2;
@@ -91,6 +104,8 @@ export function timeChart(root, spec) {
     const scales = [...new Set(spec.series.map((s) => s.scale))];
     return {
       ...size(),
+      // Days' ticks at UTC midnights, where the daily buckets start.
+      ...(step >= 86_400 ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') } : {}),
       padding: [8, 8, 0, 0],
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { show: false },
@@ -166,12 +181,14 @@ export function timeChart(root, spec) {
     /** buckets: ISO bucket starts; values: one array per series. */
     update(buckets, values) {
       const next = [buckets.map((b) => Date.parse(b) / 1000), ...values];
+      const before = step;
       step = next[0].length > 1 ? next[0][1] - next[0][0] : 3600;
       const empty = values.every((v) => v.every((x) => !x));
       note.textContent = empty ? spec.empty : '';
       note.hidden = !empty;
       root.classList.toggle('is-empty', empty);
-      const same = data !== null && u !== null && data[0].length === next[0].length;
+      const same =
+        data !== null && u !== null && data[0].length === next[0].length && step === before;
       data = next;
       if (same) u.setData(data);
       else build();
