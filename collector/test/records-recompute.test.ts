@@ -166,4 +166,33 @@ describe('ingest and recompute agree', () => {
     expect(records.filter((r) => r.pricing_source === 'not billed')).toHaveLength(3);
     expect(records.filter((r) => r.cost_pusd === null)).toHaveLength(1);
   });
+
+  it('a cost the provider reported (OpenRouter) is what was charged: recompute keeps it', () => {
+    const span = instrumented(
+      {
+        provider: 'openrouter',
+        model: 'openai/gpt-4o-mini',
+        usage: { input_tokens: 1000, output_tokens: 100 },
+      },
+      0,
+    );
+    const a = span.attributes as Record<string, unknown>;
+    delete a['costlens.cost.breakdown'];
+    delete a['costlens.cost.unpriced'];
+    delete a['costlens.cost.unpriced_reason'];
+    a['costlens.cost.usd'] = 0.000421;
+    a['costlens.pricing.source'] = 'provider';
+    const record = recordFromSpan(
+      span,
+      { resource: { 'service.name': 'app' }, scopeName: '@costlens/instrumentation' },
+      { catalogue },
+    );
+    expect(record.pricing_source).toBe('provider');
+    const store = new Store(join(mkdtempSync(join(tmpdir(), 'costlens-agree-')), 'c.db'));
+    opened.push(store);
+    insertRecords(store, [record]);
+    const totals = new Repricer(store.db, catalogue, DEFAULT_LIMITS).run({});
+    expect({ changed: totals.changed, kept: totals.kept }).toEqual({ changed: 0, kept: 1 });
+    expect(totals.afterPusd).toBe(421_000_000n);
+  });
 });

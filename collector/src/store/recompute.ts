@@ -257,6 +257,8 @@ export class Repricer {
     if (isUnbilledFailure(row.status === 'error', usage)) {
       return { cost: 0, breakdown: null, source: 'not billed', reason: null };
     }
+    // What the provider said it charged (OpenRouter) is the cost, not an estimate of it.
+    if (row.pricing_source === 'provider' && row.cost_pusd !== null) return 'keep';
     // Image output tokens are priced but not kept on the record: such a cost stays as it was.
     if ((row.cost_media ?? 0) > 0 && row.image_count === null && row.video_seconds === null) {
       return 'keep';
