@@ -11,7 +11,10 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 
-const BIN = new URL('../collector/bin/costlens.js', import.meta.url).pathname;
+// COSTLENS_BIN runs another build of the collector (a clean copy of a commit, say)
+// with the same load: the working tree may hold others' unfinished changes.
+const BIN =
+  process.env.COSTLENS_BIN ?? new URL('../collector/bin/costlens.js', import.meta.url).pathname;
 
 /** `size` finished GenAI spans (chat gpt-4o with tokens and a user), made by the real SDK. */
 export function makeSpans(size, project = 'p0') {
