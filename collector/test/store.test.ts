@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../src/records/call-record.js';
 import { migrate, SCHEMA_VERSION } from '../src/store/migrations.js';
+import { Queries } from '../src/store/queries.js';
 import { LatencySketch } from '../src/store/sketch.js';
 import { Store } from '../src/store/store.js';
 import { callRecord } from './call-record.js';
@@ -243,6 +244,69 @@ describe('Store', () => {
       cost_breakdown:
         '{"input":0.001,"output":0.002,"cache_read":0.0,"cache_write":0.0,"reasoning":0.0,"media":0.0}',
     });
+  });
+
+  it('6c. upgrades a database an earlier costlens (schema 4) left: its calls kept, the per-day indexes built and read', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'costlens-store-')), 'v4.db');
+    const filled = new Store(path);
+    insertRecords(filled, [
+      call(1, { cost_pusd: 7 }),
+      call(2, { cost_pusd: null }),
+      call(3, { cost_pusd: 900 }),
+      call(4, { cost_pusd: 7 }),
+    ]);
+    filled.close();
+    // Back to schema 4 (version 5 only swaps indexes), checked against a new database migrated to 4.
+    const old = new Database(path);
+    old.exec(`DROP INDEX calls_day_cost; DROP INDEX calls_day_latency;
+      CREATE INDEX calls_hour_cost ON calls (started_at / 3600000, cost_pusd, started_at);
+      CREATE INDEX calls_hour_latency ON calls (started_at / 3600000, duration_us, started_at);
+      DELETE FROM schema_migrations WHERE version = 5`);
+    const v4 = new Database(':memory:');
+    expect(migrate(v4, 4)).toEqual([1, 2, 3, 4]);
+    const schema = (db: Database.Database) =>
+      db
+        .prepare(
+          "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all();
+    expect(schema(old)).toEqual(schema(v4));
+    old.close();
+
+    const s = new Store(path);
+    open.push(s);
+    expect(
+      s.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+    ).toEqual([1, 2, 3, 4, 5]);
+    expect(callTotals(s)).toEqual({ calls: 4, failures: 0, unpriced: 1, input: 4000, cost: 914 });
+    expect(
+      s.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE name LIKE 'calls_%our_%' OR name LIKE 'calls_day_%'",
+        )
+        .pluck()
+        .all()
+        .sort(),
+    ).toEqual(['calls_day_cost', 'calls_day_latency']);
+    const plan = s.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT rowid FROM calls WHERE started_at / 86400000 = ?
+         AND cost_pusd IS NOT NULL ORDER BY cost_pusd DESC, started_at DESC`,
+      )
+      .all(0)
+      .map((r) => (r as { detail: string }).detail);
+    expect(plan.join(' ')).toContain('calls_day_cost');
+    const list = new Queries(s.db).list(
+      { from: T0 - HOUR, to: T0 + HOUR },
+      { sort: 'cost', desc: true, limit: 10 },
+    );
+    // Priced by cost, ties by start time (newest first), the unpriced call last.
+    expect(list.rows.map((r) => [r.cost_pusd, r.started_at - T0])).toEqual([
+      [900, 3000],
+      [7, 4000],
+      [7, 1000],
+      [null, 2000],
+    ]);
   });
 
   it('7. says whether it is ready: null while the database answers, why not once it does not', () => {

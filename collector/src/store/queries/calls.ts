@@ -99,7 +99,14 @@ export class Calls {
     let keys: ListPosition[];
     const offset = opts.offset ?? 0;
     if (opts.after !== undefined) {
-      keys = take(keysInOrder(this.r, window, opts.sort, opts.desc, hours, want, opts.after), want);
+      keys = take(
+        keysInOrder(this.r, window, opts.sort, opts.desc, hours, {
+          chunk: want,
+          need: want,
+          after: opts.after,
+        }),
+        want,
+      );
     } else if (offset >= total) {
       keys = [];
     } else if (opts.sort === 'time') {
@@ -108,13 +115,23 @@ export class Calls {
       // The same rows read backwards from the far end, where fewer come before them.
       const end = Math.min(total, offset + want);
       const back = take(
-        keysInOrder(this.r, window, opts.sort, !opts.desc, hours, want, undefined, true),
+        keysInOrder(this.r, window, opts.sort, !opts.desc, hours, {
+          chunk: want,
+          need: total - offset,
+          nullsFirst: true,
+        }),
         total - offset,
       );
       keys = back.slice(total - end).reverse();
     } else {
       keys = take(
-        skip(keysInOrder(this.r, window, opts.sort, opts.desc, hours, want), offset),
+        skip(
+          keysInOrder(this.r, window, opts.sort, opts.desc, hours, {
+            chunk: want,
+            need: offset + want,
+          }),
+          offset,
+        ),
         want,
       );
     }
@@ -131,8 +148,10 @@ export class Calls {
     const window = this.#stored(f);
     if (window.from >= window.to) return;
     const hours = sort === 'time' ? [] : this.#hourCounts(window);
+    let need = 0;
+    for (const h of hours) need += h.calls;
     let batch: number[] = [];
-    for (const k of keysInOrder(this.r, window, sort, desc, hours, size)) {
+    for (const k of keysInOrder(this.r, window, sort, desc, hours, { chunk: size, need })) {
       batch.push(k.r);
       if (batch.length === size) {
         yield this.#rowsById(batch);
