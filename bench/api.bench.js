@@ -12,6 +12,7 @@
 // ingest (api-ingest.js).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../collector/dist/store/migrations.js';
 import { database } from './api-data.js';
 import { ingestCost } from './api-ingest.js';
 import { callPages } from './api-pages.js';
@@ -139,4 +140,6 @@ const file = new URL('./results/api.json', import.meta.url);
 const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { scales: {} };
 const scales = { ...previous.scales, [CALLS]: { machine: machine(), ...run } };
 console.log(JSON.stringify(run, null, 2));
-console.log(`wrote ${save('api', { scales, ingestSpansPerSec: ingest }).pathname}`);
+console.log(
+  `wrote ${save('api', { schema: SCHEMA_VERSION, scales, ingestSpansPerSec: ingest }).pathname}`,
+);

@@ -1,0 +1,130 @@
+// The instructions each instrumentation adds to an OpenAI call, counted by
+// valgrind's callgrind: the same contenders, calls and telemetry as
+// instrumentation.bench.js (bench/instrumentation-peers/contender.js), but a
+// count of the work done rather than a time, so it does not move with what
+// else the shared machine runs. Each process is counted twice, with fewer and
+// with more timed calls after the same warm-up; the difference, divided by the
+// calls between them, is the count per call, with start-up and warm-up gone.
+// Instructions are not time (a cache miss costs more than an add), so this
+// table stands beside the timed one, not in its place.
+// Run: scripts/run node bench/instrumentation-instructions.bench.js   (after npm run build;
+// valgrind installed: apt-get install valgrind), then node bench/publish.js.
+// About 35 minutes on 2 cores; QUICK=1 a short, rougher run.
+import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { save } from './lib.js';
+
+const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
+const CONTENDERS = ['none', 'costlens', 'official', 'traceloop'];
+const PEER_NAMES = ['official', 'traceloop'];
+const MODES = ['nonStreaming', 'streaming'];
+const OPTIONS = process.env.QUICK
+  ? { warmup: 1000, iterations: 250, fewer: 1, more: 3 }
+  : { warmup: 2000, iterations: 400, fewer: 2, more: 8 };
+
+/** Guest instructions of one contender process, as callgrind counts them. */
+function instructions(name, mode, rounds) {
+  const args = [
+    '--tool=callgrind',
+    '--callgrind-out-file=/dev/null',
+    // Node's JIT writes code as it runs: valgrind must see it change.
+    '--smc-check=all-non-file',
+    process.execPath,
+    // No background compiler or GC threads: what they did would land in one
+    // count or the other by chance (two runs then differ by 1%, not 10%).
+    '--single-threaded',
+    join(PEERS, 'contender.js'),
+    name,
+    JSON.stringify({
+      iterations: OPTIONS.iterations,
+      rounds,
+      warmup: OPTIONS.warmup,
+      modes: [mode],
+    }),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile('valgrind', args, { cwd: PEERS, maxBuffer: 64 << 20 }, (err, _stdout, stderr) => {
+      if (err?.code === 'ENOENT') {
+        reject(
+          new Error('valgrind is not installed: apt-get install valgrind, then run this again'),
+        );
+        return;
+      }
+      const m = /Collected\s*:\s*(\d+)/.exec(stderr);
+      if (err || !m) {
+        reject(
+          new Error(
+            `${name} ${mode} under valgrind failed: ${err?.message ?? stderr.slice(-2000)}`,
+          ),
+        );
+        return;
+      }
+      resolve(Number(m[1]));
+    });
+  });
+}
+
+/** Runs the jobs `width` at a time (each is one valgrind process, one core). */
+async function pool(jobs, width) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i]();
+      }
+    }),
+  );
+  return results;
+}
+
+const jobs = [];
+for (const mode of MODES) {
+  for (const name of CONTENDERS) {
+    for (const rounds of [OPTIONS.fewer, OPTIONS.more]) {
+      jobs.push(async () => {
+        const count = await instructions(name, mode, rounds);
+        console.error(`${name} ${mode} ${rounds} rounds: ${count.toLocaleString('en-US')}`);
+        return { name, mode, rounds, count };
+      });
+    }
+  }
+}
+const counts = await pool(jobs, Math.max(1, availableParallelism()));
+
+const calls = (OPTIONS.more - OPTIONS.fewer) * OPTIONS.iterations;
+const perCall = {};
+for (const name of CONTENDERS) {
+  perCall[name] = {};
+  for (const mode of MODES) {
+    const at = (rounds) =>
+      counts.find((c) => c.name === name && c.mode === mode && c.rounds === rounds).count;
+    perCall[name][mode] = (at(OPTIONS.more) - at(OPTIONS.fewer)) / calls;
+  }
+}
+const added = {};
+const ratioToPeers = {};
+for (const name of CONTENDERS.filter((c) => c !== 'none')) {
+  added[name] = {};
+  for (const mode of MODES) added[name][mode] = perCall[name][mode] - perCall.none[mode];
+}
+for (const peer of PEER_NAMES) {
+  ratioToPeers[peer] = {};
+  for (const mode of MODES) ratioToPeers[peer][mode] = added.costlens[mode] / added[peer][mode];
+}
+const result = {
+  valgrind: 'callgrind',
+  ...OPTIONS,
+  callsCounted: calls,
+  perCallInstructions: perCall,
+  addedInstructions: added,
+  ratioToPeers,
+  lighterThanPeers: Object.fromEntries(
+    MODES.map((mode) => [mode, PEER_NAMES.every((p) => ratioToPeers[p][mode] < 1)]),
+  ),
+};
+const file = save('instrumentation-instructions', result);
+console.log(JSON.stringify(result, null, 2));
+console.log(`wrote ${file.pathname}`);
