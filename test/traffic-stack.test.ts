@@ -178,11 +178,13 @@ describe('docker-compose.yml as processes', () => {
     const queries = promQueries(committedDashboards().map((d) => d.dashboard));
     expect(queries.length).toBeGreaterThan(30);
     // A series the demo's last spans created may have one scrape yet, and increase()
-    // needs two: each query is given a few scrapes before it counts as empty.
+    // needs two; a recording rule's series waits for its group's next evaluation,
+    // which a busy machine delays: each query is given 15 s before it counts as empty
+    // (a query with data answers at once).
     for (const q of queries) {
       const expr = substitute(q.expr, {}, { range: '1m', rateInterval: '1m', interval: '15s' });
       const ok = await prometheus
-        .waitFor(expr, (r) => r.length > 0, 5_000)
+        .waitFor(expr, (r) => r.length > 0, 15_000)
         .then(
           () => true,
           () => false,
