@@ -10,7 +10,7 @@
 // Run: scripts/run node bench/instrumentation-instructions.bench.js   (after npm run build;
 // valgrind installed: apt-get install valgrind), then node bench/publish.js.
 // About 35 minutes on 2 cores; QUICK=1 a short, rougher run.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { save } from './lib.js';
@@ -116,6 +116,10 @@ for (const peer of PEER_NAMES) {
 }
 const result = {
   valgrind: 'callgrind',
+  costlensCommit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+    cwd: PEERS,
+  }).trim(),
   ...OPTIONS,
   callsCounted: calls,
   perCallInstructions: perCall,

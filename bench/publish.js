@@ -266,7 +266,7 @@ if (instructions) {
   parts.push(
     '### The same calls counted in instructions',
     '',
-    `Machine: ${machineLine(ii.machine)}. The contenders and telemetry above, each process run under`,
+    `Machine: ${machineLine(ii.machine)}.${ii.costlensCommit ? ` costlens at ${ii.costlensCommit}.` : ''} The contenders and telemetry above, each process run under`,
     "valgrind's callgrind, which counts the instructions it executes (the JIT's code included), with",
     "V8's background threads off (`--single-threaded`: compiling and collecting on the main thread, so",
     'two runs agree within about 1%): a count does not change with what else the machine runs,',
