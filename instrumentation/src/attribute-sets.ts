@@ -174,8 +174,10 @@ export class AttributeSets {
     const a: Attributes = {
       [S.ATTR_GEN_AI_OPERATION_NAME]: f.operation,
       [S.ATTR_GEN_AI_PROVIDER_NAME]: f.provider,
-      [S.ATTR_COSTLENS_CALL_TYPE]: f.callType,
     };
+    // Every span attribute is paid for on every call: the call type only where the
+    // operation does not say it (the collector reads it the same way).
+    if (S.IMPLIED_CALL_TYPE[f.operation] !== f.callType) a[S.ATTR_COSTLENS_CALL_TYPE] = f.callType;
     if (f.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = f.model;
     if (f.serverAddress) a[S.ATTR_SERVER_ADDRESS] = f.serverAddress;
     if (f.serverPort) a[S.ATTR_SERVER_PORT] = f.serverPort;

@@ -28,7 +28,6 @@ export function expectCall(span: ReadableSpan, call: ExpectedCall): unknown {
   expect(rest).toEqual({
     'gen_ai.operation.name': call.operation ?? 'chat',
     'gen_ai.provider.name': call.provider,
-    'costlens.call_type': call.callType ?? 'text',
     'gen_ai.request.model': call.model,
     ...(call.stream ? { 'gen_ai.request.stream': true } : {}),
     'server.address': '127.0.0.1',

@@ -57,7 +57,6 @@ describe('generateText', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'gpt-4o-mini',
       ...server(),
       'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
@@ -79,7 +78,6 @@ describe('generateText', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'o4-mini',
       ...server(),
       'gen_ai.response.model': 'o4-mini-2025-04-16',
@@ -146,7 +144,6 @@ describe('generateText', () => {
     expect(span.attributes).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'gpt-4o-mini',
       ...server(),
       'error.type': 'APICallError',
@@ -210,7 +207,6 @@ describe('generateObject, embeddings, images', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'embeddings',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'embedding',
       'gen_ai.request.model': 'text-embedding-3-small',
       ...server(),
       'gen_ai.usage.input_tokens': 8,
@@ -245,7 +241,6 @@ describe('generateObject, embeddings, images', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'image_generation',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'image',
       'gen_ai.request.model': 'gpt-image-1',
       ...server(),
       'gen_ai.response.model': 'gpt-image-1',

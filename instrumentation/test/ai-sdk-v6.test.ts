@@ -33,7 +33,6 @@ const model = () => bed.openai6.chat('gpt-4o-mini');
 const base = () => ({
   'gen_ai.operation.name': 'chat',
   'gen_ai.provider.name': 'openai',
-  'costlens.call_type': 'text',
   'gen_ai.request.model': 'gpt-4o-mini',
   'server.address': '127.0.0.1',
   'server.port': bed.oa.port,

@@ -37,7 +37,6 @@ describe('streaming', () => {
   const STREAM_ATTRS = () => ({
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': 'anthropic',
-    'costlens.call_type': 'text',
     'gen_ai.request.model': 'claude-sonnet-4-6',
     'gen_ai.request.stream': true,
     ...at(),

@@ -60,7 +60,6 @@ describe('messages.create', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'claude-sonnet-4-6',
       ...at(),
       'gen_ai.response.model': 'claude-sonnet-4-6',
@@ -122,7 +121,6 @@ describe('messages.create', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'claude-sonnet-4-6',
       ...at(),
       'costlens.cost.unpriced': true,
@@ -167,7 +165,6 @@ describe('messages.create', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'claude-imaginary-9',
       ...at(),
       'gen_ai.response.model': 'claude-imaginary-9',
@@ -272,7 +269,6 @@ describe('retries and errors', () => {
     expect(span.attributes).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'anthropic',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'claude-sonnet-4-6',
       ...at(),
       'costlens.cost.usd': 0,

@@ -28,7 +28,6 @@ describe('AttributeSets', () => {
     expect(a.attributes).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'gpt-4o-mini',
       'server.address': 'api.openai.com',
       'server.port': 443,
@@ -41,6 +40,27 @@ describe('AttributeSets', () => {
     // Absent is not streamed: a call that is not a stream pays for no attribute saying so.
     expect(a.start(false)).toBe(a.start(undefined));
     expect('gen_ai.request.stream' in a.start(false)).toBe(false);
+  });
+
+  it('writes costlens.call_type on the span only where the operation does not imply it', () => {
+    const sets = new AttributeSets();
+    // chat is text: the collector derives the type from the operation, as for any span.
+    expect(sets.base(facts, undefined).attributes).not.toHaveProperty('costlens.call_type');
+    const embed = sets.base(
+      { ...facts, operation: 'embeddings', callType: 'embedding' },
+      undefined,
+    );
+    expect(embed.attributes).not.toHaveProperty('costlens.call_type');
+    // A call tracked as audio under a chat operation says what it is.
+    const audio = sets.base({ ...facts, callType: 'audio' }, undefined);
+    expect(audio.attributes['costlens.call_type']).toBe('audio');
+    // The counters always carry it; the histograms never do.
+    const series = audio.seriesFor('gpt-4o-mini', undefined);
+    expect(series.counted['costlens.call_type']).toBe('audio');
+    expect(series.attributes).not.toHaveProperty('costlens.call_type');
+    expect(
+      sets.base(facts, undefined).seriesFor('x', undefined).counted['costlens.call_type'],
+    ).toBe('text');
   });
 
   it('keys a series by response model and error type, with the token type for the token histogram', () => {

@@ -39,7 +39,6 @@ export const spanBase = (
 ) => ({
   'gen_ai.operation.name': operation,
   'gen_ai.provider.name': 'aws.bedrock',
-  'costlens.call_type': callType,
   'gen_ai.request.model': model,
   ...(stream ? { 'gen_ai.request.stream': true } : {}),
   'server.address': '127.0.0.1',

@@ -147,7 +147,6 @@ describe('embedContent', () => {
     expect(onlySpan(bed.t).attributes).toEqual({
       'gen_ai.operation.name': 'embeddings',
       'gen_ai.provider.name': 'gcp.gemini',
-      'costlens.call_type': 'embedding',
       'gen_ai.request.model': 'gemini-embedding-001',
       ...at(bed),
       // Billed, but by a count the API does not report: unpriced, never $0.
@@ -166,7 +165,6 @@ describe('embedContent', () => {
     expect(onlySpan(bed.t).attributes).toEqual({
       'gen_ai.operation.name': 'embeddings',
       'gen_ai.provider.name': 'gcp.vertex_ai',
-      'costlens.call_type': 'embedding',
       'gen_ai.request.model': 'text-embedding-005',
       ...at(bed),
       'gen_ai.usage.input_tokens': 14,

@@ -14,7 +14,6 @@ describe('images', () => {
   const imageCall = (imageSize: string, media: number, aspectRatio: string) => ({
     'gen_ai.operation.name': 'image_generation',
     'gen_ai.provider.name': 'gcp.gemini',
-    'costlens.call_type': 'image',
     'gen_ai.request.model': 'gemini-3-pro-image-preview',
     ...at(bed),
     'gen_ai.response.model': 'gemini-3-pro-image-preview',
@@ -63,7 +62,6 @@ describe('images', () => {
     expect(onlySpan(bed.t).attributes).toEqual({
       'gen_ai.operation.name': 'image_generation',
       'gen_ai.provider.name': 'gcp.vertex_ai',
-      'costlens.call_type': 'image',
       'gen_ai.request.model': 'imagen-4.0-generate-001',
       ...at(bed),
       'costlens.image.count': 2,
@@ -78,7 +76,6 @@ describe('videos: Veo jobs, recorded when a poll of the app sees them end', () =
   const veoCall = (audio: boolean) => ({
     'gen_ai.operation.name': 'video_generation',
     'gen_ai.provider.name': 'gcp.vertex_ai',
-    'costlens.call_type': 'video',
     'gen_ai.request.model': 'veo-3.1-generate-001',
     ...at(bed),
     'gen_ai.response.id': VEO_OPERATION,

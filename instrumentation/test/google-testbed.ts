@@ -34,7 +34,6 @@ export const textCall = (
 ) => ({
   'gen_ai.operation.name': 'generate_content',
   'gen_ai.provider.name': provider,
-  'costlens.call_type': 'text',
   'gen_ai.request.model': model,
   ...(stream ? { 'gen_ai.request.stream': true } : {}),
   ...at(bed),

@@ -58,7 +58,6 @@ describe('chat completions', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'gpt-4o-mini',
       ...server_(),
       'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
@@ -145,7 +144,6 @@ describe('chat completions', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'gpt-4o-mini',
       'gen_ai.request.stream': true,
       ...server_(),

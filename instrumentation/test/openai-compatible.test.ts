@@ -254,7 +254,6 @@ describe('the openai SDK at another provider', () => {
     expect(span.attributes).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': provider,
-      'costlens.call_type': 'text',
       'gen_ai.request.model': model,
       'server.address': new URL(baseURL).hostname,
       'server.port': 443,
@@ -321,7 +320,6 @@ describe('the openai SDK at another provider', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openrouter',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'anthropic/claude-3.5-sonnet',
       'gen_ai.request.stream': true,
       'server.address': 'openrouter.ai',
@@ -384,7 +382,6 @@ describe('a local server', () => {
     expect(onlySpan(t).attributes).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'ollama',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': 'qwen3:8b',
       'server.address': 'localhost',
       'server.port': 11434,

@@ -98,7 +98,6 @@ describe('track()', () => {
     expect(rest).toEqual({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'cloudflare',
-      'costlens.call_type': 'text',
       'gen_ai.request.model': model,
       'server.address': '127.0.0.1',
       'server.port': server.port,
@@ -132,7 +131,6 @@ describe('track()', () => {
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes).toMatchObject({
       'gen_ai.operation.name': 'video_generation',
-      'costlens.call_type': 'video',
       'costlens.retry.count': 2,
       'costlens.video.seconds': 8,
       'costlens.video.resolution': '1080p',
