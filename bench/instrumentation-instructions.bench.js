@@ -5,15 +5,18 @@
 // else the shared machine runs. Each process is counted twice, with fewer and
 // with more timed calls after the same warm-up; the difference, divided by the
 // calls between them, is the count per call, with start-up and warm-up gone.
+// That difference is taken REPEATS times (3 by default) and the median kept: one
+// pair in a dozen has been off by half (a count of 227k where three others gave
+// 146k to 154k), which a single pair would publish.
 // Instructions are not time (a cache miss costs more than an add), so this
 // table stands beside the timed one, not in its place.
 // Run: scripts/run node bench/instrumentation-instructions.bench.js   (after npm run build;
 // valgrind installed: apt-get install valgrind), then node bench/publish.js.
-// About 35 minutes on 2 cores; QUICK=1 a short, rougher run.
+// About 1 h 45 min on 2 cores (REPEATS=1: 35 min, rougher); QUICK=1 a short, rougher run.
 import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { save } from './lib.js';
+import { median, save } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 const CONTENDERS = ['none', 'costlens', 'official', 'traceloop'];
@@ -22,6 +25,7 @@ const MODES = ['nonStreaming', 'streaming'];
 const OPTIONS = process.env.QUICK
   ? { warmup: 1000, iterations: 250, fewer: 1, more: 3 }
   : { warmup: 2000, iterations: 400, fewer: 2, more: 8 };
+const REPEATS = Number(process.env.REPEATS ?? 3);
 
 /** Guest instructions of one contender process, as callgrind counts them. */
 function instructions(name, mode, rounds) {
@@ -83,12 +87,14 @@ async function pool(jobs, width) {
 const jobs = [];
 for (const mode of MODES) {
   for (const name of CONTENDERS) {
-    for (const rounds of [OPTIONS.fewer, OPTIONS.more]) {
-      jobs.push(async () => {
-        const count = await instructions(name, mode, rounds);
-        console.error(`${name} ${mode} ${rounds} rounds: ${count.toLocaleString('en-US')}`);
-        return { name, mode, rounds, count };
-      });
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      for (const rounds of [OPTIONS.fewer, OPTIONS.more]) {
+        jobs.push(async () => {
+          const count = await instructions(name, mode, rounds);
+          console.error(`${name} ${mode} ${rounds} rounds: ${count.toLocaleString('en-US')}`);
+          return { name, mode, repeat, rounds, count };
+        });
+      }
     }
   }
 }
@@ -96,12 +102,21 @@ const counts = await pool(jobs, Math.max(1, availableParallelism()));
 
 const calls = (OPTIONS.more - OPTIONS.fewer) * OPTIONS.iterations;
 const perCall = {};
+const perCallRepeats = {};
 for (const name of CONTENDERS) {
   perCall[name] = {};
+  perCallRepeats[name] = {};
   for (const mode of MODES) {
-    const at = (rounds) =>
-      counts.find((c) => c.name === name && c.mode === mode && c.rounds === rounds).count;
-    perCall[name][mode] = (at(OPTIONS.more) - at(OPTIONS.fewer)) / calls;
+    const at = (repeat, rounds) =>
+      counts.find(
+        (c) => c.name === name && c.mode === mode && c.repeat === repeat && c.rounds === rounds,
+      ).count;
+    const each = Array.from(
+      { length: REPEATS },
+      (_, r) => (at(r, OPTIONS.more) - at(r, OPTIONS.fewer)) / calls,
+    );
+    perCallRepeats[name][mode] = each;
+    perCall[name][mode] = median(each);
   }
 }
 const added = {};
@@ -122,7 +137,9 @@ const result = {
   }).trim(),
   ...OPTIONS,
   callsCounted: calls,
+  repeats: REPEATS,
   perCallInstructions: perCall,
+  perCallInstructionsEachRepeat: perCallRepeats,
   addedInstructions: added,
   ratioToPeers,
   lighterThanPeers: Object.fromEntries(

@@ -240,7 +240,8 @@ if (instr) {
 // The same contenders' work counted in instructions (valgrind), which the shared
 // machine's load does not move: a subsection of the instrumentation one.
 const instructions = read('instrumentation-instructions');
-if (instructions) {
+// A result of one pair per contender (no `repeats`) may hold an outlier: not published.
+if (instructions?.repeats) {
   const ii = instructions;
   const k = (n) => `${f(n / 1000)} k`;
   const label = {
@@ -268,12 +269,11 @@ if (instructions) {
     '',
     `Machine: ${machineLine(ii.machine)}.${ii.costlensCommit ? ` costlens at ${ii.costlensCommit}.` : ''} The contenders and telemetry above, each process run under`,
     "valgrind's callgrind, which counts the instructions it executes (the JIT's code included), with",
-    "V8's background threads off (`--single-threaded`: compiling and collecting on the main thread, so",
-    'two runs agree within about 1%): a count does not change with what else the machine runs,',
-    'where the times above do. Each contender',
+    "V8's background threads off (`--single-threaded`: compiling and collecting on the main thread):",
+    'a count does not change with what else the machine runs, where the times above do. Each contender',
     `and mode is counted twice after the same warm-up (${ii.warmup.toLocaleString('en')} calls), with ${(ii.fewer * ii.iterations).toLocaleString('en')} and with`,
     `${(ii.more * ii.iterations).toLocaleString('en')} calls after it: the difference over the ${ii.callsCounted.toLocaleString('en')} calls between is the count per call, with`,
-    'start-up and warm-up gone. Instructions are not time (a cache miss or an allocation costs more',
+    `start-up and warm-up gone; the median of ${ii.repeats} such pairs is kept (one pair in a dozen has been far off). Instructions are not time (a cache miss or an allocation costs more`,
     'than an add), so this table stands beside the timed one, not in its place.',
     '',
     '| | non-streaming, per call | added | streaming, per call | added |',
