@@ -130,6 +130,12 @@ describe('docker-compose.yml as processes', () => {
     expect(promConfig).toContain(join(secrets, 'costlens_read_key'));
     prometheus = await startPrometheus({ config: promConfig });
 
+    // Scraping before the demo starts: its counters then rise between two scrapes,
+    // which rate() needs (a 4 s demo over before the first scrape left the failure
+    // ratio's rule, which keeps models with a rate above 0, with nothing).
+    const up = await prometheus.waitFor('up{job="costlens"}', (s) => s[0]?.value === 1, 20_000);
+    expect(up).toHaveLength(1);
+
     const demo = await node(
       ['--import', '@costlens/instrumentation/register', 'examples/traffic/app.mjs'],
       {
@@ -141,8 +147,6 @@ describe('docker-compose.yml as processes', () => {
     procs.push(demo);
     expect(await demo.exited, demo.output()).toBe(0);
 
-    const up = await prometheus.waitFor('up{job="costlens"}', (s) => s[0]?.value === 1, 20_000);
-    expect(up).toHaveLength(1);
     const projects = await prometheus.waitFor(
       'sum by (project) (costlens_calls_total)',
       (s) => s.length === 4,
