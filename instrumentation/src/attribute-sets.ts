@@ -1,3 +1,4 @@
+import { CALL_TYPE_OF_OPERATION } from '@costlens/pricing';
 import type { Attributes } from '@opentelemetry/api';
 import * as S from './semconv.js';
 
@@ -177,7 +178,8 @@ export class AttributeSets {
     };
     // Every span attribute is paid for on every call: the call type only where the
     // operation does not say it (the collector reads it the same way).
-    if (S.IMPLIED_CALL_TYPE[f.operation] !== f.callType) a[S.ATTR_COSTLENS_CALL_TYPE] = f.callType;
+    if (CALL_TYPE_OF_OPERATION[f.operation] !== f.callType)
+      a[S.ATTR_COSTLENS_CALL_TYPE] = f.callType;
     if (f.model) a[S.ATTR_GEN_AI_REQUEST_MODEL] = f.model;
     if (f.serverAddress) a[S.ATTR_SERVER_ADDRESS] = f.serverAddress;
     if (f.serverPort) a[S.ATTR_SERVER_PORT] = f.serverPort;

@@ -72,18 +72,3 @@ export type Operation =
   | 'video_generation';
 
 export type CallType = 'text' | 'embedding' | 'image' | 'video' | 'audio' | 'other';
-
-/**
- * The call type each operation implies, as the collector derives it when a span
- * carries no `costlens.call_type` (collector/src/records/conventions.ts): the
- * attribute is written only when a call's type is not its operation's.
- */
-export const IMPLIED_CALL_TYPE: Readonly<Record<string, CallType>> = Object.freeze({
-  chat: 'text',
-  generate_content: 'text',
-  text_completion: 'text',
-  embeddings: 'embedding',
-  image_generation: 'image',
-  video_generation: 'video',
-  audio_generation: 'audio',
-});

@@ -1,6 +1,6 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { CALL_TYPE_OF_OPERATION } from '@costlens/pricing';
 import { expect } from 'vitest';
-import { IMPLIED_CALL_TYPE } from '../src/semconv.js';
 import { bedrockTestbed, checkedReset, type FakeBedrock, REGION, split } from './fake-bedrock.js';
 import { onlySpan, type Telemetry, useTestbed } from './harness.js';
 
@@ -41,7 +41,7 @@ export const spanBase = (
   'gen_ai.operation.name': operation,
   'gen_ai.provider.name': 'aws.bedrock',
   // Written only where the operation does not imply it (embeddings are embedding).
-  ...(IMPLIED_CALL_TYPE[operation] === callType ? {} : { 'costlens.call_type': callType }),
+  ...(CALL_TYPE_OF_OPERATION[operation] === callType ? {} : { 'costlens.call_type': callType }),
   'gen_ai.request.model': model,
   ...(stream ? { 'gen_ai.request.stream': true } : {}),
   'server.address': '127.0.0.1',

@@ -1,7 +1,11 @@
 export { normalizeSize, USAGE_COUNTS } from './calculate.js';
 export type { ListOptions, Match } from './catalogue.js';
 export { BUNDLED_CATALOGUE_PATH, Catalogue, loadCatalogue } from './catalogue.js';
-export { OPERATION_DURATION_BUCKETS, TOKEN_USAGE_BUCKETS } from './conventions.js';
+export {
+  CALL_TYPE_OF_OPERATION,
+  OPERATION_DURATION_BUCKETS,
+  TOKEN_USAGE_BUCKETS,
+} from './conventions.js';
 export { describePrice, describePrices, PRICE_KINDS, type PriceKind } from './describe.js';
 export { candidateNames, normalizeProvider, providerChain, stripRouting } from './model-id.js';
 export {

@@ -1,4 +1,9 @@
-import { inputIncludesCache, normalizeProvider, type Usage } from '@costlens/pricing';
+import {
+  CALL_TYPE_OF_OPERATION,
+  inputIncludesCache,
+  normalizeProvider,
+  type Usage,
+} from '@costlens/pricing';
 import { type Attrs, count, str } from './attrs.js';
 import type { CallType } from './call-record.js';
 
@@ -65,24 +70,12 @@ export function operationOf(a: Attrs): string | null {
   return kind === 'EMBEDDING' ? 'embeddings' : kind === 'LLM' ? 'chat' : null;
 }
 
-const CALL_TYPES: Record<string, CallType> = {
-  chat: 'text',
-  generate_content: 'text',
-  text_completion: 'text',
-  embeddings: 'embedding',
-  image_generation: 'image',
-  video_generation: 'video',
-  audio_generation: 'audio',
-  image: 'image',
-  audio: 'audio',
-};
-
 export function callTypeOf(a: Attrs, operation: string | null): CallType {
   const given = str(a, 'costlens.call_type');
   if (given && ['text', 'embedding', 'image', 'video', 'audio', 'other'].includes(given)) {
     return given as CallType;
   }
-  return (operation && CALL_TYPES[operation]) || 'other';
+  return (operation && CALL_TYPE_OF_OPERATION[operation]) || 'other';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { HOUR_MS, type QueryFilter, type Reader } from './filter.js';
+import { CALL_FIELD, HOUR_MS, type QueryFilter, type Reader } from './filter.js';
 import { lastStarts } from './last-calls.js';
 import { Latency } from './latency.js';
 import {
@@ -14,17 +14,6 @@ import {
 /** The rollup key's text fields, in the order a row's tuple is written. */
 const TUPLE = ['project', 'user', 'account', 'provider', 'model', 'call_type', 'status'] as const;
 type Field = (typeof TUPLE)[number];
-
-/** The same field of a call (a strings id), for the tuple it is counted under in the rollups. */
-const CALL_TUPLE: Record<Field, string> = {
-  project: 'c.project',
-  user: 'c.user',
-  account: 'c.account',
-  provider: 'c.provider',
-  model: 'coalesce(c.response_model, c.request_model)',
-  call_type: 'c.call_type',
-  status: 'c.status',
-};
 
 /** One rollup row (or the calls counted in it), summed. */
 interface Sum {
@@ -206,11 +195,11 @@ export class EdgeHours {
       where += ' AND c.status = @success';
       params.success = this.r.id('success');
     }
-    const fields = TUPLE.map((d) => `${CALL_TUPLE[d]} AS ${d}`).join(', ');
+    const fields = TUPLE.map((d) => `${CALL_FIELD[d]} AS ${d}`).join(', ');
     const sql = `SELECT ${fields}, NULL AS k, NULL AS b, ${sumColumns('calls', opts.sums)},
       ${opts.latency ? 'group_concat(c.duration_us)' : 'NULL'} AS latency, NULL AS last
       FROM calls AS c WHERE c.started_at >= @lo AND c.started_at < @hi${where}
-      GROUP BY ${TUPLE.map((d) => CALL_TUPLE[d]).join(', ')}`;
+      GROUP BY ${TUPLE.map((d) => CALL_FIELD[d]).join(', ')}`;
     return (this.r.prepare(sql).all(params) as (SumRow & Record<Field, number | null>)[]).map(
       (row) => {
         let latency: Latency | null = null;
