@@ -19,9 +19,16 @@ export const USAGE_COUNTS = [
   'video_seconds',
 ] as const satisfies readonly (keyof Usage)[];
 
+const IS_COUNT: ReadonlySet<string> = new Set(USAGE_COUNTS);
+
 /** Throws RangeError for counts no call can report, naming the field. */
 export function checkUsage(u: Usage): void {
-  for (const f of USAGE_COUNTS) {
+  // The usage's own fields, not every count by name: a usage holds two or three, and
+  // reading a missing field of a shape that varies from call to call is a slow
+  // lookup (measured: nine of them were half a microsecond a call).
+  for (const key in u) {
+    if (!IS_COUNT.has(key)) continue;
+    const f = key as (typeof USAGE_COUNTS)[number];
     const v = u[f];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
