@@ -17,6 +17,7 @@ const require = createRequire(import.meta.url);
 const NAMES = [
   'none',
   'costlens',
+  'costlens-sdk',
   'official',
   'traceloop',
   'none@7',
@@ -29,9 +30,14 @@ if (!NAMES.includes(contender)) {
   throw new TypeError(`contender "${contender}" is unknown: use one of ${NAMES.join(', ')}`);
 }
 const aiSdk = contender.endsWith('ai-sdk');
+// `costlens-sdk`: costlens with its histograms recorded through the SDK's
+// instruments, as in an app whose metric reader has no costlens producer.
+const sdkInstruments = contender === 'costlens-sdk';
 const [name, major = aiSdk ? '7' : '6'] = aiSdk
   ? [contender === 'ai-sdk' ? 'none' : 'costlens']
-  : contender.split('@');
+  : sdkInstruments
+    ? ['costlens']
+    : contender.split('@');
 const workspaceRequire = createRequire(
   new URL('../../instrumentation/package.json', import.meta.url),
 );
@@ -153,11 +159,16 @@ if (name !== 'none') {
   });
   trace.setGlobalTracerProvider(tracerProvider);
   tracer = tracerProvider.getTracer('bench');
+  // costlens's metric producer on the reader, as its docs ask of an app with its
+  // own meter provider (and as its register entry point does).
+  const metricProducers =
+    name === 'costlens' && !sdkInstruments ? [instrumentation.metricProducer()] : [];
   const meterProvider = new MeterProvider({
     readers: [
       new PeriodicExportingMetricReader({
         exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
         exportIntervalMillis: 3_600_000,
+        metricProducers,
       }),
     ],
   });

@@ -1,5 +1,6 @@
 import { CALL_TYPE_OF_OPERATION } from '@costlens/pricing';
 import type { Attributes } from '@opentelemetry/api';
+import type { SeriesHistograms } from './own-histogram.js';
 import * as S from './semconv.js';
 
 /**
@@ -41,6 +42,10 @@ export class Series {
   readonly output: Attributes;
   /** The counters' attributes: the call type too, which the histograms leave out (it follows from the operation). */
   readonly counted: Attributes;
+  /** When the series was first seen (epoch ms): the start of its cumulative points. */
+  readonly since = Date.now();
+  /** Its histograms, when the instrumentation sums them itself (see metric-producer.ts). */
+  histograms: SeriesHistograms | undefined;
 
   constructor(
     readonly attributes: Attributes,

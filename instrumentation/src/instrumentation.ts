@@ -4,10 +4,12 @@ import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { CallTracker } from './call.js';
 import { catalogueFor, type ResolvedConfig, resolveConfig } from './config.js';
 import type { ProviderModule } from './internal-types.js';
+import { CostlensMetricProducer, type MetricProducerOptions } from './metric-producer.js';
 import { CallMetrics } from './metrics.js';
 import { Patcher } from './patcher.js';
 import { type AiSdkPatchKit, aiSdkModules, patchAiSdkProvider } from './providers/ai-sdk.js';
@@ -46,6 +48,8 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   declare private resolved: ResolvedConfig;
   private catalogue: Catalogue | undefined;
   private metrics: CallMetrics | undefined;
+  /** Set once a metric producer was asked for: it reports the metrics, summed here. */
+  private summedHere = false;
   private callTracker: CallTracker | undefined;
   private readonly aiSdkSpans = new AiSdkSpans();
   private readonly kit: AiSdkPatchKit = {
@@ -88,7 +92,7 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   }
 
   protected override _updateMetricInstruments(): void {
-    this.metrics = new CallMetrics(this.meter);
+    this.metrics = new CallMetrics(this.meter, this.summedHere === true);
     this.callTracker = undefined;
   }
 
@@ -137,6 +141,28 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   }
 
   /**
+   * A metric producer for the app's metric reader, which then reports this
+   * instrumentation's metrics in place of its SDK instruments:
+   *
+   *   new PeriodicExportingMetricReader({ exporter, metricProducers: [instrumentation.metricProducer()] })
+   *
+   * The histograms are then summed here, per series, and a call no longer pays
+   * for three recordings through the SDK (each sorts and serialises the
+   * attributes). Ask for it before the first call, and give it to a reader:
+   * from then on metrics reach only the readers that have a producer. One per
+   * reader; `@costlens/instrumentation/register` adds one to each of its readers.
+   */
+  metricProducer(options?: MetricProducerOptions): MetricProducer {
+    this.summedHere = true;
+    this.metrics?.sumHere();
+    return new CostlensMetricProducer(
+      () => this.metrics?.sets.all ?? [],
+      { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+      options,
+    );
+  }
+
+  /**
    * Records a call made with any other client (a hand-written HTTP client,
    * Cloudflare Workers AI over REST, a media generator) with the same span,
    * metrics, pricing and error handling as the patched SDKs. Returns what `fn`
@@ -156,7 +182,7 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
 
   private tracker(): CallTracker {
     if (!this.callTracker) {
-      this.metrics ??= new CallMetrics(this.meter);
+      this.metrics ??= new CallMetrics(this.meter, this.summedHere);
       this.callTracker = new CallTracker(
         this.tracer,
         this.metrics,

@@ -11,6 +11,7 @@
  */
 import * as nodeModule from 'node:module';
 import { diag } from '@opentelemetry/api';
+import type { AggregationTemporality, InstrumentType } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resolveConfig } from './config.js';
 import { type Delivery, sayUndelivered, takeOverDelivery } from './delivery.js';
@@ -50,6 +51,7 @@ function start(): void {
   // Each OTLP/HTTP exporter sends through a courier: nothing on its way holds the app.
   const delivery = takeOverDelivery(sdk);
   addSpanProcessor(sdk, instrumentation);
+  addMetricProducers(sdk, instrumentation);
 
   let stopping: Promise<boolean> | undefined;
   const stop = () => {
@@ -92,6 +94,43 @@ function addSpanProcessor(sdk: NodeSDK, instrumentation: CostlensInstrumentation
     diag.warn(
       'costlens: this OpenTelemetry SDK keeps its span processors elsewhere; AI SDK calls ' +
         'made with @ai-sdk/otel registered may be recorded twice',
+    );
+  }
+}
+
+/** What addMetricProducers needs of a metric reader (the SDK's MetricReader). */
+interface ReaderParts {
+  _metricProducers?: unknown;
+  selectAggregationTemporality?: (type: InstrumentType) => AggregationTemporality;
+}
+
+/**
+ * Gives each metric reader NodeSDK built from the OTEL_* variables a producer
+ * of the instrumentation's metrics, with the temporality that reader asks for:
+ * a call then records its histograms in the instrumentation's own sums, not
+ * through the SDK's instruments (see CostlensInstrumentation.metricProducer).
+ * NodeSDK takes producers only with readers built by the app, so they go in each
+ * reader's list; no reader found, the SDK's instruments are used as they are.
+ */
+function addMetricProducers(sdk: NodeSDK, instrumentation: CostlensInstrumentation): void {
+  const provider = (sdk as unknown as { _meterProvider?: { _sharedState?: unknown } })
+    ._meterProvider;
+  const collectors = (provider?._sharedState as { metricCollectors?: unknown } | undefined)
+    ?.metricCollectors;
+  if (!Array.isArray(collectors)) return;
+  const readers = collectors
+    .map((c) => (c as { _metricReader?: ReaderParts } | undefined)?._metricReader)
+    .filter(
+      (r): r is ReaderParts & { _metricProducers: unknown[] } =>
+        Array.isArray(r?._metricProducers) && typeof r.selectAggregationTemporality === 'function',
+    );
+  // Every reader or none: a reader without a producer would get no AI metrics at all.
+  if (readers.length === 0 || readers.length !== collectors.length) return;
+  for (const reader of readers) {
+    reader._metricProducers.push(
+      instrumentation.metricProducer({
+        aggregationTemporalitySelector: (type) => reader.selectAggregationTemporality!(type),
+      }),
     );
   }
 }

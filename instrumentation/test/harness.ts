@@ -36,6 +36,8 @@ let contextManager: AsyncLocalStorageContextManager | undefined;
 export function setupTelemetry(
   config: CostlensInstrumentationConfig = {},
   modules: Parameters<CostlensInstrumentation['instrumentModules']>[0] = {},
+  /** Whether the reader has the instrumentation's metric producer (else its SDK instruments report). */
+  metricProducer = false,
 ): Telemetry {
   if (!contextManager) {
     contextManager = new AsyncLocalStorageContextManager().enable();
@@ -45,13 +47,14 @@ export function setupTelemetry(
   const tracerProvider = new TracerProvider({
     spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })],
   });
+  const instrumentation = new CostlensInstrumentation({ enabled: false, ...config });
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({
     exporter: metricExporter,
     exportIntervalMillis: 3_600_000,
+    metricProducers: metricProducer ? [instrumentation.metricProducer()] : [],
   });
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const instrumentation = new CostlensInstrumentation({ enabled: false, ...config });
   instrumentation.setTracerProvider(tracerProvider);
   instrumentation.setMeterProvider(meterProvider);
   instrumentation.enable();
