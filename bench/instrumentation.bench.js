@@ -25,11 +25,17 @@ if (process.env.SET && !AI_SDK_SET)
   throw new TypeError(`SET=${process.env.SET}: use SET=ai-sdk or none`);
 const CONTENDERS = AI_SDK_SET
   ? ['none@7', 'costlens@7', 'ai-sdk', 'costlens-ai-sdk']
-  : ['none', 'costlens', ...PEER_NAMES, 'none@7', 'costlens@7'];
+  : ['none', 'costlens', 'costlens-sdk', ...PEER_NAMES, 'none@7', 'costlens@7'];
 /** The bare SDK each contender's added time is measured against. */
 const BARE = AI_SDK_SET
   ? { 'costlens@7': 'none@7', 'costlens-ai-sdk': 'ai-sdk' }
-  : { costlens: 'none', official: 'none', traceloop: 'none', 'costlens@7': 'none@7' };
+  : {
+      costlens: 'none',
+      'costlens-sdk': 'none',
+      official: 'none',
+      traceloop: 'none',
+      'costlens@7': 'none@7',
+    };
 const MODES = ['nonStreaming', 'streaming'];
 const PASSES = Number(process.env.PASSES ?? 7);
 // An AI SDK stream takes milliseconds (ten times an openai one): fewer calls a process.
@@ -181,7 +187,7 @@ if (AI_SDK_SET) {
 // What costlens adds over what each peer adds (below 1: costlens is the lighter),
 // on openai 6 and, for costlens on openai 7, against the peers on their openai 6.
 const ratioToPeers = {};
-for (const ours of ['costlens', 'costlens@7']) {
+for (const ours of ['costlens', 'costlens-sdk', 'costlens@7']) {
   ratioToPeers[ours] = {};
   for (const peer of PEER_NAMES) {
     ratioToPeers[ours][peer] = {};
@@ -191,7 +197,7 @@ for (const ours of ['costlens', 'costlens@7']) {
   }
 }
 const lighterThanPeers = Object.fromEntries(
-  ['costlens', 'costlens@7'].map((ours) => [
+  ['costlens', 'costlens-sdk', 'costlens@7'].map((ours) => [
     ours,
     Object.fromEntries(
       MODES.map((mode) => [mode, PEER_NAMES.every((p) => ratioToPeers[ours][p][mode] < 1)]),

@@ -135,6 +135,7 @@ if (instr) {
   const names = {
     none: `no instrumentation (openai ${v.openai})`,
     costlens: `@costlens/instrumentation ${v.costlens}`,
+    'costlens-sdk': `@costlens/instrumentation ${v.costlens}, no metric producer`,
     official: `@opentelemetry/instrumentation-openai ${v.official}`,
     traceloop: `@traceloop/instrumentation-openai ${v.traceloop} (OpenLLMetry)`,
     'none@7': `no instrumentation (openai ${v.openai7})`,
@@ -174,6 +175,8 @@ if (instr) {
           (mode) => `${who[name]}'s ${mode === 'streaming' ? 'streaming' : 'non-streaming'} spans`,
         ),
     );
+  // Results from before the metric producer have no such contender.
+  const sdkRow = c['costlens-sdk'] !== undefined;
   const modeTitle = {
     nonStreaming: 'Non-streaming `chat.completions.create`',
     streaming: 'Streaming, the stream read to its end',
@@ -181,9 +184,14 @@ if (instr) {
   const sections = ['nonStreaming', 'streaming'].flatMap((mode) => [
     `### ${modeTitle[mode]}`,
     '',
-    ...table(mode, ['none', 'costlens', ...peers]),
+    ...table(mode, ['none', 'costlens', ...(sdkRow ? ['costlens-sdk'] : []), ...peers]),
     '',
     `costlens adds ${f(instr.addedUs.costlens[mode].wallUs)} µs: ${ratios('costlens', mode)} (${verdict('costlens', mode)}).`,
+    ...(sdkRow
+      ? [
+          `Without the metric producer it adds ${f(instr.addedUs['costlens-sdk'][mode].wallUs)} µs: ${ratios('costlens-sdk', mode)}.`,
+        ]
+      : []),
     '',
   ]);
   const seven = ['nonStreaming', 'streaming'].map(
@@ -228,11 +236,19 @@ if (instr) {
     '',
     `Aim: under ${instr.aimUs} µs added per call (${instr.aimMet.under ? 'met' : 'missed'}), and lighter than both peers in`,
     'both modes. costlens does more per call than either peer: it prices the call (cost in USD, its',
-    "breakdown and source on the span) and records the conventions' two histograms (duration, input",
-    'and output tokens: three recordings), as the official instrumentation does and OpenLLMetry does',
-    'not; its calls and cost counters are summed in the process and read by observable counters when',
-    'metrics are collected, not recorded per call. Main-thread CPU time is the same work without the',
-    'time other processes took from the machine.',
+    "breakdown and source on the span) and keeps the conventions' two histograms (duration, input",
+    'and output tokens), as the official instrumentation does and OpenLLMetry does not, and its calls',
+    'and cost counters. ' +
+      (sdkRow
+        ? 'It sums them in the process, per series, and a metric producer on the reader reports them at' +
+          ' each collection: `@costlens/instrumentation/register` adds one to each reader, and an app with' +
+          ' its own meter provider adds `instrumentation.metricProducer()` to its reader, as this bench' +
+          ' does. "No metric producer" is costlens on a reader without one: its histograms then go' +
+          " through the SDK's instruments, three recordings a call (each sorts and serialises the" +
+          ' attributes), as the official instrumentation records them.'
+        : 'Its calls and cost counters are summed in the process and read by observable counters when' +
+          ' metrics are collected; the histograms are recorded through the SDK per call.'),
+    'Main-thread CPU time is the same work without the time other processes took from the machine.',
     '',
   );
 }
