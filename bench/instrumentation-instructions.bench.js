@@ -12,14 +12,15 @@
 // table stands beside the timed one, not in its place.
 // Run: scripts/run node bench/instrumentation-instructions.bench.js   (after npm run build;
 // valgrind installed: apt-get install valgrind), then node bench/publish.js.
-// About 1 h 45 min on 2 cores (REPEATS=1: 35 min, rougher); QUICK=1 a short, rougher run.
+// About 1 h on 2 cores (REPEATS=1: 20 min, rougher); QUICK=1 a short, rougher run.
 import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { median, save } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
-const CONTENDERS = ['none', 'costlens', 'official', 'traceloop'];
+// costlens-sdk: costlens on a reader without its metric producer (see contender.js).
+const CONTENDERS = ['none', 'costlens', 'costlens-sdk', 'official', 'traceloop'];
 const PEER_NAMES = ['official', 'traceloop'];
 const MODES = ['nonStreaming', 'streaming'];
 const OPTIONS = process.env.QUICK

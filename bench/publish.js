@@ -263,17 +263,21 @@ if (instructions?.repeats) {
   const label = {
     none: 'no instrumentation',
     costlens: '@costlens/instrumentation',
+    'costlens-sdk': '@costlens/instrumentation, no metric producer',
     official: '@opentelemetry/instrumentation-openai',
     traceloop: '@traceloop/instrumentation-openai (OpenLLMetry)',
   };
   const peerName = { official: 'the official instrumentation', traceloop: 'OpenLLMetry' };
-  const rows = Object.keys(label).map((name) => {
-    const cells = ['nonStreaming', 'streaming'].flatMap((mode) => {
-      const plus = ii.addedInstructions[name]?.[mode];
-      return [k(ii.perCallInstructions[name][mode]), plus === undefined ? '' : `**+${k(plus)}**`];
+  // Results from before the metric producer have no costlens-sdk count.
+  const rows = Object.keys(label)
+    .filter((name) => ii.perCallInstructions[name])
+    .map((name) => {
+      const cells = ['nonStreaming', 'streaming'].flatMap((mode) => {
+        const plus = ii.addedInstructions[name]?.[mode];
+        return [k(ii.perCallInstructions[name][mode]), plus === undefined ? '' : `**+${k(plus)}**`];
+      });
+      return `| ${label[name]} | ${cells.join(' | ')} |`;
     });
-    return `| ${label[name]} | ${cells.join(' | ')} |`;
-  });
   const said = ['nonStreaming', 'streaming'].map((mode) => {
     const r = Object.keys(peerName)
       .map((p) => `${f(ii.ratioToPeers[p][mode], 2)}× what ${peerName[p]} adds`)

@@ -153,6 +153,12 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
    * reader; `@costlens/instrumentation/register` adds one to each of its readers.
    */
   metricProducer(options?: MetricProducerOptions): MetricProducer {
+    if (this.metrics && !this.metrics.isSummedHere && this.metrics.sets.all.length > 0) {
+      diag.warn(
+        'costlens: metricProducer() was asked for after calls were recorded through the SDK ' +
+          'instruments; those stay in the SDK and both may be reported: ask for it before the first call',
+      );
+    }
     this.summedHere = true;
     this.metrics?.sumHere();
     return new CostlensMetricProducer(

@@ -60,7 +60,8 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 
 export class CostlensMetricProducer implements MetricProducer {
   private readonly histogramTemporality: AggregationTemporality;
   private readonly counterTemporality: AggregationTemporality;
-  private readonly reached = new Map<Series, Reached>();
+  /** Weakly: series of a meter provider since replaced are let go. */
+  private readonly reached = new WeakMap<Series, Reached>();
   private lastCollection: number | undefined;
 
   constructor(

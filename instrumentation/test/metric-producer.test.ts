@@ -1,5 +1,5 @@
 import { pusdToUsd } from '@costlens/pricing';
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, DiagLogLevel, diag } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -221,5 +221,41 @@ describe('with the real openai SDK', () => {
     const durations = metric('gen_ai.client.operation.duration')
       .dataPoints as DataPoint<Histogram>[];
     expect(durations.reduce((s, p) => s + p.value.count, 0)).toBe(2);
+  });
+});
+
+describe('asked for late', () => {
+  it('warns when calls were already recorded through the SDK instruments', async () => {
+    const t = setupTelemetry();
+    const warned: string[] = [];
+    diag.setLogger(
+      {
+        warn: (m: string) => void warned.push(m),
+        error: () => {},
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
+      DiagLogLevel.WARN,
+    );
+    try {
+      t.instrumentation.metricProducer();
+      expect(warned).toEqual([]);
+      const late = setupTelemetry();
+      await late.instrumentation.track(
+        {
+          provider: 'openai',
+          model: 'gpt-4o-mini',
+          extract: () => ({ usage: { input_tokens: 1 } }),
+        },
+        async () => 'answer',
+      );
+      late.instrumentation.metricProducer();
+      expect(warned).toEqual([expect.stringContaining('ask for it before the first call')]);
+      await late.shutdown();
+    } finally {
+      diag.disable();
+      await t.shutdown();
+    }
   });
 });
