@@ -9,11 +9,17 @@
 // pair in a dozen has been off by half (a count of 227k where three others gave
 // 146k to 154k), which a single pair would publish.
 // Instructions are not time (a cache miss costs more than an add), so this
-// table stands beside the timed one, not in its place.
+// table stands beside the timed one, not in its place. Nor is a count free of
+// the machine's load: V8 starts some collections by the clock, so a process
+// slowed by other work counts more (a test suite run beside it added a quarter
+// to the bare SDK's count, in two pairs of three). Each job therefore starts only
+// when nothing but the other jobs runs (waiting up to 2 min), and the result
+// says how many could not wait for it (`startedBusy`): run it on an idle machine.
 // Run: scripts/run node bench/instrumentation-instructions.bench.js   (after npm run build;
 // valgrind installed: apt-get install valgrind), then node bench/publish.js.
 // About 1 h on 2 cores (REPEATS=1: 20 min, rougher); QUICK=1 a short, rougher run.
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { median, save } from './lib.js';
@@ -70,15 +76,43 @@ function instructions(name, mode, rounds) {
   });
 }
 
+/** Processes running now, this one included (the 4th field of /proc/loadavg). */
+function running() {
+  if (!existsSync('/proc/loadavg')) return 0;
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let startedBusy = 0;
+
+/** Waits (2 min at most) until no more than `others` processes run beside this script. */
+async function waitIdle(others) {
+  const until = Date.now() + 120_000;
+  for (let idle = 0; idle < 3; await sleep(500)) {
+    if (Date.now() > until) {
+      startedBusy++;
+      return;
+    }
+    idle = running() <= others + 1 ? idle + 1 : 0;
+  }
+}
+
 /** Runs the jobs `width` at a time (each is one valgrind process, one core). */
 async function pool(jobs, width) {
   const results = new Array(jobs.length);
   let next = 0;
+  let active = 0;
   await Promise.all(
     Array.from({ length: Math.min(width, jobs.length) }, async () => {
       while (next < jobs.length) {
         const i = next++;
-        results[i] = await jobs[i]();
+        await waitIdle(active);
+        active++;
+        try {
+          results[i] = await jobs[i]();
+        } finally {
+          active--;
+        }
       }
     }),
   );
@@ -139,6 +173,7 @@ const result = {
   ...OPTIONS,
   callsCounted: calls,
   repeats: REPEATS,
+  startedBusy,
   perCallInstructions: perCall,
   perCallInstructionsEachRepeat: perCallRepeats,
   addedInstructions: added,
