@@ -298,12 +298,33 @@ if (instructions?.repeats) {
     `start-up and warm-up gone; the median of ${ii.repeats} such pairs is kept (one pair in a dozen has been far off). Instructions are not time (a cache miss or an allocation costs more`,
     'than an add), so this table stands beside the timed one, not in its place.',
     '',
+    // The widest gap between one contender's pairs: how far a collection caught in one
+    // window and not another moves a count per call.
+    ...(ii.perCallInstructionsEachRepeat ? [spreadLine(ii), ''] : []),
     '| | non-streaming, per call | added | streaming, per call | added |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     ...said,
     '',
+  );
+}
+
+/** The widest spread between the pairs of one contender and mode, said in a sentence. */
+function spreadLine(ii) {
+  let widest = { gap: -1 };
+  for (const [name, modes] of Object.entries(ii.perCallInstructionsEachRepeat)) {
+    for (const [mode, each] of Object.entries(modes)) {
+      const gap = Math.max(...each) - Math.min(...each);
+      if (gap > widest.gap) widest = { gap, name, mode, each };
+    }
+  }
+  const k = (n) => `${f(n / 1000, 0)} k`;
+  return (
+    `The pairs of one contender agree to within ${k(widest.gap)} a call at most (${widest.name}, ` +
+    `${widest.mode === 'streaming' ? 'streaming' : 'non-streaming'}: ${widest.each.map(k).join(', ')}): ` +
+    'a collection that falls in one window and not in another moves the count of every call in it, ' +
+    'so differences of that size between contenders are not told apart.'
   );
 }
 
