@@ -8,15 +8,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { AttributeSets } from '../src/attribute-sets.js';
 import { CallMetrics } from '../src/metrics.js';
+import { CHAT_FACTS } from './harness.js';
 
-const facts = {
-  operation: 'chat',
-  provider: 'openai',
-  callType: 'text',
-  model: 'gpt-4o-mini',
-  serverAddress: 'api.openai.com',
-  serverPort: 443,
-};
+const facts = CHAT_FACTS;
 
 describe('AttributeSets', () => {
   it('builds each distinct set once and hands the same frozen object back', () => {

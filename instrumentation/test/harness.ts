@@ -15,6 +15,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { BaseFacts } from '../src/attribute-sets.js';
 import { CostlensInstrumentation } from '../src/instrumentation.js';
 import type { CostlensInstrumentationConfig } from '../src/types.js';
 
@@ -194,3 +195,13 @@ export function useTestbed<B extends { t: Telemetry; server: FakeServer }>(
     await bed?.server.close();
   });
 }
+
+/** What an openai chat call's attribute set is made of (for tests of the sets and metrics). */
+export const CHAT_FACTS: BaseFacts = Object.freeze({
+  operation: 'chat',
+  provider: 'openai',
+  callType: 'text',
+  model: 'gpt-4o-mini',
+  serverAddress: 'api.openai.com',
+  serverPort: 443,
+});

@@ -11,24 +11,16 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import OpenAI, * as openaiModule from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BaseFacts } from '../src/attribute-sets.js';
 import { CostlensMetricProducer, type MetricProducerOptions } from '../src/metric-producer.js';
 import { CallMetrics } from '../src/metrics.js';
 import { API_KEY, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
-import { setupTelemetry, type Telemetry } from './harness.js';
+import { CHAT_FACTS, setupTelemetry, type Telemetry } from './harness.js';
 
 // The metric producer reports what the SDK's instruments would have for the same
 // calls, with nothing reported twice; delta when the reader asks for it; and, with
 // the real openai SDK, the same counts as the spans.
 
-const facts: BaseFacts = {
-  operation: 'chat',
-  provider: 'openai',
-  callType: 'text',
-  model: 'gpt-4o-mini',
-  serverAddress: 'api.openai.com',
-  serverPort: 443,
-};
+const facts = CHAT_FACTS;
 
 /** One finished call: duration (s), input and output tokens, cost (pUSD), error type. */
 type Recorded = [number, number | undefined, number | undefined, number | undefined, string?];
