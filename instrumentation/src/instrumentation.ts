@@ -92,7 +92,9 @@ export class CostlensInstrumentation extends InstrumentationBase<CostlensInstrum
   }
 
   protected override _updateMetricInstruments(): void {
-    this.metrics = new CallMetrics(this.meter, this.summedHere === true);
+    // Called by InstrumentationBase's constructor too, before `summedHere` is set:
+    // undefined there, which CallMetrics takes as its default (false).
+    this.metrics = new CallMetrics(this.meter, this.summedHere);
     this.callTracker = undefined;
   }
 

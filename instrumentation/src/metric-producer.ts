@@ -110,17 +110,10 @@ export class CostlensMetricProducer implements MetricProducer {
       const cStart = deltaC ? start : cumulativeStart;
       const h = s.histograms;
       if (h !== undefined) {
-        point(
-          duration,
-          h.duration,
-          deltaH ? before?.duration : undefined,
-          deltaH,
-          s.attributes,
-          hStart,
-          end,
-        );
-        point(tokens, h.input, deltaH ? before?.input : undefined, deltaH, s.input, hStart, end);
-        point(tokens, h.output, deltaH ? before?.output : undefined, deltaH, s.output, hStart, end);
+        const hb = deltaH ? before : undefined;
+        point(duration, h.duration, hb?.duration, deltaH, s.attributes, hStart, end);
+        point(tokens, h.input, hb?.input, deltaH, s.input, hStart, end);
+        point(tokens, h.output, hb?.output, deltaH, s.output, hStart, end);
       }
       const n = s.calls - (deltaC ? (before?.calls ?? 0) : 0);
       if (n > 0) calls.push({ startTime: cStart, endTime: end, attributes: s.counted, value: n });
