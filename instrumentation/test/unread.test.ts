@@ -4,8 +4,9 @@ import { runInNewContext } from 'node:vm';
 import * as googleGenAI from '@google/genai';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI, * as openaiModule from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CallTracker } from '../src/call.js';
+import { REGISTER_AFTER_MS } from '../src/open-streams.js';
 import { type FakeGoogle, type GenAI, STREAM_ID, startFakeGoogle } from './fake-google.js';
 import {
   API_KEY,
@@ -205,6 +206,36 @@ describe('streams the app lets go of, idle time 10 minutes', () => {
       'gen_ai.response.id': STREAM_ID,
       'gen_ai.usage.input_tokens': 8,
     });
+  });
+
+  it('only a stream still open after a moment reaches the registry, whose cells slow every collection', async () => {
+    const register = vi.spyOn(FinalizationRegistry.prototype, 'register');
+    // undici registers objects of its own (the fetch's AbortController): only ours count.
+    const registry = (streams() as unknown as { registry: FinalizationRegistry<object> }).registry;
+    const ours = () => register.mock.contexts.filter((r) => r === registry).length;
+    try {
+      const read = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [],
+        stream: true,
+      });
+      for await (const _ of read);
+      await sleep(REGISTER_AFTER_MS + 50);
+      expect(ours()).toBe(0);
+      const left = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [],
+        stream: true,
+      });
+      await sleep(REGISTER_AFTER_MS + 50);
+      expect(ours()).toBe(1);
+      const i = register.mock.contexts.indexOf(registry);
+      expect(register.mock.calls[i]![0]).toBe(left);
+      for await (const _ of left);
+      expect(streams().size).toBe(0);
+    } finally {
+      register.mockRestore();
+    }
   });
 
   it('a stream request never awaited and dropped is released too', async () => {
