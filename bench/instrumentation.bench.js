@@ -2,8 +2,10 @@
 // the openai SDK over an in-process fake fetch (so no network hides the cost),
 // bare, under costlens, under the official @opentelemetry/instrumentation-openai
 // and under OpenLLMetry's @traceloop/instrumentation-openai. Each contender runs
-// alone in fresh processes (bench/instrumentation-peers/contender.js), interleaved
-// pass after pass so that a busy moment of the machine falls on all of them.
+// alone in fresh processes (bench/instrumentation-peers/contender.js). A pass starts
+// one process per contender, warms each, then times their rounds in turn, round by
+// round, so that a busy minute of the machine falls on every contender alike; what
+// a contender adds is taken round by round against the bare SDK's round beside it.
 // The peers run on the latest openai major they patch (6: both patch openai < 7
 // only); costlens on openai 6 beside them, and on openai 7 against openai 7 bare.
 // SET=ai-sdk runs instead costlens on the Vercel AI SDK (`ai` 7's generateText and
@@ -13,9 +15,11 @@
 // Run: scripts/run node bench/instrumentation.bench.js   (after npm run build), then node bench/publish.js
 // PASSES=n sets the passes (default 7); QUICK=1 a short run; PROF=1 also writes a
 // CPU profile of each contender process to /tmp/costlens-prof/<name>.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { median, save } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
@@ -58,14 +62,45 @@ async function waitQuiet() {
   }
 }
 
-function runContender(name) {
+/**
+ * Starts a contender's process and waits until it is warm. Its rounds are then
+ * asked for one at a time (`round(mode)`: [wall, cpu] µs per call), so that the
+ * rounds of all the contenders of a pass follow each other within a second or
+ * two: a shared machine that slows down for a minute slows every contender's
+ * round of that minute, not one contender's whole process. `end()` returns the
+ * process's result (its rounds, the span checks, the versions).
+ */
+async function startContender(name) {
   const prof = process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=/tmp/costlens-prof/${name}`] : [];
-  const text = execFileSync(
+  const child = spawn(
     process.execPath,
-    [...prof, join(PEERS, 'contender.js'), name, JSON.stringify(OPTIONS)],
-    { encoding: 'utf8', cwd: PEERS },
+    [...prof, join(PEERS, 'contender.js'), name, JSON.stringify({ ...OPTIONS, driven: true })],
+    { cwd: PEERS, stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  return JSON.parse(text);
+  let exit = 'still running';
+  child.on('exit', (code, signal) => {
+    exit = signal ?? `code ${code}`;
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const line = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`contender ${name} stopped (${exit}): see its error above`);
+    return value;
+  };
+  const ready = await line();
+  if (ready !== 'ready') throw new Error(`contender ${name} said "${ready}", not "ready"`);
+  return {
+    async round(mode) {
+      child.stdin.write(`${mode}\n`);
+      return JSON.parse(await line());
+    },
+    async end() {
+      child.stdin.end('end\n');
+      const result = JSON.parse(await line());
+      if (child.exitCode === null) await once(child, 'exit');
+      return result;
+    },
+  };
 }
 
 /** The version of a package as the peers package resolves it. */
@@ -92,16 +127,22 @@ function commit() {
 
 const runs = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
 for (let pass = 0; pass < PASSES; pass++) {
-  // A different contender starts each pass.
+  // A different contender starts each pass, and each round of it.
   const order = CONTENDERS.map((_, i) => CONTENDERS[(i + pass) % CONTENDERS.length]);
+  await waitQuiet();
+  const procs = {};
+  for (const name of order) procs[name] = await startContender(name);
+  for (let r = 0; r < OPTIONS.rounds; r++) {
+    for (const [m, mode] of MODES.entries()) {
+      const k = (r * MODES.length + m) % order.length;
+      for (const name of [...order.slice(k), ...order.slice(0, k)]) await procs[name].round(mode);
+    }
+  }
   for (const name of order) {
-    await waitQuiet();
-    const run = runContender(name);
+    const run = await procs[name].end();
     runs[name].push(run);
-    const m = (mode) => median(run[mode].wallUs).toFixed(1);
-    console.error(
-      `pass ${pass + 1}/${PASSES} ${name}: ${m('nonStreaming')} / ${m('streaming')} µs`,
-    );
+    const md = (mode) => median(run[mode].wallUs).toFixed(1);
+    console.error(`pass ${pass + 1}/${PASSES} ${name}: ${md('nonStreaming')} / ${md('streaming')} µs`);
   }
 }
 
@@ -150,12 +191,15 @@ const added = {};
 for (const [name, bare] of Object.entries(BARE)) {
   added[name] = {};
   for (const mode of MODES) {
-    const perPass = runs[name].map(
-      (r, i) => median(r[mode].wallUs) - median(runs[bare][i][mode].wallUs),
-    );
+    // Round j of a pass ran beside the bare SDK's round j (the same rotation): their
+    // difference is one paired measure, free of the machine's slower and faster minutes.
+    const paired = (clock, i) =>
+      runs[name][i][mode][clock].map((v, j) => v - runs[bare][i][mode][clock][j]);
+    const all = (clock) => runs[name].flatMap((_, i) => paired(clock, i));
+    const perPass = runs[name].map((_, i) => median(paired('wallUs', i)));
     added[name][mode] = {
-      wallUs: contenders[name][mode].wallUs - contenders[bare][mode].wallUs,
-      cpuUs: contenders[name][mode].cpuUs - contenders[bare][mode].cpuUs,
+      wallUs: median(all('wallUs')),
+      cpuUs: median(all('cpuUs')),
       perPassUs: perPass,
       rangeUs: [Math.min(...perPass), Math.max(...perPass)],
     };

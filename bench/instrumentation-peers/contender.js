@@ -5,9 +5,12 @@
 // object: the per-round microseconds per call and what was checked about the spans. Wall time is what a caller waits; main-thread
 // CPU time is the same work less what other processes on the machine took from it.
 // Run by the bench: node bench/instrumentation-peers/contender.js <name> '{"iterations":...}'
+// With `"driven": true` it times no round by itself: once warm it says `ready`, then
+// times one round for each mode named on its standard input, until `end`.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const require = createRequire(import.meta.url);
 // `<name>` runs on openai 6 (the peers' latest: both patch openai < 7 only);
@@ -47,6 +50,7 @@ const {
   rounds = 15,
   warmup = 3000,
   modes = ['nonStreaming', 'streaming'],
+  driven = false,
 } = JSON.parse(process.argv[3] ?? '{}');
 
 // The same answers for every contender: a chat completion, and a stream of 5 chunks
@@ -344,13 +348,29 @@ async function round(fn) {
 }
 
 const startExported = telemetry.exported;
-for (let r = 0; r < rounds; r++) {
-  for (const mode of modes) {
-    const [wall, cpu] = await round(calls[mode]);
-    result[mode].wallUs.push(wall);
-    result[mode].cpuUs.push(cpu);
+let timed = 0;
+async function timeRound(mode) {
+  const [wall, cpu] = await round(calls[mode]);
+  result[mode].wallUs.push(wall);
+  result[mode].cpuUs.push(cpu);
+  timed += iterations;
+  return [wall, cpu];
+}
+
+if (driven) {
+  // Driven by the bench, one round at a time, so that the rounds of every
+  // contender of a pass follow each other closely (see instrumentation.bench.js):
+  // it says `ready` once warm, then answers each line naming a mode with that
+  // round's [wall, cpu] µs per call, until `end`.
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'end') break;
+    if (!modes.includes(line)) throw new TypeError(`unknown mode "${line}"`);
+    process.stdout.write(`${JSON.stringify(await timeRound(line))}\n`);
   }
+} else {
+  for (let r = 0; r < rounds; r++) for (const mode of modes) await timeRound(mode);
 }
 await tick();
-result.spansPerCall = (telemetry.exported - startExported) / (modes.length * rounds * iterations);
+result.spansPerCall = timed === 0 ? 0 : (telemetry.exported - startExported) / timed;
 console.log(JSON.stringify(result));
