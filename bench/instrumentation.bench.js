@@ -142,7 +142,9 @@ for (let pass = 0; pass < PASSES; pass++) {
     const run = await procs[name].end();
     runs[name].push(run);
     const md = (mode) => median(run[mode].wallUs).toFixed(1);
-    console.error(`pass ${pass + 1}/${PASSES} ${name}: ${md('nonStreaming')} / ${md('streaming')} µs`);
+    console.error(
+      `pass ${pass + 1}/${PASSES} ${name}: ${md('nonStreaming')} / ${md('streaming')} µs`,
+    );
   }
 }
 
