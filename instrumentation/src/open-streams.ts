@@ -100,7 +100,8 @@ export class OpenStreams {
     };
     w.holders++;
     if (w.fresh === undefined) w.fresh = holder;
-    else (w.moreFresh ??= []).push(holder);
+    else if (w.moreFresh) w.moreFresh.push(holder);
+    else w.moreFresh = [holder];
     if (!w.listed) {
       this.list(w);
       this.timer ??= this.startSweeping();
