@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Call } from './call.js';
 import { ATTR_COSTLENS_STREAM_STATE } from './semconv.js';
 import type { CallOutcome } from './types.js';
@@ -34,6 +34,13 @@ export interface StreamWatch {
   older: StreamWatch | undefined;
   listed: boolean;
 }
+
+/**
+ * Starts a timer in the root context: a timer keeps the context it was started
+ * in, and the one a call starts would keep that call's context (and its span)
+ * for as long as the timer runs.
+ */
+const outsideCalls = <T>(start: () => T): T => context.with(ROOT_CONTEXT, start);
 
 /** Sweeps per idle time: an idle stream ends between 1 and 1.25 idle times after its last read. */
 const SWEEPS = 4;
@@ -141,7 +148,7 @@ export class OpenStreams {
   }
 
   private startRegistering(): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => this.registerFresh(), REGISTER_AFTER_MS);
+    const timer = outsideCalls(() => setTimeout(() => this.registerFresh(), REGISTER_AFTER_MS));
     timer.unref?.();
     return timer;
   }
@@ -164,7 +171,7 @@ export class OpenStreams {
   }
 
   private startSweeping(): ReturnType<typeof setInterval> {
-    const timer = setInterval(() => this.sweep(), this.sweepMs);
+    const timer = outsideCalls(() => setInterval(() => this.sweep(), this.sweepMs));
     timer.unref?.();
     return timer;
   }

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { describe, expect, it } from 'vitest';
 import type { Call } from '../src/call.js';
 import { OpenStreams } from '../src/open-streams.js';
@@ -8,7 +10,7 @@ import { OpenStreams } from '../src/open-streams.js';
 
 /** The part of a Call that OpenStreams uses, recording how it ended. */
 function standIn() {
-  const calls = { ended: false, state: undefined as unknown };
+  const calls = { ended: false, state: undefined as unknown, endedIn: undefined as unknown };
   const call = {
     get ended() {
       return calls.ended;
@@ -19,6 +21,7 @@ function standIn() {
     },
     end() {
       calls.ended = true;
+      calls.endedIn = context.active();
     },
   };
   return { call: call as unknown as Call, calls };
@@ -61,11 +64,28 @@ describe('OpenStreams', () => {
       read.seen = true;
       await sleep(15);
     }
-    expect(a.calls).toEqual({ ended: true, state: 'idle' });
-    expect(c.calls).toEqual({ ended: true, state: 'idle' });
+    expect(a.calls).toMatchObject({ ended: true, state: 'idle' });
+    expect(c.calls).toMatchObject({ ended: true, state: 'idle' });
     expect(b.calls.ended).toBe(false);
     expect(streams.size).toBe(1);
     streams.forget(read);
     expect(streams.size).toBe(0);
+  });
+
+  it('the timers run outside the context of the call that started them (they would keep it)', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const streams = new OpenStreams(20);
+      const { call, calls } = standIn();
+      const inCall = ROOT_CONTEXT.setValue(createContextKey('a call'), 'its span');
+      context.with(inCall, () => streams.watch(call, {}, undefined));
+      for (let i = 0; i < 20 && !calls.ended; i++) await sleep(10);
+      expect(calls.ended).toBe(true);
+      expect(calls.endedIn).toBe(ROOT_CONTEXT);
+    } finally {
+      context.disable();
+      manager.disable();
+    }
   });
 });
