@@ -68,7 +68,14 @@ class ObservedIterator<T> implements AsyncIterableIterator<T> {
   // One optional argument, not a rest parameter: no array made and spread per chunk.
   next(value?: unknown): Promise<IteratorResult<T>> {
     this.call.reading(true);
-    const step = Promise.resolve(value === undefined ? this.inner.next() : this.inner.next(value));
+    let step: Promise<IteratorResult<T>>;
+    try {
+      step = Promise.resolve(value === undefined ? this.inner.next() : this.inner.next(value));
+    } catch (err) {
+      // An iterator that throws rather than rejecting: the caller still gets a rejection.
+      this.failed(err, false);
+      return Promise.reject(err);
+    }
     // The app's own promise, read on the side: nothing is hidden from it.
     if (this.observer.hide === undefined) {
       step.then(this.onStep, this.onError);
@@ -94,10 +101,10 @@ class ObservedIterator<T> implements AsyncIterableIterator<T> {
   }
 
   /** The stream failed: the call ends failed, and the app's promise still rejects with it. */
-  private failed(err: unknown): IteratorResult<T> {
+  private failed(err: unknown, rethrow = this.observer.hide !== undefined): IteratorResult<T> {
     this.call.reading(false);
     this.close(err ?? new Error('stream failed'));
-    if (this.observer.hide === undefined) return { done: true, value: undefined };
+    if (!rethrow) return { done: true, value: undefined };
     throw err;
   }
 

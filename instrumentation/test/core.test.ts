@@ -91,6 +91,28 @@ describe("a stream's span ends exactly once", () => {
     expect(t.spans()).toHaveLength(1);
   });
 
+  it('when the inner iterator throws rather than rejects: the caller gets a rejection, the span is ERROR', async () => {
+    const broken: AsyncIterator<Chunk> = {
+      next() {
+        throw new TypeError('not readable');
+      },
+    };
+    const it = await runCall(
+      tracker(),
+      request,
+      () => Promise.resolve(broken),
+      (call, inner) => {
+        (inner as { wrapped?: unknown }).wrapped = observeIterator<Chunk>(inner, call, {
+          onChunk: () => {},
+          outcome: () => undefined,
+        });
+      },
+    ).then((inner) => (inner as unknown as { wrapped: AsyncIterableIterator<Chunk> }).wrapped);
+    await expect(it.next()).rejects.toThrow('not readable');
+    expect(t.spans()).toHaveLength(1);
+    expect(t.spans()[0]!.attributes['error.type']).toBe('TypeError');
+  });
+
   it('hidden chunks are read but not passed on', async () => {
     const seen: number[] = [];
     for await (const c of await observed(3, undefined, (c) => c.i === 2)) seen.push(c.i);
