@@ -19,10 +19,9 @@
 // valgrind installed: apt-get install valgrind), then node bench/publish.js.
 // About 1 h on 2 cores (REPEATS=1: 20 min, rougher); QUICK=1 a short, rougher run.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { median, save } from './lib.js';
+import { median, runningProcesses, save, sleep } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 // costlens-sdk: costlens on a reader without its metric producer (see contender.js).
@@ -76,13 +75,6 @@ function instructions(name, mode, rounds) {
   });
 }
 
-/** Processes running now, this one included (the 4th field of /proc/loadavg). */
-function running() {
-  if (!existsSync('/proc/loadavg')) return 0;
-  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let startedBusy = 0;
 
 /** Waits (2 min at most) until no more than `others` processes run beside this script. */
@@ -93,7 +85,7 @@ async function waitIdle(others) {
       startedBusy++;
       return;
     }
-    idle = running() <= others + 1 ? idle + 1 : 0;
+    idle = runningProcesses() <= others + 1 ? idle + 1 : 0;
   }
 }
 

@@ -20,7 +20,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { median, save } from './lib.js';
+import { median, runningProcesses, save, sleep } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 const PEER_NAMES = ['official', 'traceloop'];
@@ -50,15 +50,11 @@ const OPTIONS = process.env.QUICK
     : { iterations: 1000, rounds: 10, warmup: 3000 };
 const AIM_US = 25;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits (10 s at most) until nothing but this script has run for a second: others' work skews timings. */
 async function waitQuiet() {
-  if (!existsSync('/proc/loadavg')) return;
   const until = Date.now() + 10_000;
   for (let quiet = 0; quiet < 5 && Date.now() < until; await sleep(200)) {
-    const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
-    quiet = running <= 1 ? quiet + 1 : 0;
+    quiet = runningProcesses() <= 1 ? quiet + 1 : 0;
   }
 }
 

@@ -1,8 +1,16 @@
 // Small measurement helpers shared by the benchmarks: medians of repeated
 // rounds, never a single timing.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Processes running now, the caller included (the 4th field of /proc/loadavg); 0 where unknown. */
+export function runningProcesses() {
+  if (!existsSync('/proc/loadavg')) return 0;
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
+}
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
