@@ -32,7 +32,6 @@ export interface StreamWatch {
   /** Its neighbours in the list of open streams (see OpenStreams). */
   newer: StreamWatch | undefined;
   older: StreamWatch | undefined;
-  listed: boolean;
 }
 
 /**
@@ -103,13 +102,12 @@ export class OpenStreams {
       registered: false,
       newer: undefined,
       older: undefined,
-      listed: false,
     };
     w.holders++;
     if (w.fresh === undefined) w.fresh = holder;
     else if (w.moreFresh) w.moreFresh.push(holder);
     else w.moreFresh = [holder];
-    if (!w.listed) {
+    if (!this.isListed(w)) {
       this.list(w);
       this.timer ??= this.startSweeping();
     }
@@ -130,20 +128,23 @@ export class OpenStreams {
     w.older = newest;
     if (newest) newest.newer = w;
     this.newest = w;
-    w.listed = true;
     this.count++;
+  }
+
+  /** Newest first: every listed watch but the newest has a newer one. */
+  private isListed(w: StreamWatch): boolean {
+    return w.newer !== undefined || this.newest === w;
   }
 
   /** Takes it off the list, once: a call may be forgotten twice (abandoned, then ended). */
   private unlist(w: StreamWatch): void {
-    if (!w.listed) return;
+    if (!this.isListed(w)) return;
     const { newer, older } = w;
     if (newer) newer.older = older;
     else this.newest = older;
     if (older) older.newer = newer;
     w.newer = undefined;
     w.older = undefined;
-    w.listed = false;
     this.count--;
   }
 
