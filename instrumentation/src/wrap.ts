@@ -148,7 +148,8 @@ function observeApiPromise(
   // without going through `parseResponse`: the value is seen on its way.
   if (Object.hasOwn(p, '_thenUnwrap') && typeof p._thenUnwrap === 'function') {
     const thenUnwrap = p._thenUnwrap;
-    p._thenUnwrap = function observedThenUnwrap(this: unknown, transform, ...rest) {
+    // A local first, then the property: see OLD_SPACE_CLOSURES in stream-observer.ts.
+    const observedThenUnwrap: typeof thenUnwrap = function (this: unknown, transform, ...rest) {
       const out = thenUnwrap.call(
         this,
         (value: unknown, ...args: unknown[]) => {
@@ -164,6 +165,7 @@ function observeApiPromise(
       }
       return out;
     };
+    p._thenUnwrap = observedThenUnwrap;
   }
   p.responsePromise.then(
     (props: unknown) => {
@@ -246,11 +248,13 @@ export function whenRead(result: unknown, see: (value: unknown) => void): void {
   const look = (value: unknown) => safely('reading a polled job', () => see(value));
   if (isStainlessPromise(result)) {
     const parseResponse = result.parseResponse;
-    result.parseResponse = function seenParse(this: unknown, ...args: unknown[]) {
+    // A local first, then the property: see OLD_SPACE_CLOSURES in stream-observer.ts.
+    const seenParse = function seenParse(this: unknown, ...args: unknown[]) {
       const out = parseResponse.apply(this, args);
       Promise.resolve(out).then(look, () => {});
       return out;
     };
+    result.parseResponse = seenParse;
   } else if (isThenable(result)) {
     result.then(look, () => {});
   }

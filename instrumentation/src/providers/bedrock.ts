@@ -129,7 +129,8 @@ function failOnAbort<T>(
   signal: Signal,
 ): AsyncIterator<T> {
   const next = inner.next.bind(inner);
-  inner.next = async (...args: [] | [unknown]) => {
+  // A local first, then the property: see OLD_SPACE_CLOSURES in stream-observer.ts.
+  const failingNext = async (...args: [] | [unknown]) => {
     const step = await next(...args);
     if (step.done && signal.aborted && !call.ended) {
       safely('reading a stream', () => call.update(observer.outcome()));
@@ -137,6 +138,7 @@ function failOnAbort<T>(
     }
     return step;
   };
+  inner.next = failingNext;
   return inner;
 }
 
@@ -265,7 +267,8 @@ function wrapSend(kit: PatchKit) {
         // read first, then handed to the caller's callback as the SDK would.
         return new Promise((resolve, reject) => {
           const own = [...args];
-          own[callbackAt] = (err: unknown, out: unknown) => (err ? reject(err) : resolve(out));
+          const settled = (err: unknown, out: unknown) => (err ? reject(err) : resolve(out));
+          own[callbackAt] = settled;
           original.apply(this, own);
         });
       };

@@ -100,10 +100,12 @@ function countAttempts(original: AnyFunction): AnyFunction {
     // The SDK's own choice, made when it runs: the fetch it was given, else the global one.
     const inner = given as typeof fetch | undefined;
     let sent = 0;
-    args[API_CALL_ARITY - 1] = function countedFetch(...fetchArgs: Parameters<typeof fetch>) {
+    // A local first, then the argument: see OLD_SPACE_CLOSURES in stream-observer.ts.
+    const countedFetch = function countedFetch(...fetchArgs: Parameters<typeof fetch>) {
       if (sent++ > 0) call.attempt();
       return (inner ?? globalThis.fetch)(...fetchArgs);
     };
+    args[API_CALL_ARITY - 1] = countedFetch;
     return original.apply(this, args);
   };
 }
