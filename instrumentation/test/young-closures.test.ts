@@ -8,7 +8,8 @@ import { setupTelemetry, type Telemetry, waitForSpans } from './harness.js';
 // generation, as the call's other objects are. V8 puts a function written
 // straight into a property (`obj.f = function () {}`) in the old generation,
 // where it outlives its call and keeps the call's objects through every young
-// collection (see OLD_SPACE_CLOSURES in src/stream-observer.ts). The check is
+// collection (see OLD_SPACE_CLOSURES in src/stream-observer.ts). And once the
+// answer is seen, the SDK's promise no longer reaches the call. The check is
 // V8's own, reached without a command-line flag.
 setFlagsFromString('--allow-natives-syntax');
 const isYoung = new Function('o', 'return %InYoungGeneration(o)') as (o: unknown) => boolean;
@@ -61,5 +62,21 @@ describe('functions made per call', () => {
     if (Object.hasOwn(own, '_thenUnwrap')) expect(isYoung(own._thenUnwrap)).toBe(true);
     await p;
     await waitForSpans(t, 1);
+  });
+
+  it('are let go of once the answer is read: the promise has the SDK own methods back', async () => {
+    const p = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
+    const own = p as unknown as Record<string, { name: string } | undefined>;
+    const hasThenUnwrap = Object.hasOwn(own, '_thenUnwrap');
+    expect(own.parseResponse?.name).toBe('observedParse');
+    if (hasThenUnwrap) expect(own._thenUnwrap?.name).toBe('observedThenUnwrap');
+    await p;
+    await waitForSpans(t, 1);
+    // openai 7 keeps a promise alive from methods of its own (see unwatch in src/wrap.ts).
+    expect(own.parseResponse?.name).not.toBe('observedParse');
+    if (hasThenUnwrap) expect(own._thenUnwrap?.name).not.toBe('observedThenUnwrap');
+    // Read again, it still answers, and nothing more is recorded.
+    expect((await p).choices[0]!.message.content).toBe('Hello! How can I help?');
+    expect(t.spans()).toHaveLength(1);
   });
 });
