@@ -105,7 +105,7 @@ interface Watched {
   parsing: boolean;
   /** The caller took the raw response (`asResponse()`) before any parse. */
   raw: boolean;
-  /** The SDK's own methods, put back once the value is seen (see unwatch). */
+  /** The SDK's own methods, put back once the value is seen (see answered). */
   readonly parseResponse: StainlessPromise['parseResponse'];
   thenUnwrap: StainlessPromise['_thenUnwrap'];
 }
@@ -147,10 +147,7 @@ function observeApiPromise(
     w.parsing = true;
     const out = parseResponse.apply(this, args);
     Promise.resolve(out).then(
-      (value) => {
-        settle(call, value, observe);
-        unwatch(p, w);
-      },
+      (value) => answered(p, w, value),
       (err: unknown) => call.fail(err),
     );
     return out;
@@ -168,8 +165,7 @@ function observeApiPromise(
         this,
         (value: unknown, ...args: unknown[]) => {
           w.parsing = true;
-          settle(call, value, observe);
-          unwatch(p, w);
+          answered(p, w, value);
           return transform(value, ...args);
         },
         ...rest,
@@ -193,15 +189,16 @@ function observeApiPromise(
 }
 
 /**
- * The value was seen: the SDK's own methods go back on the promise, which then no
- * longer reaches the call. openai 7 gives each promise methods of its own that
- * point back at it, and V8 makes those in the old generation (see
- * OLD_SPACE_CLOSURES in stream-observer.ts): the promise outlives the call until
- * a full collection, and with our wrappers on it so did the call and all it
- * reaches (measured on openai 7's bench call: the young generation's survivors
- * fell from 1,800 to 810 kB a collection).
+ * The promise's value was seen: the call reads it, and the SDK's own methods go
+ * back on the promise, which then no longer reaches the call. openai 7 gives
+ * each promise methods of its own that point back at it, and V8 makes those in
+ * the old generation (see OLD_SPACE_CLOSURES in stream-observer.ts): the promise
+ * outlives the call until a full collection, and with our wrappers on it so did
+ * the call and all it reaches (measured on openai 7's bench call: the young
+ * generation's survivors fell from 1,800 to 810 kB a collection).
  */
-function unwatch(p: StainlessPromise, w: Watched): void {
+function answered(p: StainlessPromise, w: Watched, value: unknown): void {
+  settle(w.call, value, w.observe);
   p.parseResponse = w.parseResponse;
   if (w.thenUnwrap) p._thenUnwrap = w.thenUnwrap;
 }
@@ -236,9 +233,7 @@ function readUnread(w: Watched, holder: StainlessPromise, props: unknown): void 
     .then(
       (body: unknown) => {
         // Read by the app meanwhile: the SDK's own parse says it (and ends the call).
-        if (w.parsing) return;
-        settle(call, body, w.observe);
-        unwatch(holder, w);
+        if (!w.parsing) answered(holder, w, body);
       },
       () => call.end(),
     );

@@ -72,7 +72,7 @@ describe('functions made per call', () => {
     if (hasThenUnwrap) expect(own._thenUnwrap?.name).toBe('observedThenUnwrap');
     await p;
     await waitForSpans(t, 1);
-    // openai 7 keeps a promise alive from methods of its own (see unwatch in src/wrap.ts).
+    // openai 7 keeps a promise alive from methods of its own (see answered in src/wrap.ts).
     expect(own.parseResponse?.name).not.toBe('observedParse');
     if (hasThenUnwrap) expect(own._thenUnwrap?.name).not.toBe('observedThenUnwrap');
     // Read again, it still answers, and nothing more is recorded.
