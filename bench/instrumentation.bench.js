@@ -15,6 +15,7 @@
 // Run: scripts/run node bench/instrumentation.bench.js   (after npm run build), then node bench/publish.js
 // PASSES=n sets the passes (default 7); QUICK=1 a short run; PROF=1 also writes a
 // CPU profile of each contender process to /tmp/costlens-prof/<name>.
+// YOUNG_MB=n sets the young generation every contender runs with (MB a semi-space, default 64).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
@@ -49,6 +50,20 @@ const OPTIONS = process.env.QUICK
     ? { iterations: 500, rounds: 6, warmup: 1000 }
     : { iterations: 1000, rounds: 10, warmup: 3000 };
 const AIM_US = 25;
+// V8 grows a process's young generation as objects survive its collections, up
+// to a largest size (64 MB a semi-space on the machine of the published runs)
+// that a long-running app under load reaches and keeps. How many calls that
+// takes depends on how much each contender leaves alive: measured with V8's
+// defaults, OpenLLMetry's grew in its first timed round, costlens's in its 7th of
+// 20 and the bare SDK's not in 30,000 calls, so each contender was timed in a
+// young generation of its own size (costlens collected 1.6 times as often as
+// OpenLLMetry on the non-streaming call).
+// Every contender runs with the young generation fixed at that largest size:
+// the steady state of a long-running app, the same heap for all. YOUNG_MB sets it.
+const YOUNG_MB = Number(process.env.YOUNG_MB ?? 64);
+if (!Number.isInteger(YOUNG_MB) || YOUNG_MB < 1)
+  throw new TypeError(`YOUNG_MB=${process.env.YOUNG_MB}: use a whole number of MB, such as 64`);
+const NODE_FLAGS = [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`];
 
 /** Waits (10 s at most) until nothing but this script has run for a second: others' work skews timings. */
 async function waitQuiet() {
@@ -70,7 +85,13 @@ async function startContender(name) {
   const prof = process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=/tmp/costlens-prof/${name}`] : [];
   const child = spawn(
     process.execPath,
-    [...prof, join(PEERS, 'contender.js'), name, JSON.stringify({ ...OPTIONS, driven: true })],
+    [
+      ...NODE_FLAGS,
+      ...prof,
+      join(PEERS, 'contender.js'),
+      name,
+      JSON.stringify({ ...OPTIONS, driven: true }),
+    ],
     { cwd: PEERS, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let exit = 'still running';
@@ -168,6 +189,14 @@ for (const name of CONTENDERS) {
   }
   // Every process must have produced exactly one span per call while timed.
   entry.spansPerCall = BARE[name] ? median(all.map((r) => r.spansPerCall)) : 0;
+  // V8 reports the new space as its two semi-spaces together.
+  for (const r of all) {
+    if (r.newSpaceMb !== 2 * YOUNG_MB) {
+      throw new Error(
+        `${name} ran with a ${r.newSpaceMb} MB new space, not two semi-spaces of YOUNG_MB=${YOUNG_MB}: V8 did not take that size here; set another YOUNG_MB`,
+      );
+    }
+  }
   if (BARE[name]) {
     for (const r of all) {
       if (r.spansPerCall !== 1) throw new Error(`${name}: ${r.spansPerCall} spans per call`);
@@ -216,6 +245,7 @@ if (AI_SDK_SET) {
     },
     costlensCommit: commit(),
     ...OPTIONS,
+    youngGenerationMb: YOUNG_MB,
     passes: PASSES,
     contenders,
     addedUs: added,
@@ -270,6 +300,7 @@ const result = {
   },
   costlensCommit: commit(),
   ...OPTIONS,
+  youngGenerationMb: YOUNG_MB,
   passes: PASSES,
   aimUs: AIM_US,
   contenders,

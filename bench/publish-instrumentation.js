@@ -3,6 +3,22 @@
 import { f, machineLine, read } from './publish-lib.js';
 
 /** The lines of the instrumentation sections, from the results there are. */
+/**
+ * How the run held V8's young generation, when it did (runs before it did let
+ * V8 grow it as it saw fit): see YOUNG_MB in instrumentation.bench.js.
+ */
+function youngLine(run) {
+  if (run.youngGenerationMb === undefined) return '';
+  return (
+    ` Every process ran with V8's young generation fixed at ${run.youngGenerationMb} MB a semi-space` +
+    ' (`--min-semi-space-size`, `--max-semi-space-size`), the size V8 grows it to in a process under' +
+    ' sustained load on this machine: left to grow, it reaches that size after a number of calls that' +
+    ' depends on how much each contender leaves alive (OpenLLMetry in its first timed round, costlens in' +
+    ' its 7th of 20, the bare SDK not in 30,000 calls), and each contender was timed in a young' +
+    ' generation of a different size.'
+  );
+}
+
 export function instrumentationSections() {
   const parts = [];
   const instr = read('instrumentation');
@@ -88,7 +104,7 @@ export function instrumentationSections() {
       `${instr.warmup.toLocaleString('en')} calls of each kind; then the contenders take turns, round by round (a different one`,
       `first each turn), ${instr.rounds} rounds of ${instr.iterations.toLocaleString('en')} sequential calls of each kind each: the rounds of a pass follow`,
       "each other within seconds, so the machine's slower and faster minutes fall on all of them",
-      `alike. ${instr.passes} passes. The same`,
+      `alike. ${instr.passes} passes.${youngLine(instr)} The same`,
       `telemetry for every instrumented contender: @opentelemetry/api ${v.api}, an AsyncLocalStorage`,
       `context manager, sdk-trace ${v.sdkTrace} with a SimpleSpanProcessor into an exporter that counts the`,
       `spans, sdk-metrics ${v.sdkMetrics} with a reader that does not export during the run, no logger`,
@@ -240,7 +256,7 @@ export function instrumentationSections() {
       "instrumentation's span processor beside the exporter's, no `@ai-sdk/otel`); beside them, in the",
       `same interleaved passes, openai ${v.openai7} bare and under costlens. ${aiSdk.passes} processes per contender, each`,
       `warming up with ${aiSdk.warmup.toLocaleString('en')} calls of each kind then timing ${aiSdk.rounds} rounds of ${aiSdk.iterations.toLocaleString('en')} calls (fewer than above: an AI SDK`,
-      'stream takes milliseconds). Every AI SDK call under costlens produced one span, a child of the',
+      `stream takes milliseconds).${youngLine(aiSdk)} Every AI SDK call under costlens produced one span, a child of the`,
       `caller's span, with the response model, ${usage('nonStreaming')} (streaming: ${usage('streaming')}).`,
       'The machine is shared by other work, and these passes ran at another time than the tables above:',
       'compare the rows of this table with each other, by their medians, not single passes.',

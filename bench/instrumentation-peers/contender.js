@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const require = createRequire(import.meta.url);
 // `<name>` runs on openai 6 (the peers' latest: both patch openai < 7 only);
@@ -373,4 +374,7 @@ if (driven) {
 }
 await tick();
 result.spansPerCall = timed === 0 ? 0 : (telemetry.exported - startExported) / timed;
+// The young generation it ran with (MB, both semi-spaces): the bench fixes it for every contender.
+result.newSpaceMb =
+  getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;
 console.log(JSON.stringify(result));
