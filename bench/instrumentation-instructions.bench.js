@@ -21,7 +21,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { median, runningProcesses, save, sleep } from './lib.js';
+import { median, runningProcesses, save, sleep, youngGeneration } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 // costlens-sdk: costlens on a reader without its metric producer (see contender.js).
@@ -32,6 +32,8 @@ const OPTIONS = process.env.QUICK
   ? { warmup: 1000, iterations: 250, fewer: 1, more: 3 }
   : { warmup: 2000, iterations: 400, fewer: 2, more: 8 };
 const REPEATS = Number(process.env.REPEATS ?? 3);
+// Every contender in the same young generation, as in the timed bench (see youngGeneration in lib.js).
+const YOUNG = youngGeneration();
 
 /** Guest instructions of one contender process, as callgrind counts them. */
 function instructions(name, mode, rounds) {
@@ -44,6 +46,7 @@ function instructions(name, mode, rounds) {
     // No background compiler or GC threads: what they did would land in one
     // count or the other by chance (two runs then differ by 1%, not 10%).
     '--single-threaded',
+    ...YOUNG.flags,
     join(PEERS, 'contender.js'),
     name,
     JSON.stringify({
@@ -163,6 +166,7 @@ const result = {
     cwd: PEERS,
   }).trim(),
   ...OPTIONS,
+  youngGenerationMb: YOUNG.mb,
   callsCounted: calls,
   repeats: REPEATS,
   startedBusy,

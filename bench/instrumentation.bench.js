@@ -15,13 +15,14 @@
 // Run: scripts/run node bench/instrumentation.bench.js   (after npm run build), then node bench/publish.js
 // PASSES=n sets the passes (default 7); QUICK=1 a short run; PROF=1 also writes a
 // CPU profile of each contender process to /tmp/costlens-prof/<name>.
-// YOUNG_MB=n sets the young generation every contender runs with (MB a semi-space, default 64).
+// YOUNG_MB=n sets the young generation every contender runs with (MB a semi-space, default 64;
+// see youngGeneration in lib.js).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { median, runningProcesses, save, sleep } from './lib.js';
+import { median, runningProcesses, save, sleep, youngGeneration } from './lib.js';
 
 const PEERS = new URL('./instrumentation-peers/', import.meta.url).pathname;
 const PEER_NAMES = ['official', 'traceloop'];
@@ -50,20 +51,8 @@ const OPTIONS = process.env.QUICK
     ? { iterations: 500, rounds: 6, warmup: 1000 }
     : { iterations: 1000, rounds: 10, warmup: 3000 };
 const AIM_US = 25;
-// V8 grows a process's young generation as objects survive its collections, up
-// to a largest size (64 MB a semi-space on the machine of the published runs)
-// that a long-running app under load reaches and keeps. How many calls that
-// takes depends on how much each contender leaves alive: measured with V8's
-// defaults, OpenLLMetry's grew in its first timed round, costlens's in its 7th of
-// 20 and the bare SDK's not in 30,000 calls, so each contender was timed in a
-// young generation of its own size (costlens collected 1.6 times as often as
-// OpenLLMetry on the non-streaming call).
-// Every contender runs with the young generation fixed at that largest size:
-// the steady state of a long-running app, the same heap for all. YOUNG_MB sets it.
-const YOUNG_MB = Number(process.env.YOUNG_MB ?? 64);
-if (!Number.isInteger(YOUNG_MB) || YOUNG_MB < 1)
-  throw new TypeError(`YOUNG_MB=${process.env.YOUNG_MB}: use a whole number of MB, such as 64`);
-const NODE_FLAGS = [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`];
+// Every contender in the same young generation (see youngGeneration in lib.js).
+const { mb: YOUNG_MB, flags: NODE_FLAGS } = youngGeneration();
 
 /** Waits (10 s at most) until nothing but this script has run for a second: others' work skews timings. */
 async function waitQuiet() {

@@ -61,3 +61,24 @@ export function save(name, result) {
   writeFileSync(file, `${JSON.stringify({ machine: machine(), ...result }, null, 2)}\n`);
   return file;
 }
+
+/**
+ * The young generation the instrumentation benches run every contender with
+ * (MB a semi-space; YOUNG_MB sets it), and the node flags that fix it. V8 grows a
+ * process's young generation as objects survive its collections, up to a
+ * largest size (64 MB a semi-space on the machine of the published runs) that a
+ * long-running app under load reaches and keeps. How many calls that takes
+ * depends on how much each contender leaves alive: with V8's defaults,
+ * OpenLLMetry's grew in its first timed round, costlens's in its 7th of 20 and
+ * the bare SDK's not in 30,000 calls, so each contender was timed in a young
+ * generation of its own size (costlens collected 1.6 times as often as
+ * OpenLLMetry on the non-streaming call). Fixed at that largest size, every
+ * contender runs in the same heap, the steady state of a long-running app.
+ */
+export function youngGeneration() {
+  const mb = Number(process.env.YOUNG_MB ?? 64);
+  if (!Number.isInteger(mb) || mb < 1) {
+    throw new TypeError(`YOUNG_MB=${process.env.YOUNG_MB}: use a whole number of MB, such as 64`);
+  }
+  return { mb, flags: [`--min-semi-space-size=${mb}`, `--max-semi-space-size=${mb}`] };
+}

@@ -5,18 +5,18 @@ import { f, machineLine, read } from './publish-lib.js';
 /** The lines of the instrumentation sections, from the results there are. */
 /**
  * How the run held V8's young generation, when it did (runs before it did let
- * V8 grow it as it saw fit): see YOUNG_MB in instrumentation.bench.js.
+ * V8 grow it as it saw fit): see youngGeneration in lib.js.
  */
-function youngLine(run) {
-  if (run.youngGenerationMb === undefined) return '';
-  return (
-    ` Every process ran with V8's young generation fixed at ${run.youngGenerationMb} MB a semi-space` +
-    ' (`--min-semi-space-size`, `--max-semi-space-size`), the size V8 grows it to in a process under' +
-    ' sustained load on this machine: left to grow, it reaches that size after a number of calls that' +
-    ' depends on how much each contender leaves alive (OpenLLMetry in its first timed round, costlens in' +
-    ' its 7th of 20, the bare SDK not in 30,000 calls), and each contender was timed in a young' +
-    ' generation of a different size.'
-  );
+function youngLines(run) {
+  if (run.youngGenerationMb === undefined) return [];
+  return [
+    `Every process ran with V8's young generation fixed at ${run.youngGenerationMb} MB a semi-space`,
+    '(`--min-semi-space-size`, `--max-semi-space-size`), the size V8 grows it to in a process under',
+    'sustained load on this machine: left to grow, it reaches that size after a number of calls that',
+    'depends on how much each contender leaves alive (OpenLLMetry in its first timed round, costlens',
+    'in its 7th of 20, the bare SDK not in 30,000 calls), and each contender was timed in a young',
+    'generation of a different size.',
+  ];
 }
 
 export function instrumentationSections() {
@@ -57,6 +57,16 @@ export function instrumentationSections() {
       instr.aimMet.lighterThanPeers[ours][mode]
         ? 'lighter than both peers'
         : 'not lighter than both peers';
+    // Pass by pass: a median can lean on a few passes, a count of passes cannot.
+    const passesLighter = (mode) => {
+      const ours = instr.addedUs.costlens[mode].perPassUs;
+      if (!ours) return '';
+      const counts = peers.map((p) => {
+        const theirs = instr.addedUs[p][mode].perPassUs;
+        return `${ours.filter((x, i) => x < theirs[i]).length} for ${short[p]}`;
+      });
+      return ` Passes in which it added less than the peer, of ${ours.length}: ${counts.join(', ')}.`;
+    };
     // What the one-call check found missing on a span, said rather than hidden.
     const who = { costlens: 'costlens', official: 'the official one', traceloop: 'OpenLLMetry' };
     const gaps = ['costlens', ...peers]
@@ -80,7 +90,7 @@ export function instrumentationSections() {
       '',
       ...table(mode, ['none', 'costlens', ...(sdkRow ? ['costlens-sdk'] : []), ...peers]),
       '',
-      `costlens adds ${f(instr.addedUs.costlens[mode].wallUs)} µs: ${ratios('costlens', mode)} (${verdict('costlens', mode)}).`,
+      `costlens adds ${f(instr.addedUs.costlens[mode].wallUs)} µs: ${ratios('costlens', mode)} (${verdict('costlens', mode)}).${passesLighter(mode)}`,
       ...(sdkRow
         ? [
             `Without the metric producer it adds ${f(instr.addedUs['costlens-sdk'][mode].wallUs)} µs: ${ratios('costlens-sdk', mode)}.`,
@@ -104,8 +114,9 @@ export function instrumentationSections() {
       `${instr.warmup.toLocaleString('en')} calls of each kind; then the contenders take turns, round by round (a different one`,
       `first each turn), ${instr.rounds} rounds of ${instr.iterations.toLocaleString('en')} sequential calls of each kind each: the rounds of a pass follow`,
       "each other within seconds, so the machine's slower and faster minutes fall on all of them",
-      `alike. ${instr.passes} passes.${youngLine(instr)} The same`,
-      `telemetry for every instrumented contender: @opentelemetry/api ${v.api}, an AsyncLocalStorage`,
+      `alike. ${instr.passes} passes.`,
+      ...youngLines(instr),
+      `The same telemetry for every instrumented contender: @opentelemetry/api ${v.api}, an AsyncLocalStorage`,
       `context manager, sdk-trace ${v.sdkTrace} with a SimpleSpanProcessor into an exporter that counts the`,
       `spans, sdk-metrics ${v.sdkMetrics} with a reader that does not export during the run, no logger`,
       'provider (the official instrumentation emits its log events to the no-op logger), message',
@@ -196,7 +207,7 @@ export function instrumentationSections() {
       "V8's background threads off (`--single-threaded`: compiling and collecting on the main thread):",
       'a count moves far less than a time with what else the machine runs, though not nothing (V8 starts',
       'some collections by the clock, so a slowed process counts more): each process started only when',
-      `nothing else ran${ii.startedBusy ? ` (${ii.startedBusy} could not wait for it)` : ''}. Each contender`,
+      `nothing else ran${ii.startedBusy ? ` (${ii.startedBusy} could not wait for it)` : ''}.${ii.youngGenerationMb ? ` The young generation is fixed at ${ii.youngGenerationMb} MB a semi-space, as above.` : ''} Each contender`,
       `and mode is counted twice after the same warm-up (${ii.warmup.toLocaleString('en')} calls), with ${(ii.fewer * ii.iterations).toLocaleString('en')} and with`,
       `${(ii.more * ii.iterations).toLocaleString('en')} calls after it: the difference over the ${ii.callsCounted.toLocaleString('en')} calls between is the count per call, with`,
       `start-up and warm-up gone; the median of ${ii.repeats} such pairs is kept (one pair in a dozen has been far off). Instructions are not time (a cache miss or an allocation costs more`,
@@ -256,7 +267,9 @@ export function instrumentationSections() {
       "instrumentation's span processor beside the exporter's, no `@ai-sdk/otel`); beside them, in the",
       `same interleaved passes, openai ${v.openai7} bare and under costlens. ${aiSdk.passes} processes per contender, each`,
       `warming up with ${aiSdk.warmup.toLocaleString('en')} calls of each kind then timing ${aiSdk.rounds} rounds of ${aiSdk.iterations.toLocaleString('en')} calls (fewer than above: an AI SDK`,
-      `stream takes milliseconds).${youngLine(aiSdk)} Every AI SDK call under costlens produced one span, a child of the`,
+      'stream takes milliseconds).',
+      ...youngLines(aiSdk),
+      'Every AI SDK call under costlens produced one span, a child of the',
       `caller's span, with the response model, ${usage('nonStreaming')} (streaming: ${usage('streaming')}).`,
       'The machine is shared by other work, and these passes ran at another time than the tables above:',
       'compare the rows of this table with each other, by their medians, not single passes.',
