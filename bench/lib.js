@@ -63,7 +63,7 @@ export function save(name, result) {
 }
 
 /**
- * The young generation the instrumentation benches run every contender with
+ * The young generation the timed instrumentation bench runs every contender with
  * (MB a semi-space; YOUNG_MB sets it), and the node flags that fix it. V8 grows a
  * process's young generation as objects survive its collections, up to a
  * largest size (64 MB a semi-space on the machine of the published runs) that a
